@@ -1,0 +1,687 @@
+"""The bulk engine: submissions, the lifecycle actions, execution workers and the group commit.
+
+State lives in memory (bulk rows, the world, tokens) and reaches the store only through sealed write
+batches. One batch holds operation results *and* the world rows they changed *and* the webhook events
+they caused, so after a crash the file shows a prefix of history: no operation lost, none applied twice.
+GET handlers read ``LiveBulk.view`` — the bulk as last committed — and the store's reader connection, so
+what a client sees never runs ahead of what is durable.
+
+Execution keeps awaits out of the per-operation path: a worker runs operations synchronously, yields to
+the loop every few operations (or sleeps ``op_delay_ms`` per operation), and a flusher commits the batch
+every ``batch_ops`` operations or ``batch_ms`` milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from bulkdash.api.kinds import KINDS, KindSpec, OperationKind
+from bulkdash.api.models import (
+    BulkMode,
+    BulkProcess,
+    BulkProcessDetails,
+    BulkProcessExecute,
+    BulkProcessOperation,
+    BulkProcessOperationsPaged,
+    BulkProcessProgressEvent,
+    BulkStatus,
+    OperationStatus,
+    status_counts,
+)
+from bulkdash.api.validation import ValidItem, cross_item_conflict, validate_submission
+from simulator.engine.auth import Principal, TokenBook
+from simulator.engine.states import BulkAction, InvalidTransition, allowed, bulk_transition, op_outcome
+from simulator.operations import OpResult, run_operation
+from simulator.settings import SimSettings
+from simulator.store.store import FIRST_ID, BulkRow, Store, WriteBatch
+from simulator.webhooks.outbox import BULK_END_PATH, WebhookPublisher, compact_json
+from simulator.world.model import Instrument, User, World
+from simulator.world.seed import build_seed_world
+
+log = logging.getLogger("bulkdash.simulator")
+
+Clock = Callable[[], int]
+
+INTERNAL_ERROR = {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"}
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Conflict(Exception):
+    """A business refusal the HTTP layer turns into ``409 {"errorCode": code}``."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+class NotFound(Exception):
+    """404: the bulk does not exist or belongs to another identity (never 403, §2.5)."""
+
+
+@dataclass(slots=True)
+class LiveBulk:
+    row: BulkRow  # the live state, changed by workers and actions
+    view: BulkRow  # the state as last committed: what readers see
+    spec: KindSpec
+    in_flight: int | None = None  # sequence of the operation being run
+    stop_request: bool = False
+    worker: asyncio.Task[None] | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(slots=True)
+class SubmitResult:
+    status: int  # 201 (created or idempotent replay)
+    body: dict[str, Any]
+    replay: bool
+
+
+class Engine:
+    def __init__(self, settings: SimSettings, store: Store, clock: Clock = wall_clock_ms) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self._next_id = FIRST_ID
+        self.world: World = build_seed_world(self.next_id)
+        self.tokens = TokenBook(self.world, settings.token_ttl_s * 1000)
+        self.publisher = WebhookPublisher(
+            settings.webhook_base_urls(), settings.progress_webhook_path, settings.transaction_webhooks
+        )
+        self.bulks: dict[int, LiveBulk] = {}
+        self._pending = WriteBatch()
+        self._dirty_bulks: set[int] = set()
+        self._flush_lock = asyncio.Lock()
+        self._submit_lock = asyncio.Lock()
+        self._kick = asyncio.Event()
+        self._flush_scheduled: asyncio.TimerHandle | None = None
+        self._flusher: asyncio.Task[None] | None = None
+        self._closing = False
+        self.on_committed: list[Callable[[WriteBatch], None]] = []  # e.g. wake the webhook dispatcher
+        self.maintenance = False
+        # Awaited when an operation has started (RUNNING) and before it runs: tests hold a bulk at an exact
+        # sequence with it, and a presenter's "step" control can run one operation at a time.
+        self.before_operation: Callable[[int, int], Awaitable[None]] | None = None
+
+    # --- ids ----------------------------------------------------------------------------------------
+    def next_id(self) -> str:
+        value = self._next_id
+        self._next_id += 1
+        return str(value)
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.store.open()
+        if await self.store.get_meta("seeded") is None:
+            await self._write_fresh_seed()
+        await self._load()
+        self._closing = False
+        self._flusher = asyncio.create_task(self._flush_loop(), name="sim-flusher")
+        for lb in self.bulks.values():
+            if lb.row.status == BulkStatus.RUNNING:
+                # A bulk that was running when the process stopped carries on by itself.
+                self._start_worker(lb)
+
+    async def stop(self) -> None:
+        for lb in list(self.bulks.values()):
+            if lb.worker is not None:
+                lb.worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lb.worker
+        if self._flusher is not None:
+            self._closing = True
+            self._kick.set()
+            await self._flusher
+            self._flusher = None
+        # What ran before the stop is committed; a cancelled worker's uncommitted tail is simply lost
+        # together with its world effects, and runs again on the next start.
+        await self.flush()
+        await self.store.close()
+
+    async def reset(self) -> None:
+        """``POST /_sim/reset``: stop every worker, restore Appendix A, restart the id counter."""
+        for lb in list(self.bulks.values()):
+            if lb.worker is not None:
+                lb.worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lb.worker
+        async with self._flush_lock:
+            self._pending = WriteBatch()
+            self._dirty_bulks.clear()
+            self.world.take_dirty()
+            await self._write_fresh_seed()
+        await self._load()
+
+    async def _write_fresh_seed(self) -> None:
+        seed = build_seed_world(self.next_id)
+        await self.store.reset(
+            [(u.id, json.dumps(asdict(u))) for u in seed.users.values()],
+            [(i.id, json.dumps(asdict(i))) for i in seed.instruments.values()],
+        )
+
+    async def _load(self) -> None:
+        self._next_id = int(await self.store.get_meta("next_id") or FIRST_ID)
+        world = build_seed_world(self.next_id)
+        users, insts = await self.store.load_world_rows()
+        world.users.clear()
+        world._emails.clear()
+        for data in users:
+            world.add_user(User(**json.loads(data)), dirty=False)
+        world.instruments = {}
+        for data in insts:
+            inst = Instrument(**json.loads(data))
+            world.instruments[inst.id] = inst
+        self.world = world
+        self.tokens.world = world
+        self.tokens.load(await self.store.load_tokens())
+        self.bulks = {
+            row.bulk_id: LiveBulk(row=row, view=replace(row), spec=KINDS[OperationKind(row.kind)])
+            for row in await self.store.load_bulks()
+        }
+        for lb in self.bulks.values():
+            lb.done.set()
+
+    # --- group commit -------------------------------------------------------------------------------
+    def _mark(self, lb: LiveBulk) -> None:
+        self._dirty_bulks.add(lb.row.bulk_id)
+
+    def _schedule_flush(self) -> None:
+        if len(self._pending.op_updates) >= self.settings.batch_ops:
+            self._kick.set()
+        elif self._flush_scheduled is None:
+            loop = asyncio.get_running_loop()
+            self._flush_scheduled = loop.call_later(self.settings.batch_ms / 1000, self._kick.set)
+
+    def _seal(self) -> WriteBatch:
+        """Take everything pending as one batch. Synchronous: world rows are serialised right here, so
+        the batch holds exactly the state that goes with its operation results."""
+        batch, self._pending = self._pending, WriteBatch()
+        users, insts, txs = self.world.take_dirty()
+        batch.users = [(u.id, json.dumps(asdict(u))) for u in users]
+        batch.instruments = [(i.id, json.dumps(asdict(i))) for i in insts]
+        batch.transactions = [(t.id, t.kind, t.identity_id, compact_json(t.body)) for t in txs]
+        for bulk_id in self._dirty_bulks:
+            lb = self.bulks.get(bulk_id)
+            if lb is not None:
+                batch.bulks[bulk_id] = replace(lb.row)
+        self._dirty_bulks = set()
+        batch.token_touches = self.tokens.due_touches()
+        batch.next_id = self._next_id
+        return batch
+
+    async def flush(self) -> None:
+        """Commit everything pending now; returns once it is durable and visible to readers."""
+        async with self._flush_lock:
+            if self._flush_scheduled is not None:
+                self._flush_scheduled.cancel()
+                self._flush_scheduled = None
+            self._kick.clear()
+            if self.store._writer is None:
+                return
+            batch = self._seal()
+            if batch.is_empty() and batch.next_id is None:
+                return
+            await self.store.commit_batch(batch)
+            for bulk_id, row in batch.bulks.items():
+                lb = self.bulks.get(bulk_id)
+                if lb is not None:
+                    lb.view = row
+            for callback in self.on_committed:
+                callback(batch)
+
+    @contextlib.asynccontextmanager
+    async def commits_held(self) -> AsyncIterator[None]:
+        """Hold group commits (operations keep running in memory): for reads that must see one state."""
+        async with self._flush_lock:
+            yield
+
+    async def _flush_loop(self) -> None:
+        while not self._closing:
+            await self._kick.wait()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failing disk must not kill the flusher; the batch is retried
+                log.exception("group commit failed")
+                await asyncio.sleep(0.5)
+
+    # --- reads --------------------------------------------------------------------------------------
+    def _visible(self, principal: Principal, bulk_id: str) -> LiveBulk:
+        lb = self.bulks.get(int(bulk_id))
+        if lb is None or lb.row.identity_id != principal.identity.id or not principal.identity.bulk_enabled:
+            raise NotFound()
+        return lb
+
+    @staticmethod
+    def _counts(lb: LiveBulk) -> dict[str, int]:
+        v = lb.view
+        running = 1 if lb.in_flight is not None and v.status == BulkStatus.RUNNING else 0
+        submitted = v.n - v.completed - v.failed - v.cancelled - running
+        return {
+            "SUBMITTED": submitted,
+            "RUNNING": running,
+            "COMPLETED": v.completed,
+            "FAILED": v.failed,
+            "CANCELLED": v.cancelled,
+        }
+
+    def _bulk_model(self, lb: LiveBulk) -> BulkProcess:
+        v = lb.view
+        return BulkProcess(
+            bulkId=str(v.bulk_id),
+            status=v.status,
+            submittedItemsCount=v.n,
+            operation=lb.spec.operation,
+            mode=v.mode,
+            executionStart=v.execution_start,
+            executionFinish=v.execution_finish,
+        )
+
+    def list_bulks(self, principal: Principal, offset: int, limit: int, status: str | None) -> dict[str, Any]:
+        if not principal.identity.bulk_enabled:
+            raise Conflict("NO_CONFIG_FOUND")
+        mine = [
+            lb
+            for lb in self.bulks.values()
+            if lb.view.identity_id == principal.identity.id and (status is None or lb.view.status == status)
+        ]
+        mine.sort(key=lambda lb: lb.view.bulk_id)
+        page = mine[offset : offset + limit]
+        return {
+            "count": len(mine),
+            "responseCount": len(page),
+            "bulkProcesses": [self._bulk_model(lb).dump() for lb in page],
+        }
+
+    def get_bulk(self, principal: Principal, bulk_id: str) -> dict[str, Any]:
+        lb = self._visible(principal, bulk_id)
+        base = self._bulk_model(lb)
+        details = BulkProcessDetails(
+            **base.model_dump(exclude_none=True), operationStatusCounts=status_counts(self._counts(lb))
+        )
+        return details.dump()
+
+    async def list_operations(
+        self,
+        principal: Principal,
+        bulk_id: str,
+        offset: int,
+        limit: int,
+        status: str | None,
+        sequence: int | None,
+    ) -> dict[str, Any]:
+        lb = self._visible(principal, bulk_id)
+        method = lb.spec.method
+        # The operation in flight is SUBMITTED in the file but RUNNING to a reader (§5.2).
+        flying = lb.in_flight if lb.view.status == BulkStatus.RUNNING else None
+        if status == OperationStatus.RUNNING:
+            rows = []
+            if flying is not None and (sequence is None or sequence == flying):
+                one = await self.store.operation(lb.row.bulk_id, flying)
+                rows = [one] if one is not None and one[2] == "SUBMITTED" else []
+            total, page = len(rows), rows[offset : offset + limit]
+        else:
+            exclude = flying if status == OperationStatus.SUBMITTED else None
+            total, page = await self.store.page_operations(
+                lb.row.bulk_id,
+                offset=offset,
+                limit=limit,
+                status=status,
+                sequence=sequence,
+                exclude_sequence=exclude,
+            )
+        ops = []
+        for op_id, seq, st, path, req, resp in page:
+            if seq == flying and st == "SUBMITTED":
+                st = "RUNNING"
+            ops.append(
+                BulkProcessOperation(
+                    operationId=str(op_id),
+                    sequence=seq,
+                    method=method,
+                    path=path,
+                    status=st,
+                    requestPayload=req,
+                    responsePayload=resp,
+                )
+            )
+        return BulkProcessOperationsPaged(count=total, responseCount=len(ops), operations=ops).dump()
+
+    # --- submission ---------------------------------------------------------------------------------
+    async def submit(
+        self, principal: Principal, spec: KindSpec, payload: Any, idempotency_ref: str | None
+    ) -> SubmitResult:
+        """§4.1 steps 1–5. Raises ``RequestInvalid`` (400) or ``Conflict`` (409)."""
+        items = validate_submission(spec, payload)
+        if not principal.identity.bulk_enabled:
+            raise Conflict("NO_CONFIG_FOUND")
+        async with self._submit_lock:
+            idem: tuple[str, str, str, int] | None = None
+            if idempotency_ref is not None:
+                key = "|".join(
+                    (
+                        principal.programme.api_key,
+                        principal.identity.id,
+                        f"{spec.method} {spec.bulk_path}",
+                        idempotency_ref,
+                    )
+                )
+                body_hash = hashlib.sha256(
+                    json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
+                ).hexdigest()
+                found = await self.store.idempotency_record(key)
+                now = self.clock()
+                if found is not None and now - found[2] <= self.settings.idempotency_ttl_s * 1000:
+                    if found[0] != body_hash:
+                        raise Conflict("ALREADY_SUBMITTED")
+                    return SubmitResult(201, json.loads(found[1]), replay=True)
+                idem = (key, body_hash, "", now)
+            conflict = cross_item_conflict(spec, items)
+            if conflict is not None:
+                raise Conflict(conflict)
+            return await self._create_bulk(principal, spec, items, idem)
+
+    async def _create_bulk(
+        self,
+        principal: Principal,
+        spec: KindSpec,
+        items: list[ValidItem],
+        idem: tuple[str, str, str, int] | None,
+    ) -> SubmitResult:
+        bulk_id = int(self.next_id())
+        first_op = self._next_id
+        self._next_id += len(items)
+        rows = []
+        for i, item in enumerate(items):
+            target = item.path_params.get(spec.path_param) if spec.path_param else None
+            payload = "" if item.body is None else compact_json(item.body)
+            rows.append(
+                (
+                    bulk_id,
+                    i + 1,
+                    first_op + i,
+                    "SUBMITTED",
+                    spec.single_path(item.path_params),
+                    target,
+                    payload,
+                )
+            )
+        created = {"bulkId": str(bulk_id), "operationCount": len(items), "path": spec.single_template}
+        if idem is not None:
+            idem = (idem[0], idem[1], compact_json(created), idem[3])
+        row = BulkRow(
+            bulk_id=bulk_id,
+            identity_id=principal.identity.id,
+            programme=principal.programme.id,
+            kind=spec.kind.value,
+            status=BulkStatus.SUBMITTED.value,
+            n=len(items),
+            created_ms=self.clock(),
+        )
+        await self.store.insert_bulk(row, rows, self._next_id, idem)
+        lb = LiveBulk(row=row, view=replace(row), spec=spec)
+        lb.done.set()
+        self.bulks[bulk_id] = lb
+        return SubmitResult(201, created, replay=False)
+
+    # --- lifecycle actions --------------------------------------------------------------------------
+    async def execute(self, principal: Principal, bulk_id: str, body: BulkProcessExecute) -> None:
+        if not principal.identity.bulk_enabled:
+            raise Conflict("NO_CONFIG_FOUND")
+        lb = self._visible(principal, bulk_id)
+        if not allowed(lb.row.status, BulkAction.EXECUTE):
+            raise Conflict("INVALID_STATE")
+        active = [
+            o
+            for o in self.bulks.values()
+            if o.row.identity_id == lb.row.identity_id
+            and o.row.status in (BulkStatus.RUNNING, BulkStatus.PAUSED)
+        ]
+        if any(o.row.kind == lb.row.kind for o in active):
+            raise Conflict("DUPLICATE_OPERATION_TYPE")
+        if len(active) >= self.settings.max_active_bulks:
+            raise Conflict("TOO_MANY_REQUESTS")
+        row = lb.row
+        row.status = bulk_transition(row.status, BulkAction.EXECUTE)
+        row.mode = body.mode or BulkMode.ON_FAILURE_CONTINUE.value
+        row.webhook_interval = body.webhookInterval
+        row.execution_start = self.clock()
+        self._mark(lb)
+        await self.flush()
+        self._start_worker(lb)
+
+    async def pause(self, principal: Principal, bulk_id: str) -> None:
+        lb = self._managed(principal, bulk_id, BulkAction.PAUSE)
+        await self._stop_worker(lb)
+        if not allowed(lb.row.status, BulkAction.PAUSE):  # the last operation finished the bulk meanwhile
+            raise Conflict("INVALID_STATE")
+        lb.row.status = bulk_transition(lb.row.status, BulkAction.PAUSE)
+        self._mark(lb)
+        await self.flush()
+
+    async def resume(self, principal: Principal, bulk_id: str) -> None:
+        lb = self._managed(principal, bulk_id, BulkAction.RESUME)
+        lb.row.status = bulk_transition(lb.row.status, BulkAction.RESUME)
+        self._mark(lb)
+        await self.flush()
+        self._start_worker(lb)
+
+    async def cancel(self, principal: Principal, bulk_id: str) -> None:
+        lb = self._managed(principal, bulk_id, BulkAction.CANCEL)
+        await self._stop_worker(lb)
+        if not allowed(lb.row.status, BulkAction.CANCEL):
+            raise Conflict("INVALID_STATE")
+        row = lb.row
+        row.status = bulk_transition(row.status, BulkAction.CANCEL)
+        row.cancelled = row.n - row.completed - row.failed
+        self._pending.cancel_remaining.append(row.bulk_id)
+        if row.execution_start is not None:
+            row.execution_finish = self.clock()
+            self._publish_bulk_event(lb, end=True)
+        self._mark(lb)
+        await self.flush()
+
+    def _managed(self, principal: Principal, bulk_id: str, action: BulkAction) -> LiveBulk:
+        if not principal.identity.bulk_enabled:
+            raise Conflict("NO_CONFIG_FOUND")
+        lb = self._visible(principal, bulk_id)
+        if not allowed(lb.row.status, action):
+            raise Conflict("INVALID_STATE")
+        return lb
+
+    # --- execution ----------------------------------------------------------------------------------
+    def _start_worker(self, lb: LiveBulk) -> None:
+        lb.stop_request = False
+        lb.done.clear()
+        lb.worker = asyncio.create_task(self._work(lb), name=f"bulk-{lb.row.bulk_id}")
+
+    async def _stop_worker(self, lb: LiveBulk) -> None:
+        """Ask the worker to stop after the operation in flight and wait until it has."""
+        if lb.worker is None or lb.worker.done():
+            return
+        lb.stop_request = True
+        await lb.done.wait()
+
+    async def _work(self, lb: LiveBulk) -> None:
+        try:
+            await self._run_operations(lb)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("worker of bulk %s crashed", lb.row.bulk_id)
+        finally:
+            lb.in_flight = None
+            lb.worker = None
+            lb.done.set()
+
+    async def _run_operations(self, lb: LiveBulk) -> None:
+        row, spec = lb.row, lb.spec
+        pending = await self.store.pending_operations(row.bulk_id)
+        # Operations already run but not yet committed are impossible here: pause/cancel flush before
+        # answering, and a restart reloads from the file. Guard anyway against running one twice.
+        done_in_memory = row.completed + row.failed + row.cancelled
+        pending = pending[max(0, len(pending) - (row.n - done_in_memory)) :]
+        identity = self.world.identities[row.identity_id]
+        programme = self.world.programmes[row.programme]
+        interval = None
+        if row.webhook_interval is not None:
+            interval = max(row.webhook_interval, math.ceil(row.n / 4))
+        stop_on_failure = row.mode == BulkMode.ON_FAILURE_STOP
+        param = spec.path_param
+        kind = spec.kind
+        pending_updates = self._pending  # rebound after every await: the flusher swaps batches
+        since_yield = 0
+        for seq, _op_id, target, payload in pending:
+            if lb.stop_request or row.status != BulkStatus.RUNNING:
+                return
+            lb.in_flight = seq
+            if self.before_operation is not None:
+                await self.before_operation(row.bulk_id, seq)  # the operation is RUNNING meanwhile
+            delay = self.settings.op_delay_ms
+            if delay > 0:
+                await asyncio.sleep(delay / 1000)
+                since_yield = 0
+            elif since_yield >= 32:
+                # Let HTTP handlers in without awaiting per operation; back-pressure on a slow disk.
+                since_yield = 0
+                if len(self._pending.op_updates) >= self.settings.batch_ops * 4:
+                    await self.flush()
+                else:
+                    await asyncio.sleep(0)
+            since_yield += 1
+            pending_updates = self._pending
+            now = self.clock()
+            body = json.loads(payload) if payload else None
+            try:
+                result = run_operation(
+                    self.world, identity, kind, {param: target} if param else {}, body, now
+                )
+            except Exception:  # a simulator bug fails the operation, never the whole bulk
+                log.exception("operation %s of bulk %s raised", seq, row.bulk_id)
+                result = OpResult(500, dict(INTERNAL_ERROR), [])
+            status = op_outcome(result.status)
+            response = "" if result.body is None else compact_json(result.body)
+            pending_updates.op_updates.append((status.value, response, row.bulk_id, seq))
+            lb.in_flight = None
+            if status == OperationStatus.COMPLETED:
+                row.completed += 1
+            else:
+                row.failed += 1
+            if result.tx_events and self.publisher.transaction_webhooks:
+                for ev in result.tx_events:
+                    pending_updates.events.append(
+                        self.publisher.event(
+                            programme,
+                            ev.path,
+                            ev.payload,
+                            now_ms=now,
+                            bulk_id=str(row.bulk_id),
+                            bulk_event=False,
+                            with_published_timestamp=True,
+                        )
+                    )
+            self._mark(lb)
+            attempted = row.completed + row.failed
+            if status == OperationStatus.FAILED and stop_on_failure:
+                row.cancelled = row.n - attempted
+                pending_updates.cancel_remaining.append(row.bulk_id)
+                self._finish(lb)
+                return
+            if attempted + row.cancelled >= row.n:
+                self._finish(lb)
+                return
+            if interval is not None and attempted % interval == 0:
+                self._publish_bulk_event(lb, end=False)
+            self._schedule_flush()
+        if row.status == BulkStatus.RUNNING and row.completed + row.failed + row.cancelled >= row.n:
+            self._finish(lb)
+
+    def _finish(self, lb: LiveBulk) -> None:
+        row = lb.row
+        row.status = bulk_transition(row.status, BulkAction.FINISH, n=row.n, completed=row.completed)
+        row.execution_finish = self.clock()
+        self._publish_bulk_event(lb, end=True)
+        self._mark(lb)
+        self._kick.set()  # a final state is worth committing at once
+
+    def _publish_bulk_event(self, lb: LiveBulk, *, end: bool) -> None:
+        row = lb.row
+        counts = {
+            "SUBMITTED": row.n - row.completed - row.failed - row.cancelled,
+            "RUNNING": 0,
+            "COMPLETED": row.completed,
+            "FAILED": row.failed,
+            "CANCELLED": row.cancelled,
+        }
+        event = BulkProcessProgressEvent(
+            bulkId=str(row.bulk_id),
+            status=row.status if end else "RUNNING",
+            submittedItemsCount=row.n,
+            operationStatusCounts=status_counts(counts),
+        )
+        path = BULK_END_PATH if end else self.publisher.progress_path
+        self._pending.events.append(
+            self.publisher.event(
+                self.world.programmes[row.programme],
+                path,
+                event.dump(),
+                now_ms=self.clock(),
+                bulk_id=str(row.bulk_id),
+                bulk_event=True,
+            )
+        )
+
+    # --- control API helpers ------------------------------------------------------------------------
+    def world_view(self, identity_id: str) -> dict[str, Any] | None:
+        if identity_id not in self.world.identities:
+            return None
+        instruments = [
+            {
+                "id": i.id,
+                "type": i.type,
+                "currency": i.currency,
+                "state": i.state,
+                "balance": i.balance if i.balance is not None else 0,
+                "mode": i.mode,
+                "blockedReason": i.blocked_reason,
+                "destroyedReason": i.destroyed_reason,
+                "spendRules": i.spend_rules or None,
+            }
+            for i in self.world.instruments.values()
+            if i.identity_id == identity_id
+        ]
+        users = [
+            {
+                "id": u.id,
+                "email": u.email,
+                "name": u.name,
+                "surname": u.surname,
+                "roles": u.roles,
+                "credentialType": u.credential_type,
+                "active": u.active,
+                "invitesSent": u.invites_sent,
+                "inviteConsumed": u.password is not None,
+            }
+            for u in self.world.users.values()
+            if u.identity_id == identity_id
+        ]
+        strip = lambda d: {k: v for k, v in d.items() if v is not None}  # noqa: E731
+        return {"instruments": [strip(i) for i in instruments], "users": [strip(u) for u in users]}
+
+    def is_executing(self) -> bool:
+        return any(lb.worker is not None for lb in self.bulks.values())
+
+
+__all__ = ["Conflict", "Engine", "InvalidTransition", "NotFound", "SubmitResult"]

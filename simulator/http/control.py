@@ -1,0 +1,98 @@
+"""The simulator's control API under ``/_sim`` (BEHAVIOR Appendix B): reset, config, world, webhooks.
+
+Unauthenticated and not rate limited: it is meant for tests and demos on loopback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bulkdash.api.validation import validate_model
+from simulator.engine.engine import Engine
+from simulator.http import responses as r
+from simulator.http.app import read_json
+from simulator.http.ratelimit import RateLimiter
+from simulator.webhooks.dispatcher import WebhookDispatcher
+
+
+class ConfigUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    webhookBaseUrl: dict[str, str | None] | None = None
+    opDelayMs: int | None = Field(default=None, ge=0, le=600_000)
+    maintenance: bool | None = None
+    webhookRetryScale: float | None = Field(default=None, ge=0)
+
+
+class Control:
+    def __init__(self, engine: Engine, limiter: RateLimiter, dispatcher: WebhookDispatcher) -> None:
+        self.engine = engine
+        self.limiter = limiter
+        self.dispatcher = dispatcher
+
+    async def reset(self, request: Request) -> Response:
+        await self.engine.reset()
+        self.limiter.reset()
+        return r.empty(204)
+
+    async def get_config(self, request: Request) -> Response:
+        s = self.engine.settings
+        return r.JSON(
+            {
+                "webhookBaseUrl": self.engine.publisher.base_urls,
+                "opDelayMs": s.op_delay_ms,
+                "maintenance": self.engine.maintenance,
+                "webhookRetryScale": s.webhook_retry_scale,
+                "rateLimits": s.rate_limits,
+                "maxActiveBulks": s.max_active_bulks,
+            }
+        )
+
+    async def put_config(self, request: Request) -> Response:
+        update = validate_model(ConfigUpdate, await read_json(request))
+        s = self.engine.settings
+        if update.webhookBaseUrl is not None:
+            for programme, url in update.webhookBaseUrl.items():
+                if programme not in self.engine.world.programmes:
+                    return r.bad_request(f"Unknown programme {programme}")
+                if url:
+                    self.engine.publisher.base_urls[programme] = url
+                else:
+                    self.engine.publisher.base_urls.pop(programme, None)
+        if update.opDelayMs is not None:
+            s.op_delay_ms = update.opDelayMs
+        if update.maintenance is not None:
+            self.engine.maintenance = update.maintenance
+        if update.webhookRetryScale is not None:
+            s.webhook_retry_scale = update.webhookRetryScale
+        return r.empty(204)
+
+    async def world(self, request: Request) -> Response:
+        view = self.engine.world_view(request.path_params["identity_id"])
+        return r.not_found() if view is None else r.JSON(view)
+
+    async def webhooks(self, request: Request) -> Response:
+        bulk_id = request.query_params.get("bulkId")
+        events: list[dict[str, Any]] = await self.engine.store.list_webhooks(bulk_id)
+        return r.JSON(events)
+
+    async def redeliver(self, request: Request) -> Response:
+        if not await self.engine.store.requeue_event(request.path_params["event_id"], self.engine.clock()):
+            return r.not_found()
+        self.dispatcher.wake()
+        return r.empty(202)
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/reset", self.reset, methods=["POST"]),
+            Route("/config", self.get_config, methods=["GET"]),
+            Route("/config", self.put_config, methods=["PUT"]),
+            Route("/world/{identity_id}", self.world, methods=["GET"]),
+            Route("/webhooks", self.webhooks, methods=["GET"]),
+            Route("/webhooks/{event_id}/redeliver", self.redeliver, methods=["POST"]),
+        ]

@@ -1,0 +1,82 @@
+"""Assembles the simulator: store → engine → dispatcher, the ``/multi`` and ``/_sim`` apps, the lifespan.
+
+``create_simulator(settings)`` gives a ``Simulator`` whose ``asgi`` app can be served by uvicorn from the CLI
+or embedded in the dashboard's own event loop (``start_embedded``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.routing import Mount
+from starlette.types import ASGIApp
+
+from bulkdash.serving import QuietServer
+from simulator.engine.engine import Engine, wall_clock_ms
+from simulator.http import app as multi
+from simulator.http.control import Control
+from simulator.http.ratelimit import RateLimiter
+from simulator.settings import SimSettings
+from simulator.store.store import Store
+from simulator.webhooks.dispatcher import WebhookDispatcher
+
+
+class Simulator:
+    def __init__(self, settings: SimSettings, clock=wall_clock_ms) -> None:
+        self.settings = settings
+        self.store = Store(settings.db)
+        self.engine = Engine(settings, self.store, clock)
+        self.limiter = RateLimiter(settings.rate_windows, time.time)
+        self.dispatcher = WebhookDispatcher(
+            self.store,
+            clock,
+            timeout_s=settings.webhook_timeout_s,
+            retry_scale=lambda: self.settings.webhook_retry_scale,
+        )
+        self.engine.on_committed.append(lambda batch: self.dispatcher.wake() if batch.events else None)
+        control = Control(self.engine, self.limiter, self.dispatcher)
+        inner = Starlette(
+            routes=[
+                Mount("/multi", app=multi.build_multi_app(self.engine, self.limiter)),
+                Mount("/_sim", routes=control.routes()),
+            ],
+            exception_handlers={
+                HTTPException: multi._on_http_exception,
+                **{cls: multi._on_app_error for cls in multi.APP_ERRORS},
+            },
+            lifespan=self._lifespan,
+        )
+        self.asgi: ASGIApp = multi.WeavrEdge(inner, self.engine, lambda: self.settings.faults)
+        self._started = False
+
+    async def start(self) -> None:
+        if not self._started:
+            await self.engine.start()
+            await self.dispatcher.start()
+            self._started = True
+
+    async def stop(self) -> None:
+        if self._started:
+            await self.dispatcher.stop()
+            await self.engine.stop()
+            self._started = False
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+
+async def start_embedded(settings: SimSettings) -> tuple[Simulator, QuietServer]:
+    """Start the simulator in this event loop on ``settings.host:settings.port`` (0 = any free port)."""
+    sim = Simulator(settings)
+    server = QuietServer(sim.asgi, settings.host, settings.port)
+    await server.start()
+    return sim, server

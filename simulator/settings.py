@@ -1,0 +1,72 @@
+"""Simulator settings (BEHAVIOR Appendix B): environment variables ``SIM_*``, overridable by CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir("bulkdash", appauthor=False)) / "simulator.db"
+
+
+RateWindow = tuple[int, int]  # (limit, window seconds)
+
+
+def parse_rate_limits(text: str) -> list[RateWindow]:
+    """``"100;w=60,1000;w=3600"`` → ``[(100, 60), (1000, 3600)]``; ``"off"`` → ``[]``."""
+    text = text.strip()
+    if text.lower() in ("off", "", "none"):
+        return []
+    out: list[RateWindow] = []
+    for part in text.split(","):
+        limit, _, window = part.strip().partition(";w=")
+        if not window:
+            raise ValueError(f"rate limit {part!r} must look like '<n>;w=<seconds>'")
+        out.append((int(limit), int(window)))
+    return sorted(out, key=lambda lw: lw[1])
+
+
+class SimSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SIM_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    db: Path = Field(default_factory=default_db_path)
+    op_delay_ms: int = Field(50, ge=0)
+    token_ttl_s: int = Field(300, ge=1)
+    rate_limits: str = "100;w=60,1000;w=3600,10000;w=86400"
+    max_active_bulks: int = Field(3, ge=1)
+    idempotency_ttl_s: int = Field(86400, ge=1)
+    webhook_base_url_p1: str | None = None
+    webhook_base_url_p2: str | None = None
+    webhook_timeout_s: float = Field(5.0, gt=0)
+    webhook_retry_scale: float = Field(1.0, ge=0)
+    progress_webhook_path: str = "/bulk_process_end/watch"
+    transaction_webhooks: bool = True
+    faults: bool = False
+    # Group commit: operations are committed together with their world effects every this many
+    # operations or milliseconds, whichever comes first (BEHAVIOR leaves batching to us).
+    batch_ops: int = Field(200, ge=1)
+    batch_ms: int = Field(50, ge=1)
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _check_limits(cls, v: str) -> str:
+        parse_rate_limits(v)
+        return v
+
+    @property
+    def rate_windows(self) -> list[RateWindow]:
+        return parse_rate_limits(self.rate_limits)
+
+    def webhook_base_urls(self) -> dict[str, str]:
+        out = {}
+        if self.webhook_base_url_p1:
+            out["P1"] = self.webhook_base_url_p1
+        if self.webhook_base_url_p2:
+            out["P2"] = self.webhook_base_url_p2
+        return out

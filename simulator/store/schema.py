@@ -1,0 +1,92 @@
+"""The simulator's SQLite schema as an ordered list of migrations (``PRAGMA user_version`` = applied count).
+
+Indexes follow the queries: operations are paged by ``(bulk_id, sequence)`` (the primary key) and filtered by
+``(bulk_id, status, sequence)``; bulks are listed per identity in id order; the webhook outbox is scanned
+for due events by ``(delivery_status, next_attempt_ms)``.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the whole model
+    """
+    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+    CREATE TABLE bulks (
+        bulk_id INTEGER PRIMARY KEY,
+        identity_id TEXT NOT NULL,
+        programme TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        mode TEXT,
+        webhook_interval INTEGER,
+        execution_start INTEGER,
+        execution_finish INTEGER,
+        created_ms INTEGER NOT NULL,
+        completed INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        cancelled INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX bulks_by_identity ON bulks (identity_id, bulk_id);
+
+    CREATE TABLE operations (
+        bulk_id INTEGER NOT NULL,
+        sequence INTEGER NOT NULL,
+        operation_id INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        path TEXT NOT NULL,
+        target TEXT,
+        request_payload TEXT NOT NULL,
+        response_payload TEXT,
+        PRIMARY KEY (bulk_id, sequence)
+    ) WITHOUT ROWID;
+    CREATE INDEX operations_by_status ON operations (bulk_id, status, sequence);
+
+    CREATE TABLE users (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE instruments (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE transactions (
+        id TEXT PRIMARY KEY, kind TEXT NOT NULL, identity_id TEXT NOT NULL, body TEXT NOT NULL
+    );
+
+    CREATE TABLE tokens (
+        token TEXT PRIMARY KEY,
+        api_key TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        last_used_ms INTEGER NOT NULL,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY,
+        body_hash TEXT NOT NULL,
+        response TEXT NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+
+    CREATE TABLE webhook_events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        programme TEXT NOT NULL,
+        bulk_id TEXT,
+        path TEXT NOT NULL,
+        url TEXT,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        delivery_status TEXT NOT NULL,
+        attempt_count INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER,
+        created_ms INTEGER NOT NULL
+    );
+    CREATE INDEX webhook_events_due ON webhook_events (delivery_status, next_attempt_ms);
+    CREATE INDEX webhook_events_by_bulk ON webhook_events (bulk_id, seq);
+
+    CREATE TABLE webhook_attempts (
+        event_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        status INTEGER,
+        error TEXT
+    );
+    CREATE INDEX webhook_attempts_by_event ON webhook_attempts (event_id);
+    """,
+]

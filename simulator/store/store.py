@@ -1,0 +1,509 @@
+"""The simulator's persistence: one SQLite file (WAL) behind aiosqlite, and the only module that speaks SQL.
+
+Two connections: a writer, used under one lock so transactions never interleave, and a reader for the
+paged queries, which in WAL mode never waits for the writer. Everything the engine changes reaches the
+file through ``commit_batch``: operation statuses, the world rows they touched, bulk counters, token
+touches and webhook outbox events go into one transaction, so a crash keeps all of a batch or none of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from simulator.store.schema import MIGRATIONS
+
+FIRST_ID = 1_000_001
+
+
+@dataclass(slots=True)
+class BulkRow:
+    bulk_id: int
+    identity_id: str
+    programme: str
+    kind: str
+    status: str
+    n: int
+    mode: str | None = None
+    webhook_interval: int | None = None
+    execution_start: int | None = None
+    execution_finish: int | None = None
+    created_ms: int = 0
+    completed: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+    def update_tuple(self) -> tuple[Any, ...]:
+        return (
+            self.status,
+            self.mode,
+            self.webhook_interval,
+            self.execution_start,
+            self.execution_finish,
+            self.completed,
+            self.failed,
+            self.cancelled,
+            self.bulk_id,
+        )
+
+
+@dataclass(slots=True)
+class OperationRow:
+    bulk_id: int
+    sequence: int
+    operation_id: int
+    status: str
+    path: str
+    target: str | None
+    request_payload: str
+    response_payload: str | None
+
+
+@dataclass(slots=True)
+class OutboxEvent:
+    event_id: str
+    programme: str
+    bulk_id: str | None
+    path: str
+    url: str | None
+    headers: dict[str, str]
+    body: bytes
+    delivery_status: str  # PENDING | DELIVERED | FAILED | SKIPPED
+    next_attempt_ms: int | None
+    created_ms: int
+
+
+@dataclass(slots=True)
+class WriteBatch:
+    """Everything one group commit writes. Filled synchronously by the engine, written in one transaction."""
+
+    op_updates: list[tuple[str, str, int, int]] = field(default_factory=list)  # status, response, bulk, seq
+    cancel_remaining: list[int] = field(default_factory=list)  # bulks whose SUBMITTED ops become CANCELLED
+    bulks: dict[int, BulkRow] = field(default_factory=dict)  # snapshots taken when the batch was sealed
+    users: list[tuple[str, str]] = field(default_factory=list)
+    instruments: list[tuple[str, str]] = field(default_factory=list)
+    transactions: list[tuple[str, str, str, str]] = field(default_factory=list)
+    token_touches: dict[str, int] = field(default_factory=dict)
+    events: list[OutboxEvent] = field(default_factory=list)
+    next_id: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.op_updates)
+
+    def is_empty(self) -> bool:
+        return not (
+            self.op_updates
+            or self.cancel_remaining
+            or self.bulks
+            or self.users
+            or self.instruments
+            or self.transactions
+            or self.token_touches
+            or self.events
+        )
+
+
+_OP_COLUMNS = "operation_id, sequence, status, path, request_payload, response_payload"
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await aiosqlite.connect(self.path)
+        # WAL + synchronous=NORMAL: a committed batch survives a killed process (not a power cut), and
+        # readers never block the writer.
+        await self._writer.execute("PRAGMA journal_mode=WAL")
+        await self._writer.execute("PRAGMA synchronous=NORMAL")
+        await self._writer.execute("PRAGMA foreign_keys=OFF")
+        await self._migrate()
+        self._reader = await aiosqlite.connect(self.path)
+        await self._reader.execute("PRAGMA query_only=1")
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    @property
+    def w(self) -> aiosqlite.Connection:
+        assert self._writer is not None, "store not open"
+        return self._writer
+
+    @property
+    def r(self) -> aiosqlite.Connection:
+        assert self._reader is not None, "store not open"
+        return self._reader
+
+    async def _migrate(self) -> None:
+        async with self.w.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise RuntimeError(
+                f"{self.path} has schema version {version}, newer than this simulator ({len(MIGRATIONS)})"
+            )
+        for i in range(version, len(MIGRATIONS)):
+            await self.w.executescript(f"BEGIN; {MIGRATIONS[i]}; PRAGMA user_version={i + 1}; COMMIT;")
+
+    # --- meta and seed ------------------------------------------------------------------------------
+    async def get_meta(self, key: str) -> str | None:
+        async with self.w.execute("SELECT value FROM meta WHERE key=?", (key,)) as cur:
+            row = await cur.fetchone()
+        return None if row is None else str(row[0])
+
+    async def reset(self, users: Iterable[tuple[str, str]], instruments: Iterable[tuple[str, str]]) -> None:
+        """Empty every table and write a freshly seeded world (``POST /_sim/reset`` and first start)."""
+        async with self._write_lock:
+            await self.w.execute("BEGIN")
+            for table in (
+                "bulks",
+                "operations",
+                "users",
+                "instruments",
+                "transactions",
+                "tokens",
+                "idempotency",
+                "webhook_events",
+                "webhook_attempts",
+                "meta",
+            ):
+                await self.w.execute(f"DELETE FROM {table}")
+            await self.w.executemany("INSERT INTO users (id, data) VALUES (?, ?)", list(users))
+            await self.w.executemany("INSERT INTO instruments (id, data) VALUES (?, ?)", list(instruments))
+            await self.w.execute("INSERT INTO meta (key, value) VALUES ('next_id', ?)", (str(FIRST_ID),))
+            await self.w.execute("INSERT INTO meta (key, value) VALUES ('seeded', '1')")
+            await self.w.commit()
+
+    async def load_world_rows(self) -> tuple[list[str], list[str]]:
+        async with self.w.execute("SELECT data FROM users") as cur:
+            users = [r[0] for r in await cur.fetchall()]
+        async with self.w.execute("SELECT data FROM instruments") as cur:
+            insts = [r[0] for r in await cur.fetchall()]
+        return users, insts
+
+    async def set_meta(self, key: str, value: str) -> None:
+        async with self._write_lock:
+            await self.w.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+            await self.w.commit()
+
+    # --- bulks --------------------------------------------------------------------------------------
+    async def load_bulks(self) -> list[BulkRow]:
+        async with self.w.execute(
+            "SELECT bulk_id, identity_id, programme, kind, status, n, mode, webhook_interval, "
+            "execution_start, execution_finish, created_ms, completed, failed, cancelled FROM bulks "
+            "ORDER BY bulk_id"
+        ) as cur:
+            return [BulkRow(*r) for r in await cur.fetchall()]
+
+    async def insert_bulk(
+        self,
+        bulk: BulkRow,
+        operations: Sequence[tuple[int, int, int, str, str, str | None, str]],
+        next_id: int,
+        idempotency: tuple[str, str, str, int] | None,
+    ) -> None:
+        """A submission: the bulk, its operations, the id counter and the idempotency record, atomically.
+
+        ``operations`` rows: (bulk_id, sequence, operation_id, status, path, target, request_payload).
+        """
+        async with self._write_lock:
+            await self.w.execute("BEGIN")
+            try:
+                await self.w.execute(
+                    "INSERT INTO bulks (bulk_id, identity_id, programme, kind, status, n, created_ms) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        bulk.bulk_id,
+                        bulk.identity_id,
+                        bulk.programme,
+                        bulk.kind,
+                        bulk.status,
+                        bulk.n,
+                        bulk.created_ms,
+                    ),
+                )
+                await self.w.executemany(
+                    "INSERT INTO operations (bulk_id, sequence, operation_id, status, path, target, "
+                    "request_payload) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    operations,
+                )
+                await self._save_next_id(next_id)
+                if idempotency is not None:
+                    await self.w.execute(
+                        "INSERT OR REPLACE INTO idempotency (key, body_hash, response, created_ms) "
+                        "VALUES (?, ?, ?, ?)",
+                        idempotency,
+                    )
+                await self.w.commit()
+            except BaseException:
+                await self.w.rollback()
+                raise
+
+    async def _save_next_id(self, next_id: int) -> None:
+        await self.w.execute("UPDATE meta SET value=? WHERE key='next_id'", (str(next_id),))
+
+    async def pending_operations(self, bulk_id: int) -> list[tuple[int, int, str | None, str]]:
+        """(sequence, operation_id, target, request_payload) of the SUBMITTED operations, in order."""
+        async with self.w.execute(
+            "SELECT sequence, operation_id, target, request_payload FROM operations "
+            "WHERE bulk_id=? AND status='SUBMITTED' ORDER BY sequence",
+            (bulk_id,),
+        ) as cur:
+            return [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
+
+    async def page_operations(
+        self,
+        bulk_id: int,
+        *,
+        offset: int,
+        limit: int,
+        status: str | None,
+        sequence: int | None,
+        exclude_sequence: int | None = None,
+    ) -> tuple[int, list[tuple[Any, ...]]]:
+        """One page of operations and the count matching the filters (keyset on the indexes)."""
+        where = ["bulk_id=?"]
+        args: list[Any] = [bulk_id]
+        if status is not None:
+            where.append("status=?")
+            args.append(status)
+        if sequence is not None:
+            where.append("sequence=?")
+            args.append(sequence)
+        if exclude_sequence is not None:
+            where.append("sequence<>?")
+            args.append(exclude_sequence)
+        clause = " AND ".join(where)
+        async with self.r.execute(f"SELECT count(*) FROM operations WHERE {clause}", args) as cur:
+            row = await cur.fetchone()
+        total = int(row[0]) if row else 0
+        rows: list[tuple[Any, ...]] = []
+        if total > offset:
+            if status is None and sequence is None and exclude_sequence is None:
+                # Unfiltered pages seek straight to the sequence range on the primary key.
+                sql = (
+                    f"SELECT {_OP_COLUMNS} FROM operations WHERE bulk_id=? AND sequence>? "
+                    "ORDER BY sequence LIMIT ?"
+                )
+                qargs: list[Any] = [bulk_id, offset, limit]
+            else:
+                sql = (
+                    f"SELECT {_OP_COLUMNS} FROM operations WHERE {clause} ORDER BY sequence LIMIT ? OFFSET ?"
+                )
+                qargs = [*args, limit, offset]
+            async with self.r.execute(sql, qargs) as cur:
+                rows = [tuple(r) for r in await cur.fetchall()]
+        return total, rows
+
+    async def operation(self, bulk_id: int, sequence: int) -> tuple[Any, ...] | None:
+        async with self.r.execute(
+            f"SELECT {_OP_COLUMNS} FROM operations WHERE bulk_id=? AND sequence=?", (bulk_id, sequence)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else tuple(row)
+
+    # --- the group commit ---------------------------------------------------------------------------
+    async def commit_batch(self, batch: WriteBatch) -> None:
+        # Shielded: a caller cancelled mid-commit (shutdown) must not leave a transaction half open.
+        await asyncio.shield(self._commit_batch(batch))
+
+    async def _commit_batch(self, batch: WriteBatch) -> None:
+        async with self._write_lock:
+            w = self.w
+            await w.execute("BEGIN")
+            try:
+                if batch.op_updates:
+                    await w.executemany(
+                        "UPDATE operations SET status=?, response_payload=? WHERE bulk_id=? AND sequence=?",
+                        batch.op_updates,
+                    )
+                for bulk_id in batch.cancel_remaining:
+                    await w.execute(
+                        "UPDATE operations SET status='CANCELLED' WHERE bulk_id=? AND status='SUBMITTED'",
+                        (bulk_id,),
+                    )
+                if batch.users:
+                    await w.executemany("INSERT OR REPLACE INTO users (id, data) VALUES (?, ?)", batch.users)
+                if batch.instruments:
+                    await w.executemany(
+                        "INSERT OR REPLACE INTO instruments (id, data) VALUES (?, ?)", batch.instruments
+                    )
+                if batch.transactions:
+                    await w.executemany(
+                        "INSERT INTO transactions (id, kind, identity_id, body) VALUES (?, ?, ?, ?)",
+                        batch.transactions,
+                    )
+                if batch.bulks:
+                    await w.executemany(
+                        "UPDATE bulks SET status=?, mode=?, webhook_interval=?, execution_start=?, "
+                        "execution_finish=?, completed=?, failed=?, cancelled=? WHERE bulk_id=?",
+                        [b.update_tuple() for b in batch.bulks.values()],
+                    )
+                if batch.token_touches:
+                    await w.executemany(
+                        "UPDATE tokens SET last_used_ms=? WHERE token=?",
+                        [(ms, tok) for tok, ms in batch.token_touches.items()],
+                    )
+                if batch.events:
+                    await w.executemany(
+                        "INSERT INTO webhook_events (event_id, programme, bulk_id, path, url, headers, body, "
+                        "delivery_status, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            (
+                                e.event_id,
+                                e.programme,
+                                e.bulk_id,
+                                e.path,
+                                e.url,
+                                json.dumps(e.headers),
+                                e.body,
+                                e.delivery_status,
+                                e.next_attempt_ms,
+                                e.created_ms,
+                            )
+                            for e in batch.events
+                        ],
+                    )
+                if batch.next_id is not None:
+                    await self._save_next_id(batch.next_id)
+                await w.commit()
+            except BaseException:
+                await w.rollback()
+                raise
+
+    # --- tokens -------------------------------------------------------------------------------------
+    async def load_tokens(self) -> list[tuple[str, str, str, int]]:
+        async with self.w.execute(
+            "SELECT token, api_key, user_id, last_used_ms FROM tokens WHERE revoked=0"
+        ) as cur:
+            return [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
+
+    async def save_token(self, token: str, api_key: str, user_id: str, now_ms: int) -> None:
+        async with self._write_lock:
+            await self.w.execute(
+                "INSERT INTO tokens (token, api_key, user_id, last_used_ms) VALUES (?, ?, ?, ?)",
+                (token, api_key, user_id, now_ms),
+            )
+            await self.w.commit()
+
+    async def revoke_token(self, token: str) -> None:
+        async with self._write_lock:
+            await self.w.execute("UPDATE tokens SET revoked=1 WHERE token=?", (token,))
+            await self.w.commit()
+
+    async def save_user(self, user_id: str, data: str) -> None:
+        """Login bookkeeping (failed attempts, lock-out) outside any operation batch."""
+        async with self._write_lock:
+            await self.w.execute("INSERT OR REPLACE INTO users (id, data) VALUES (?, ?)", (user_id, data))
+            await self.w.commit()
+
+    # --- idempotency --------------------------------------------------------------------------------
+    async def idempotency_record(self, key: str) -> tuple[str, str, int] | None:
+        async with self.w.execute(
+            "SELECT body_hash, response, created_ms FROM idempotency WHERE key=?", (key,)
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None else (row[0], row[1], int(row[2]))
+
+    # --- webhook outbox -----------------------------------------------------------------------------
+    async def due_events(self, now_ms: int, limit: int = 100) -> list[tuple[Any, ...]]:
+        async with self.w.execute(
+            "SELECT event_id, url, headers, body, attempt_count FROM webhook_events "
+            "WHERE delivery_status='PENDING' AND next_attempt_ms<=? ORDER BY seq LIMIT ?",
+            (now_ms, limit),
+        ) as cur:
+            return [tuple(r) for r in await cur.fetchall()]
+
+    async def next_due_ms(self) -> int | None:
+        async with self.w.execute(
+            "SELECT min(next_attempt_ms) FROM webhook_events WHERE delivery_status='PENDING'"
+        ) as cur:
+            row = await cur.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def record_attempts(
+        self, results: Sequence[tuple[str, int, int | None, str | None, str, int | None, int]]
+    ) -> None:
+        """Attempts and new event states: (event_id, at_ms, status, error, new_state, next_ms, count)."""
+        async with self._write_lock:
+            await self.w.execute("BEGIN")
+            try:
+                await self.w.executemany(
+                    "INSERT INTO webhook_attempts (event_id, at_ms, status, error) VALUES (?, ?, ?, ?)",
+                    [(e, at, st, err) for e, at, st, err, _s, _n, _c in results],
+                )
+                await self.w.executemany(
+                    "UPDATE webhook_events SET delivery_status=?, next_attempt_ms=?, attempt_count=? "
+                    "WHERE event_id=?",
+                    [(s, n, c, e) for e, _at, _st, _err, s, n, c in results],
+                )
+                await self.w.commit()
+            except BaseException:
+                await self.w.rollback()
+                raise
+
+    async def requeue_event(self, event_id: str, now_ms: int) -> bool:
+        async with self._write_lock:
+            cur = await self.w.execute(
+                "UPDATE webhook_events SET delivery_status='PENDING', next_attempt_ms=?, attempt_count=0 "
+                "WHERE event_id=? AND url IS NOT NULL",
+                (now_ms, event_id),
+            )
+            await self.w.commit()
+            return cur.rowcount > 0
+
+    async def list_webhooks(self, bulk_id: str | None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT event_id, path, headers, body, delivery_status, bulk_id, url FROM webhook_events"
+            + (" WHERE bulk_id=?" if bulk_id is not None else "")
+            + " ORDER BY seq"
+        )
+        args: tuple[Any, ...] = (bulk_id,) if bulk_id is not None else ()
+        async with self.r.execute(sql, args) as cur:
+            events = await cur.fetchall()
+        ids = [e[0] for e in events]
+        attempts: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        if ids:
+            marks = ",".join("?" * len(ids))
+            async with self.r.execute(
+                f"SELECT event_id, at_ms, status, error FROM webhook_attempts WHERE event_id IN ({marks}) "
+                "ORDER BY rowid",
+                ids,
+            ) as cur:
+                for event_id, at_ms, status, error in await cur.fetchall():
+                    entry: dict[str, Any] = {"at": at_ms}
+                    if status is not None:
+                        entry["status"] = status
+                    if error is not None:
+                        entry["error"] = error
+                    attempts[event_id].append(entry)
+        out = []
+        for event_id, path, headers, body, state, b_id, url in events:
+            raw = bytes(body)
+            out.append(
+                {
+                    "eventId": event_id,
+                    "path": path,
+                    "url": url,
+                    "bulkId": b_id,
+                    "headers": json.loads(headers),
+                    "body": json.loads(raw.decode("utf-8")),
+                    "attempts": attempts[event_id],
+                    "deliveryStatus": state,
+                }
+            )
+        return out

@@ -1,0 +1,133 @@
+"""Delivers the webhook outbox over HTTP with Weavr's retry policy (BEHAVIOR §6.5).
+
+Independent of execution: workers only append events to the outbox (in their own commit); this task reads
+due events from the store, posts them through one shared keep-alive ``httpx.AsyncClient`` and records every
+attempt. A slow or dead receiver therefore never slows a bulk down, and after a restart pending events and
+retries simply carry on from the file (at-least-once; receivers dedupe on ``call-ref``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable
+
+import httpx
+
+from simulator.store.store import Store
+
+log = logging.getLogger("bulkdash.simulator.webhooks")
+
+RETRY_DELAYS_S = (10, 60, 360, 2160, 12960)  # 10 s × 6ⁿ, five retries
+RETRYABLE = frozenset({408, 409, 425})
+MAX_IN_FLIGHT = 64
+
+# (event_id, at_ms, http status, error, new delivery status, next attempt ms, attempt count)
+Attempt = tuple[str, int, int | None, str | None, str, int | None, int]
+
+
+def next_state(attempt_count: int, status: int | None, now_ms: int, scale: float) -> tuple[str, int | None]:
+    """After attempt number ``attempt_count`` (1-based) ended with ``status`` (None: timeout/connection)."""
+    if status is not None and 200 <= status < 300:
+        return "DELIVERED", None
+    retryable = status is None or status in RETRYABLE or status >= 500
+    if retryable and attempt_count <= len(RETRY_DELAYS_S):
+        return "PENDING", now_ms + int(RETRY_DELAYS_S[attempt_count - 1] * 1000 * scale)
+    return "FAILED", None
+
+
+class WebhookDispatcher:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], int],
+        *,
+        timeout_s: float,
+        retry_scale: Callable[[], float],
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.retry_scale = retry_scale
+        self.client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_s),
+            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT),
+            trust_env=False,
+        )
+        self._wake = asyncio.Event()
+        self._in_flight: dict[str, asyncio.Task[None]] = {}
+        self._results: list[Attempt] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self, *_: object) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="sim-webhook-dispatcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for task in list(self._in_flight.values()):
+            task.cancel()
+        await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
+        await self._record()
+        await self.client.aclose()
+
+    async def _record(self) -> None:
+        if self._results:
+            results, self._results = self._results, []
+            await self.store.record_attempts(results)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self._record()
+                room = MAX_IN_FLIGHT - len(self._in_flight)
+                due = await self.store.due_events(self.clock(), limit=MAX_IN_FLIGHT * 2) if room > 0 else []
+                for event_id, url, headers, body, count in due:
+                    if event_id in self._in_flight or room <= 0:
+                        continue
+                    room -= 1
+                    task = asyncio.create_task(
+                        self._deliver(event_id, url, json.loads(headers), bytes(body), count + 1)
+                    )
+                    self._in_flight[event_id] = task
+                self._wake.clear()
+                if self._results:
+                    continue
+                timeout = None
+                next_due = await self.store.next_due_ms()
+                if next_due is not None:
+                    timeout = max(0.0, (next_due - self.clock()) / 1000)
+                    if next_due <= self.clock() and len(self._in_flight) < MAX_IN_FLIGHT:
+                        # Due but in flight already: wait for a result rather than spinning.
+                        timeout = None if self._in_flight else 0.05
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook dispatcher iteration failed")
+                await asyncio.sleep(1)
+
+    async def _deliver(
+        self, event_id: str, url: str, headers: dict[str, str], body: bytes, attempt: int
+    ) -> None:
+        status: int | None = None
+        error: str | None = None
+        try:
+            response = await self.client.post(url, content=body, headers=headers)
+            status = response.status_code
+        except httpx.TimeoutException:
+            error = "timeout"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:200]
+        now = self.clock()
+        state, next_ms = next_state(attempt, status, now, self.retry_scale())
+        self._results.append((event_id, now, status, error, state, next_ms, attempt))
+        self._in_flight.pop(event_id, None)
+        self._wake.set()

@@ -1,0 +1,91 @@
+"""Helpers for simulator tests: a logged-in API client, item builders, settings for a fresh database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from simulator.settings import SimSettings
+
+KEY1 = "sim-api-key-P1"
+KEY2 = "sim-api-key-P2"
+PASSWORD = "Passw0rd!Sim"
+
+
+def transfer(
+    amount: int = 100,
+    *,
+    source: str = "4001",
+    dest: str = "5002",
+    tag: str | None = None,
+    dest_type: str = "managed_cards",
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "profileId": "3001",
+        "source": {"type": "managed_accounts", "id": source},
+        "destination": {"type": dest_type, "id": dest},
+        "destinationAmount": {"currency": "GBP", "amount": amount},
+    }
+    if tag:
+        body["tag"] = tag
+    return {"pathParams": {}, "requestBody": body}
+
+
+class Api:
+    """A logged-in httpx client with small helpers for the bulk endpoints."""
+
+    def __init__(self, client: httpx.AsyncClient, key: str, token: str | None) -> None:
+        self.client = client
+        self.key = key
+        self.token = token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        h = {"api-key": self.key}
+        if self.token:
+            h["authorization"] = f"Bearer {self.token}"
+        return h
+
+    async def get(self, path: str, headers: dict[str, str] | None = None, **kw: Any) -> httpx.Response:
+        return await self.client.get("/multi" + path, headers={**self.headers, **(headers or {})}, **kw)
+
+    async def post(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kw: Any
+    ) -> httpx.Response:
+        return await self.client.post(
+            "/multi" + path, json=json, headers={**self.headers, **(headers or {})}, **kw
+        )
+
+    async def submit(self, items: list[dict[str, Any]], path: str = "/bulks/transfers") -> str:
+        resp = await self.post(path, json=items)
+        assert resp.status_code == 201, resp.text
+        return resp.json()["bulkId"]
+
+    async def bulk(self, bulk_id: str) -> dict[str, Any]:
+        resp = await self.get(f"/bulks/{bulk_id}")
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+
+async def login(client: httpx.AsyncClient, email: str = "alice@acme.example", key: str = KEY1) -> Api:
+    resp = await client.post(
+        "/multi/login_with_password",
+        headers={"api-key": key},
+        json={"email": email, "password": {"value": PASSWORD}},
+    )
+    assert resp.status_code == 200, resp.text
+    return Api(client, key, resp.json()["token"])
+
+
+def sim_settings(tmp_path: Path, **overrides: Any) -> SimSettings:
+    base: dict[str, Any] = {
+        "db": tmp_path / "sim.db",
+        "port": 0,
+        "op_delay_ms": 0,
+        "rate_limits": "off",
+        "batch_ms": 5,
+    }
+    base.update(overrides)
+    return SimSettings(**base)
