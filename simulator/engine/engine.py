@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from bulkdash.api.codec import compact_json, loads
 from bulkdash.api.kinds import KINDS, KindSpec, OperationKind
 from bulkdash.api.models import (
     BulkMode,
@@ -43,7 +44,7 @@ from simulator.engine.states import BulkAction, InvalidTransition, allowed, bulk
 from simulator.operations import OpResult, run_operation
 from simulator.settings import SimSettings
 from simulator.store.store import FIRST_ID, BulkRow, Store, WriteBatch
-from simulator.webhooks.outbox import BULK_END_PATH, WebhookPublisher, compact_json
+from simulator.webhooks.outbox import BULK_END_PATH, WebhookPublisher
 from simulator.world.model import Instrument, User, World
 from simulator.world.seed import build_seed_world
 
@@ -563,7 +564,7 @@ class Engine:
             since_yield += 1
             pending_updates = self._pending
             now = self.clock()
-            body = json.loads(payload) if payload else None
+            body = loads(payload) if payload else None
             try:
                 result = run_operation(
                     self.world, identity, kind, {param: target} if param else {}, body, now

@@ -17,6 +17,7 @@ from typing import Any
 
 import aiosqlite
 
+from bulkdash.api.codec import compact_json
 from simulator.store.schema import MIGRATIONS
 
 FIRST_ID = 1_000_001
@@ -369,7 +370,7 @@ class Store:
                                 e.bulk_id,
                                 e.path,
                                 e.url,
-                                json.dumps(e.headers),
+                                compact_json(e.headers),
                                 e.body,
                                 e.delivery_status,
                                 e.next_attempt_ms,

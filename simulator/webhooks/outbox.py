@@ -6,10 +6,11 @@ transaction as the state change that caused it; the dispatcher then delivers wha
 
 from __future__ import annotations
 
-import json
+import os
 import uuid
 from typing import Any
 
+from bulkdash.api.codec import compact_json, compact_json_bytes
 from bulkdash.api.signatures import sign_v1, sign_v2
 from simulator.store.store import OutboxEvent
 from simulator.world.model import Programme
@@ -17,8 +18,24 @@ from simulator.world.model import Programme
 BULK_END_PATH = "/bulk_process_end/watch"
 
 
-def compact_json(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+class _UuidPool:
+    """UUID4s from one ``os.urandom`` call per 256 ids: the syscall per id dominated event creation."""
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._pos = 0
+
+    def next(self) -> str:
+        if self._pos >= len(self._buf):
+            self._buf, self._pos = os.urandom(16 * 256), 0
+        raw = self._buf[self._pos : self._pos + 16]
+        self._pos += 16
+        return str(uuid.UUID(bytes=raw, version=4))
+
+
+new_uuid = _UuidPool().next
+
+__all__ = ["BULK_END_PATH", "WebhookPublisher", "compact_json", "new_uuid"]
 
 
 class WebhookPublisher:
@@ -40,7 +57,7 @@ class WebhookPublisher:
         bulk_event: bool,
         with_published_timestamp: bool = False,
     ) -> OutboxEvent:
-        call_ref = str(uuid.uuid4())
+        call_ref = new_uuid()
         published = str(now_ms)
         if with_published_timestamp:
             # Transaction payloads repeat the header value in the body (§6.6).
@@ -49,7 +66,7 @@ class WebhookPublisher:
                 "publishedTimestamp": published,
                 **{k: v for k, v in body.items() if k != "eventType"},
             }
-        raw = compact_json(body).encode("utf-8")
+        raw = compact_json_bytes(body)
         key = programme.api_key
         headers = {
             "content-type": "application/json",

@@ -1,0 +1,212 @@
+"""The ``bulkdash`` command: the dashboard (no subcommand) and ``bulkdash listen`` (a headless receiver).
+
+Subcommands are registered in :func:`build_parser`; each sets ``handler`` (``args -> exit code``) with
+``set_defaults``, so other modules can add theirs the same way. Heavy imports (the receiver, the dashboard)
+happen inside the handlers, so ``bulkdash --help`` stays fast and the receiver never pulls in Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from bulkdash.webhooks import ReceiverSettings, WebhookReceiver
+
+#: Environment fallbacks for the keys, so they need not appear on the command line (visible in ``ps``).
+SIGNING_KEY_ENV = "BULKDASH_WEBHOOK_SIGNING_KEY"
+WEBHOOKS_KEY_ENV = "BULKDASH_WEBHOOKS_KEY"
+DEFAULT_LISTEN_PORT = 9000
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bulkdash",
+        description="Terminal dashboard for Weavr Multi bulk processes; with no command, opens it.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_listen_command(commands)
+    return parser
+
+
+def _add_listen_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    listen = commands.add_parser(
+        "listen",
+        help="receive and verify webhooks, print one line each (like `stripe listen`)",
+        description=(
+            "Run the webhook receiver on its own: every request is verified, recorded in the history "
+            "database and printed as one line. Point the sender's webhook base URL at the printed URL."
+        ),
+    )
+    listen.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    listen.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_LISTEN_PORT,
+        help="port to bind, 0 for any free one (default: %(default)s)",
+    )
+    listen.add_argument(
+        "--key",
+        default=os.environ.get(SIGNING_KEY_ENV),
+        help=f"the programme's api-key, which signs the webhooks (default: ${SIGNING_KEY_ENV})",
+    )
+    listen.add_argument(
+        "--webhooks-key",
+        default=os.environ.get(WEBHOOKS_KEY_ENV),
+        help=(
+            "the programme's webhooks key, compared with the webhooks-key header "
+            f"(default: ${WEBHOOKS_KEY_ENV})"
+        ),
+    )
+    listen.add_argument("--db", type=Path, default=None, help="history database (default: per-user data dir)")
+    listen.add_argument(
+        "--tolerance",
+        type=float,
+        default=300.0,
+        metavar="S",
+        help="seconds published-timestamp may differ from now before it is flagged (default: %(default)s)",
+    )
+    listen.set_defaults(handler=_listen_command)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        return run_dashboard_or_placeholder(args)
+    return handler(args)
+
+
+def run_dashboard_or_placeholder(args: argparse.Namespace) -> int:
+    """``bulkdash.app.run_dashboard(args)``, imported only now; a message until the dashboard exists."""
+    try:
+        app_module = importlib.import_module("bulkdash.app")
+    except ModuleNotFoundError as exc:
+        # Only the dashboard module itself missing means "not built"; a missing dependency inside it is a bug.
+        if exc.name != "bulkdash.app":
+            raise
+        app_module = None
+    run_dashboard = getattr(app_module, "run_dashboard", None)
+    if run_dashboard is None:
+        print("the dashboard is not built yet", file=sys.stderr)
+        return 1
+    result = run_dashboard(args)
+    return int(result) if isinstance(result, int) else 0
+
+
+# --- bulkdash listen ---------------------------------------------------------------------------------
+
+
+def _listen_command(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from bulkdash.webhooks import ReceiverSettings
+
+    if not args.key:
+        print(f"bulkdash listen: a signing key is required (--key or ${SIGNING_KEY_ENV})", file=sys.stderr)
+        return 2
+    fields: dict[str, object] = {
+        "host": args.host,
+        "port": args.port,
+        "signing_key": args.key,
+        "webhooks_key": args.webhooks_key or None,
+        "tolerance_s": args.tolerance,
+    }
+    if args.db is not None:
+        fields["db_path"] = args.db
+    try:
+        settings = ReceiverSettings.model_validate(fields)
+    except ValidationError as exc:
+        # ``include_input=False``: the error text must not echo a key back.
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_input=False)
+        )
+        print(f"bulkdash listen: {problems}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(listen(settings, out=sys.stdout))
+    except OSError as exc:
+        # Binding the port or creating the history directory failed.
+        print(f"bulkdash listen: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        # Only reachable where the loop cannot install signal handlers (Windows); still a clean stop.
+        pass
+    return 0
+
+
+def _can_encode(stream: TextIO, text: str) -> bool:
+    encoding = getattr(stream, "encoding", None)
+    if encoding is None:
+        return True  # an in-memory text stream holds any character
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+async def listen(
+    settings: ReceiverSettings,
+    *,
+    out: TextIO,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[WebhookReceiver], object] | None = None,
+    handle_signals: bool = True,
+) -> None:
+    """Run a receiver and print a line per webhook until ``stop`` is set, or SIGINT/SIGTERM arrives.
+
+    ``handle_signals=False`` leaves the process's signal handlers alone (for embedding and tests).
+    """
+    from bulkdash.webhooks import WebhookReceiver, format_line
+
+    stop = stop or asyncio.Event()
+    unicode = _can_encode(out, "✓✗")
+    receiver = WebhookReceiver(settings)
+    # Subscribed before start, so not even the first request can slip past the printer.
+    subscription = receiver.subscribe()
+
+    async def printer() -> None:
+        async for record in subscription:
+            print(format_line(record, unicode=unicode), file=out, flush=True)
+
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM) if handle_signals else ():
+        # Not available on Windows or off the main thread: Ctrl-C then arrives as KeyboardInterrupt.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        await receiver.start()
+        printing = asyncio.create_task(printer())
+        try:
+            print(
+                f"Ready! Receiving webhooks on {receiver.url} (history: {settings.db_path}). "
+                "Press Ctrl-C to quit.",
+                file=out,
+                flush=True,
+            )
+            if on_ready is not None:
+                on_ready(receiver)
+            await stop.wait()
+        finally:
+            # Stopping ends the subscription after every committed record is queued, so all lines print.
+            await receiver.stop()
+            await printing
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

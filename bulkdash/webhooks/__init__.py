@@ -1,0 +1,44 @@
+"""The dashboard's webhook receiver: verifies Weavr webhooks, records every request in SQLite, streams them.
+
+No Textual here (a test checks): the dashboard consumes :meth:`WebhookReceiver.subscribe` or
+:meth:`WebhookReceiver.add_listener`, and ``bulkdash listen`` runs the same receiver headless.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bulkdash.webhooks.receiver import Subscription, WebhookReceiver
+from bulkdash.webhooks.records import (
+    EventFacts,
+    EventKind,
+    KeyVerdict,
+    ReceivedWebhook,
+    SignatureVerdict,
+    TimestampVerdict,
+    classify_path,
+)
+from bulkdash.webhooks.settings import ReceiverSettings, default_db_path
+from bulkdash.webhooks.store import WebhookStore
+from bulkdash.webhooks.summary import event_summary, format_line
+
+# A library's logs go where the host application sends them; without this, an error logged while no
+# handler is configured would reach logging's "last resort" handler and be printed over the dashboard.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+__all__ = [
+    "EventFacts",
+    "EventKind",
+    "KeyVerdict",
+    "ReceivedWebhook",
+    "ReceiverSettings",
+    "SignatureVerdict",
+    "Subscription",
+    "TimestampVerdict",
+    "WebhookReceiver",
+    "WebhookStore",
+    "classify_path",
+    "default_db_path",
+    "event_summary",
+    "format_line",
+]

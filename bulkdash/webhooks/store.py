@@ -1,0 +1,327 @@
+"""The receiver's history: one SQLite file (WAL) behind aiosqlite, written by a group-committing writer task.
+
+Each request hands its record to :meth:`WebhookStore.append` and waits for the commit that contains it, so
+nothing is acknowledged before it is on disk. A single writer task drains whatever has queued up meanwhile
+and commits it as one transaction: under a burst, one commit (and one fsync) serves many requests, which
+is what makes hundreds of webhooks per second possible with ``synchronous=FULL``.
+
+Row ids and the duplicate pointer are decided by SQLite inside that transaction (``INSERT ... RETURNING``
+with a sub-select on the call-ref), so they are right even when two requests with the same call-ref are
+in the same batch, or when another process appends to the same file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bulkdash.webhooks.records import (
+    EventKind,
+    KeyVerdict,
+    ReceivedWebhook,
+    SignatureVerdict,
+    TimestampVerdict,
+    describe_event,
+)
+from bulkdash.webhooks.schema import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+#: Most rows in one transaction: bounds how long a commit holds the write lock and the reader waits.
+DEFAULT_MAX_BATCH = 512
+
+_COLUMNS = (
+    "id, received_at_ms, method, path, headers, body, body_size, body_truncated, json_ok, kind, call_ref, "
+    "published_ts_ms, sig_v2, sig_v1, ts_verdict, key_verdict, http_status, error, duplicate_of, client"
+)
+
+_INSERT = """
+INSERT INTO webhooks (
+    received_at_ms, method, path, headers, body, body_size, body_truncated, json_ok, kind, call_ref,
+    published_ts_ms, sig_v2, sig_v1, ts_verdict, key_verdict, http_status, error, client, bulk_id,
+    bulk_status, duplicate_of
+) VALUES (
+    :received_at_ms, :method, :path, :headers, :body, :body_size, :body_truncated, :json_ok, :kind, :call_ref,
+    :published_ts_ms, :sig_v2, :sig_v1, :ts_verdict, :key_verdict, :http_status, :error, :client, :bulk_id,
+    :bulk_status,
+    -- Only an accepted request can be a duplicate, of the first *accepted* one: a rejected first try was
+    -- never delivered, so the sender's retry is the real delivery.
+    CASE WHEN :accepted AND :call_ref IS NOT NULL THEN (
+        SELECT id FROM webhooks
+        WHERE call_ref = :call_ref AND http_status BETWEEN 200 AND 299
+        ORDER BY id LIMIT 1
+    ) END
+) RETURNING id, duplicate_of
+"""
+
+
+class SchemaTooNewError(RuntimeError):
+    """The history file was written by a newer bulkdash (more migrations than this one knows)."""
+
+
+@dataclasses.dataclass(slots=True)
+class _Pending:
+    record: ReceivedWebhook
+    done: asyncio.Future[ReceivedWebhook]
+
+
+_STOP = object()
+
+
+def _row_params(rec: ReceivedWebhook) -> dict[str, Any]:
+    return {
+        "received_at_ms": rec.received_at_ms,
+        "method": rec.method,
+        "path": rec.path,
+        "headers": json.dumps(rec.headers, ensure_ascii=False),
+        "body": rec.body,
+        "body_size": rec.body_size,
+        "body_truncated": int(rec.body_truncated),
+        "json_ok": int(rec.json is not None),
+        "kind": rec.kind.value,
+        "call_ref": rec.call_ref,
+        "published_ts_ms": rec.published_timestamp_ms,
+        "sig_v2": rec.signature_v2.value,
+        "sig_v1": rec.signature_v1.value,
+        "ts_verdict": rec.timestamp.value,
+        "key_verdict": rec.webhooks_key.value,
+        "http_status": rec.http_status,
+        "error": rec.error,
+        "client": rec.client,
+        "bulk_id": rec.bulk_id,
+        "bulk_status": rec.bulk_status,
+        "accepted": int(rec.accepted),
+    }
+
+
+def _record_from_row(row: Sequence[Any]) -> ReceivedWebhook:
+    (
+        rid,
+        received_at_ms,
+        method,
+        path,
+        headers,
+        body,
+        body_size,
+        body_truncated,
+        json_ok,
+        kind,
+        call_ref,
+        published_ts_ms,
+        sig_v2,
+        sig_v1,
+        ts_verdict,
+        key_verdict,
+        http_status,
+        error,
+        duplicate_of,
+        client,
+    ) = row
+    body = bytes(body)
+    parsed = json.loads(body) if json_ok else None
+    event_kind = EventKind(kind)
+    return ReceivedWebhook(
+        id=rid,
+        received_at_ms=received_at_ms,
+        method=method,
+        path=path,
+        headers=json.loads(headers),
+        body=body,
+        body_size=body_size,
+        body_truncated=bool(body_truncated),
+        json=parsed,
+        kind=event_kind,
+        call_ref=call_ref,
+        published_timestamp_ms=published_ts_ms,
+        signature_v2=SignatureVerdict(sig_v2),
+        signature_v1=SignatureVerdict(sig_v1),
+        timestamp=TimestampVerdict(ts_verdict),
+        webhooks_key=KeyVerdict(key_verdict),
+        http_status=http_status,
+        error=error,
+        duplicate_of=duplicate_of,
+        client=client,
+        facts=describe_event(event_kind, parsed),
+    )
+
+
+class WebhookStore:
+    """Append-only history of received webhooks. ``open()`` before use, ``close()`` to flush and release."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        on_commit: Callable[[list[ReceivedWebhook]], None] | None = None,
+        max_batch: int = DEFAULT_MAX_BATCH,
+    ) -> None:
+        self._path = str(path)
+        #: Called by the writer after each commit with the batch's records in id order (before any of
+        #: their requests is answered). It must not raise or block.
+        self.on_commit = on_commit
+        self._max_batch = max_batch
+        self._db: aiosqlite.Connection | None = None
+        self._queue: asyncio.Queue[_Pending | object] = asyncio.Queue()
+        self._writer: asyncio.Task[None] | None = None
+        # One connection serves the writer and the readers; the lock keeps a read from running inside a
+        # half-written batch (it would see rows that might yet be rolled back).
+        self._lock = asyncio.Lock()
+        self._closing = False
+
+    def __repr__(self) -> str:
+        return f"WebhookStore({self._path!r})"
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    async def open(self) -> None:
+        if self._path != ":memory:":
+            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT), one per batch.
+        db = await aiosqlite.connect(self._path, isolation_level=None)
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a commit is fsynced before the request is answered, so an acknowledged webhook survives
+            # a power cut too. Group commit keeps that to one fsync per batch.
+            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await self._migrate(db)
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+        self._closing = False
+        self._queue = asyncio.Queue()
+        self._writer = asyncio.create_task(self._run_writer(), name="bulkdash-webhook-writer")
+
+    @staticmethod
+    async def _migrate(db: aiosqlite.Connection) -> None:
+        async with db.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        version = int(row[0]) if row else 0
+        if version > len(MIGRATIONS):
+            raise SchemaTooNewError(
+                f"history schema version {version} is newer than this bulkdash supports ({len(MIGRATIONS)})"
+            )
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            # Each migration and its version bump commit together, so a crash never half-applies one.
+            await db.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+    async def close(self) -> None:
+        """Write everything already queued, then close. Appends after this raise ``RuntimeError``."""
+        if self._db is None:
+            return
+        self._closing = True
+        if self._writer is not None:
+            self._queue.put_nowait(_STOP)
+            await self._writer
+            self._writer = None
+        await self._db.close()
+        self._db = None
+
+    def submit(self, record: ReceivedWebhook) -> asyncio.Future[ReceivedWebhook]:
+        """Queue ``record`` now; the future resolves to it as committed (``id`` and ``duplicate_of`` set)."""
+        if self._db is None or self._closing:
+            raise RuntimeError("the webhook store is not open")
+        done: asyncio.Future[ReceivedWebhook] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Pending(record, done))
+        return done
+
+    async def append(self, record: ReceivedWebhook) -> ReceivedWebhook:
+        """Store ``record`` (its ``id`` and ``duplicate_of`` are ignored) and return it once committed."""
+        # Shielded: a request task cancelled while waiting must not cancel the shared future; the write
+        # still happens, and the record still reaches the subscribers.
+        return await asyncio.shield(self.submit(record))
+
+    async def _run_writer(self) -> None:
+        stop = False
+        while not stop:
+            first = await self._queue.get()
+            if first is _STOP:
+                break
+            batch: list[_Pending] = [first]  # type: ignore[list-item]
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)  # type: ignore[arg-type]
+            await self._write_batch(batch)
+
+    async def _write_batch(self, batch: list[_Pending]) -> None:
+        db = self._db
+        assert db is not None
+        stored: list[ReceivedWebhook] = []
+        async with self._lock:
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+                for pending in batch:
+                    rows = await db.execute_fetchall(_INSERT, _row_params(pending.record))
+                    rid, duplicate_of = next(iter(rows))
+                    stored.append(dataclasses.replace(pending.record, id=rid, duplicate_of=duplicate_of))
+                await db.execute("COMMIT")
+            except Exception as exc:
+                log.exception("could not store %d webhook record(s)", len(batch))
+                with contextlib.suppress(Exception):
+                    await db.execute("ROLLBACK")
+                for pending in batch:
+                    if not pending.done.done():
+                        pending.done.set_exception(exc)
+                return
+        if self.on_commit is not None:
+            try:
+                self.on_commit(stored)
+            except Exception:
+                log.exception("webhook on_commit callback failed")
+        for pending, record in zip(batch, stored, strict=True):
+            if not pending.done.done():
+                pending.done.set_result(record)
+
+    async def history(
+        self, *, bulk_id: str | None = None, limit: int = 100, before_id: int | None = None
+    ) -> list[ReceivedWebhook]:
+        """The newest ``limit`` records (of one bulk, and older than ``before_id`` if given), oldest first."""
+        if self._db is None:
+            raise RuntimeError("the webhook store is not open")
+        clauses: list[str] = []
+        params: list[Any] = []
+        if bulk_id is not None:
+            clauses.append("bulk_id = ?")
+            params.append(bulk_id)
+        if before_id is not None:
+            clauses.append("id < ?")
+            params.append(before_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {_COLUMNS} FROM webhooks {where} ORDER BY id DESC LIMIT ?"
+        params.append(max(0, limit))
+        async with self._lock:
+            rows = await self._db.execute_fetchall(sql, params)
+        return [_record_from_row(row) for row in reversed(list(rows))]
+
+    async def get(self, record_id: int) -> ReceivedWebhook | None:
+        if self._db is None:
+            raise RuntimeError("the webhook store is not open")
+        async with self._lock:
+            rows = list(
+                await self._db.execute_fetchall(f"SELECT {_COLUMNS} FROM webhooks WHERE id = ?", (record_id,))
+            )
+        return _record_from_row(rows[0]) if rows else None
+
+    async def count(self) -> int:
+        if self._db is None:
+            raise RuntimeError("the webhook store is not open")
+        async with self._lock:
+            rows = list(await self._db.execute_fetchall("SELECT count(*) FROM webhooks"))
+        return int(rows[0][0])

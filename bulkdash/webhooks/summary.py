@@ -1,0 +1,79 @@
+"""One-line, human-readable summaries of received webhooks (``bulkdash listen`` prints one per request).
+
+Example::
+
+    14:03:07.512  204  POST /bulk_process_end/watch  bulk 1000042 RUNNING 25/100 (submitted 75, completed 24,
+    failed 1)  sig ✓
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bulkdash.webhooks.records import (
+    EventKind,
+    KeyVerdict,
+    ReceivedWebhook,
+    SignatureVerdict,
+    TimestampVerdict,
+)
+
+# Operation statuses in the fixed order of ``operationStatusCounts`` (BEHAVIOR A22).
+_COUNT_ORDER = ("SUBMITTED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
+
+_MARKS_UNICODE = {"ok": "✓", "bad": "✗", "none": "-", "unchecked": "?"}
+_MARKS_ASCII = {"ok": "ok", "bad": "BAD", "none": "-", "unchecked": "?"}
+
+_TIMESTAMP_FLAGS = {
+    TimestampVerdict.STALE: "STALE-TIMESTAMP",
+    TimestampVerdict.FUTURE: "FUTURE-TIMESTAMP",
+    TimestampVerdict.MISSING: "NO-TIMESTAMP",
+    TimestampVerdict.MALFORMED: "BAD-TIMESTAMP",
+}
+
+
+def event_summary(record: ReceivedWebhook) -> str:
+    """What the webhook says: ``bulk 1000042 RUNNING 25/100 (...)``, ``transfer 1000005 COMPLETED``."""
+    if record.kind is EventKind.BULK:
+        if record.bulk_status is None:
+            return f"bulk {record.bulk_id or '?'} (unreadable body)"
+        counts = record.counts or {}
+        attempted = counts.get("COMPLETED", 0) + counts.get("FAILED", 0)
+        detail = ", ".join(f"{s.lower()} {counts[s]}" for s in _COUNT_ORDER if counts.get(s))
+        text = f"bulk {record.bulk_id} {record.bulk_status} {attempted}/{record.submitted_items_count}"
+        return f"{text} ({detail})" if detail else text
+    if record.kind is EventKind.UNKNOWN:
+        return "unknown event"
+    parts = [record.kind.value, record.object_id or "?", record.event_type or "?"]
+    return " ".join(parts)
+
+
+def format_line(record: ReceivedWebhook, *, unicode: bool = True) -> str:
+    """The whole line for one record; ``unicode=False`` swaps the check marks for ASCII words."""
+    marks = _MARKS_UNICODE if unicode else _MARKS_ASCII
+    when = datetime.fromtimestamp(record.received_at_ms / 1000).strftime("%H:%M:%S.%f")[:-3]
+    sig = {
+        SignatureVerdict.VALID: marks["ok"],
+        SignatureVerdict.INVALID: marks["bad"],
+        SignatureVerdict.MISSING: marks["none"],
+        SignatureVerdict.UNCHECKED: marks["unchecked"],
+    }[record.signature_v2]
+    parts = [when, str(record.http_status), f"{record.method} {record.path}"]
+    if record.json is not None or record.kind is not EventKind.UNKNOWN:
+        parts.append(event_summary(record))
+    checks = f"sig {sig}"
+    if record.webhooks_key is not KeyVerdict.NOT_CONFIGURED:
+        key = {
+            KeyVerdict.VALID: marks["ok"],
+            KeyVerdict.INVALID: marks["bad"],
+            KeyVerdict.MISSING: marks["none"],
+        }
+        checks += f" key {key[record.webhooks_key]}"
+    parts.append(checks)
+    if record.timestamp in _TIMESTAMP_FLAGS:
+        parts.append(_TIMESTAMP_FLAGS[record.timestamp])
+    if record.duplicate_of is not None:
+        parts.append(f"DUPLICATE of #{record.duplicate_of}")
+    if record.error:
+        parts.append(f"({record.error})")
+    return "  ".join(parts)

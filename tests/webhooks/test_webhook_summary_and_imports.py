@@ -1,0 +1,85 @@
+"""The one-line summaries, and the receiver's import hygiene (no Textual, so it runs headless)."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+from bulkdash.webhooks import EventKind, KeyVerdict, SignatureVerdict, TimestampVerdict, format_line
+from bulkdash.webhooks.records import EventFacts
+from tests.webhooks.test_webhook_store import draft
+
+
+def test_line_of_an_accepted_bulk_event() -> None:
+    line = format_line(dataclasses.replace(draft(), id=1))
+    assert "204  POST /bulk_process_end/watch  bulk 1000042 RUNNING 25/100" in line
+    assert "(submitted 75, completed 24, failed 1)" in line
+    assert line.endswith("sig ✓")
+
+
+def test_line_flags_everything_wrong() -> None:
+    record = dataclasses.replace(
+        draft(status=401),
+        signature_v2=SignatureVerdict.INVALID,
+        webhooks_key=KeyVerdict.MISSING,
+        timestamp=TimestampVerdict.STALE,
+        duplicate_of=7,
+    )
+    line = format_line(record)
+    assert "sig ✗ key -" in line and "STALE-TIMESTAMP" in line and "DUPLICATE of #7" in line
+    assert line.endswith("(rejected)")
+    ascii_line = format_line(record, unicode=False)
+    assert ascii_line.isascii() and "sig BAD key -" in ascii_line
+
+
+def test_line_of_a_transaction_and_of_an_unknown_path() -> None:
+    transfer = dataclasses.replace(
+        draft(), kind=EventKind.SEND, facts=EventFacts(event_type="SCHEDULED", object_id="77")
+    )
+    assert "send 77 SCHEDULED" in format_line(transfer)
+    unknown = dataclasses.replace(draft(), kind=EventKind.UNKNOWN, path="/x", json=None, facts=EventFacts())
+    assert "/x  sig ✓" in format_line(unknown)
+
+
+def test_receiver_and_cli_import_no_textual() -> None:
+    code = (
+        "import sys\n"
+        "import bulkdash.webhooks, bulkdash.webhooks.app, bulkdash.webhooks.receiver\n"
+        "import bulkdash.webhooks.store, bulkdash.webhooks.summary, bulkdash.webhooks.verify, bulkdash.cli\n"
+        "bulkdash.cli.build_parser()\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        "print(bad)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
+SILENT_RUN = """
+import asyncio, sys, tempfile, pathlib
+import httpx
+from bulkdash.webhooks import ReceiverSettings, WebhookReceiver
+
+def broken(record):
+    raise RuntimeError("listener bug")
+
+async def main():
+    db = pathlib.Path(tempfile.mkdtemp()) / "w.db"
+    async with WebhookReceiver(ReceiverSettings(signing_key="k", db_path=db)) as receiver:
+        receiver.add_listener(broken)
+        async with httpx.AsyncClient() as client:
+            for body in (b"{}", b"not json"):
+                await client.post(receiver.url + "/transfers/watch", content=body)
+            await client.get(receiver.url + "/")
+        assert await receiver.count() == 3
+
+asyncio.run(main())
+"""
+
+
+def test_receiver_prints_nothing_even_when_things_go_wrong() -> None:
+    """No logging configured (as under Textual): errors and uvicorn chatter must not reach the terminal."""
+    result = subprocess.run([sys.executable, "-c", SILENT_RUN], capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
