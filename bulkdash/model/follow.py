@@ -1,0 +1,92 @@
+"""Following one bulk: the poll loop that feeds a ``RunModel`` from the client, within the request budget.
+
+No Textual here: the dashboard runs ``RunFollower.run`` in a worker and turns each ``RunUpdate`` into a
+message; tests and benchmarks drive it directly. Errors never escape the loop: they become updates with
+a message and a back-off, and the loop recovers when the server does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bulkdash.api.budget import BudgetExhausted
+from bulkdash.api.client import ApiError, WeavrClient
+from bulkdash.model.run import DetailsChange, RunModel
+
+
+@dataclass(slots=True)
+class RunUpdate:
+    change: DetailsChange | None = None
+    changed_rows: list[int] = field(default_factory=list)
+    page_replaced: bool = False  # the whole page is new (first load, page move, filter): rebuild rows
+    error: str | None = None
+    retry_in_s: float | None = None
+
+
+class RunFollower:
+    def __init__(self, client: WeavrClient, model: RunModel, on_update: Callable[[RunUpdate], None]) -> None:
+        self.client = client
+        self.model = model
+        self.on_update = on_update
+        self.on_screen = True
+        self.last_webhook_at: float | None = None
+        self._wake = asyncio.Event()
+        self._errors = 0
+
+    def wake(self) -> None:
+        """Poll now (the user moved the page, changed the filter, or acted on the bulk)."""
+        self._wake.set()
+
+    def note_webhook(self, status: str, counts: dict[str, int]) -> None:
+        """A bulk webhook for this bulk arrived: apply it as a free poll."""
+        change = self.model.apply_progress_event(status, counts)
+        if change is not None:
+            self.last_webhook_at = time.monotonic()
+            self.on_update(RunUpdate(change=change))
+            if change.became_final or self.model.pages_to_fetch():
+                self.wake()
+
+    async def step(self) -> RunUpdate:
+        """One poll: the bulk's details, then only the page(s) that can have changed."""
+        update = RunUpdate()
+        update.change = self.model.apply_details(await self.client.get_bulk(self.model.bulk_id))
+        for request in self.model.pages_to_fetch():
+            fresh = self.model.page_is_empty()
+            page = await self.client.list_operations(
+                self.model.bulk_id, request.offset, request.limit, request.status
+            )
+            update.changed_rows += self.model.apply_page(request, page.operations, page.count)
+            update.page_replaced = update.page_replaced or fresh
+        return update
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                update = await self.step()
+                self._errors = 0
+                self.on_update(update)
+                fresh = None if self.last_webhook_at is None else time.monotonic() - self.last_webhook_at
+                delay = self.model.next_poll_delay(
+                    on_screen=self.on_screen, headroom=self.client.budget.headroom(), webhook_fresh_s=fresh
+                )
+            except BudgetExhausted as exc:
+                delay = min(exc.wait_s + 0.1, 60.0)
+                self.on_update(RunUpdate(error=f"Waiting: {exc.reason}", retry_in_s=delay))
+            except ApiError as exc:
+                self._errors += 1
+                delay = (
+                    exc.retry_after_s
+                    if exc.status == 429 and exc.retry_after_s
+                    else min(30.0, 2.0**self._errors)
+                )
+                self.on_update(RunUpdate(error=str(exc), retry_in_s=delay))
+            if delay is None:
+                await self._wake.wait()  # final: sleep until someone asks (page move, filter)
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)

@@ -1,0 +1,328 @@
+"""The view model of one bulk run: what is known, what changed since the last poll, what to fetch next.
+
+Plain Python (no I/O, no Textual), so it is unit-tested without a terminal. It holds the bulk's details,
+the rows of the one page of operations on screen (the API serves at most 100 per page, and so does the
+table), throughput samples, and the bookkeeping that makes polling cheap: operations finish in sequence
+order, so a page whose sequences were all attempted when it was fetched never changes again, and a page is
+fetched again only when the frontier of attempted operations (or the bulk's status) moved through it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bulkdash.api.models import FINAL_BULK_STATUSES, BulkProcessDetails, BulkProcessOperation
+
+PAGE_SIZE = 100
+ACTIVE = ("RUNNING",)
+FINAL = {s.value for s in FINAL_BULK_STATUSES}
+
+
+@dataclass(slots=True)
+class OpRow:
+    """One operation as the table shows it."""
+
+    sequence: int
+    operation_id: str
+    method: str
+    path: str
+    status: str
+    key: str  # the response's key fact: errorCode, a new id, or "" (204)
+    request_payload: str | None
+    response_payload: str | None
+
+    def cells(self) -> tuple[str, str, str, str, str]:
+        return (str(self.sequence), self.method, self.path, self.status, self.key)
+
+
+def response_key(payload: str | None) -> str:
+    """The one fact worth a column: the errorCode of a failure, the id of what was created, or the status."""
+    if not payload:
+        return ""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        return payload[:40]
+    if not isinstance(body, dict):
+        return ""
+    for name in ("errorCode", "code"):
+        if body.get(name):
+            return str(body[name])
+    if body.get("syntaxErrors"):
+        fields = body["syntaxErrors"].get("invalidFields") or [{}]
+        return f"{fields[0].get('error', 'INVALID')} {fields[0].get('fieldName', '')}".strip()
+    if body.get("id"):
+        state = body.get("state")
+        return f"{body['id']} {state}" if state else str(body["id"])
+    return ""
+
+
+def row_from(op: BulkProcessOperation) -> OpRow:
+    return OpRow(
+        op.sequence,
+        op.operationId,
+        op.method,
+        op.path,
+        str(op.status),
+        response_key(op.responsePayload),
+        op.requestPayload,
+        op.responsePayload,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    offset: int
+    limit: int
+    status: str | None
+
+
+@dataclass(slots=True)
+class DetailsChange:
+    status_changed: bool = False
+    counts_changed: bool = False
+    became_final: bool = False
+    previous_status: str | None = None
+
+
+@dataclass(slots=True)
+class _PageState:
+    attempted_at_fetch: int = -1  # -1: never fetched
+    status_at_fetch: str | None = None
+    count_at_fetch: int = -1  # the filtered status's count at fetch time
+
+
+@dataclass(slots=True)
+class RunModel:
+    bulk_id: str
+    clock: Callable[[], float] = time.monotonic
+    details: BulkProcessDetails | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    page_offset: int = 0
+    status_filter: str | None = None
+    search: str = ""
+    rows: dict[int, OpRow] = field(default_factory=dict)  # sequence -> row of the page on screen
+    row_order: list[int] = field(default_factory=list)
+    filtered_total: int = 0
+    samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=240))
+    rates: deque[float] = field(default_factory=lambda: deque(maxlen=60))
+    updated_at: float | None = None  # when counts were last known fresh (poll or webhook)
+    _page: _PageState = field(default_factory=_PageState)
+
+    # --- derived facts ------------------------------------------------------------------------------
+    @property
+    def status(self) -> str | None:
+        return None if self.details is None else str(self.details.status)
+
+    @property
+    def n(self) -> int:
+        return 0 if self.details is None else self.details.submittedItemsCount
+
+    @property
+    def attempted(self) -> int:
+        return self.counts.get("COMPLETED", 0) + self.counts.get("FAILED", 0)
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL
+
+    def progress(self) -> float:
+        """Share of operations that reached an end (attempted or cancelled), 0..1."""
+        if not self.n:
+            return 0.0
+        return (self.attempted + self.counts.get("CANCELLED", 0)) / self.n
+
+    def throughput(self, window_s: float = 5.0) -> float:
+        """Operations per second over the last ``window_s`` seconds of samples."""
+        if len(self.samples) < 2:
+            return 0.0
+        t1, a1 = self.samples[-1]
+        t0, a0 = self.samples[0]
+        for t, a in reversed(self.samples):
+            if t1 - t >= window_s:
+                t0, a0 = t, a
+                break
+        return (a1 - a0) / (t1 - t0) if t1 > t0 else 0.0
+
+    def eta_s(self) -> float | None:
+        if self.status != "RUNNING":
+            return None
+        rate = self.throughput()
+        remaining = self.n - self.attempted - self.counts.get("CANCELLED", 0)
+        return remaining / rate if rate > 0 else None
+
+    def staleness_s(self) -> float | None:
+        return None if self.updated_at is None else self.clock() - self.updated_at
+
+    # --- applying what the server said --------------------------------------------------------------
+    def apply_details(self, details: BulkProcessDetails) -> DetailsChange:
+        previous = self.status
+        counts = details.counts()
+        change = DetailsChange(previous_status=previous)
+        change.status_changed = previous != str(details.status)
+        change.counts_changed = counts != self.counts
+        change.became_final = change.status_changed and str(details.status) in FINAL
+        self.details = details
+        self._take_counts(counts)
+        return change
+
+    def apply_progress_event(self, status: str, counts: dict[str, int]) -> DetailsChange | None:
+        """A received bulk webhook stands in for a poll when it is newer than what we know (counts only
+        grow, so the attempted count orders events even when they arrive out of order)."""
+        if self.details is None:
+            return None
+        attempted = counts.get("COMPLETED", 0) + counts.get("FAILED", 0)
+        if attempted < self.attempted or (attempted == self.attempted and status == self.status):
+            return None
+        previous = self.status
+        self.details = self.details.model_copy(update={"status": status})
+        change = DetailsChange(
+            previous_status=previous, status_changed=previous != status, counts_changed=counts != self.counts
+        )
+        change.became_final = change.status_changed and status in FINAL
+        self._take_counts(dict(counts))
+        return change
+
+    def _take_counts(self, counts: dict[str, int]) -> None:
+        now = self.clock()
+        if self.samples and self.attempted != counts.get("COMPLETED", 0) + counts.get("FAILED", 0):
+            prev_t, prev_a = self.samples[-1]
+            a = counts.get("COMPLETED", 0) + counts.get("FAILED", 0)
+            if now > prev_t:
+                self.rates.append((a - prev_a) / (now - prev_t))
+        elif self.samples and self.status == "RUNNING":
+            self.rates.append(0.0)
+        self.counts = counts
+        self.samples.append((now, self.attempted))
+        self.updated_at = now
+
+    # --- the page on screen -------------------------------------------------------------------------
+    def set_page(self, offset: int) -> bool:
+        """Move the window; returns True when it moved (the caller fetches and rebuilds the table)."""
+        total = self.filtered_total if self.status_filter else self.n
+        offset = max(0, min(offset, max(0, (math.ceil(total / PAGE_SIZE) - 1) * PAGE_SIZE)))
+        if offset == self.page_offset:
+            return False
+        self.page_offset = offset
+        self._reset_page()
+        return True
+
+    def set_filter(self, status: str | None) -> None:
+        self.status_filter = status
+        self.page_offset = 0
+        self._reset_page()
+
+    def _reset_page(self) -> None:
+        self.rows.clear()
+        self.row_order.clear()
+        self._page = _PageState()
+
+    def page_is_empty(self) -> bool:
+        return self._page.attempted_at_fetch < 0
+
+    def current_request(self) -> PageRequest:
+        return PageRequest(self.page_offset, PAGE_SIZE, self.status_filter)
+
+    def pages_to_fetch(self) -> list[PageRequest]:
+        """The page on screen, only if it can have changed since it was fetched."""
+        if self.details is None:
+            return []
+        page = self._page
+        if page.attempted_at_fetch < 0:
+            return [self.current_request()]
+        if page.status_at_fetch in FINAL:
+            return []  # fetched after the end: nothing on it moves any more
+        status_moved = page.status_at_fetch != self.status
+        if self.status_filter is None:
+            first, last = self.page_offset + 1, self.page_offset + PAGE_SIZE
+            frontier_moved = self.attempted != page.attempted_at_fetch
+            # Settled: every sequence on the page was already attempted when it was fetched.
+            if last <= page.attempted_at_fetch:
+                return []
+            # Sequences (attempted_at_fetch, attempted + 1] changed: the +1 is the one now RUNNING.
+            touches = first <= self.attempted + 1 and last > page.attempted_at_fetch
+            if (frontier_moved and touches) or (status_moved and self.is_final):
+                return [self.current_request()]
+            return []
+        count_now = self.counts.get(self.status_filter, 0)
+        if self.status_filter in ("SUBMITTED", "RUNNING"):
+            moved = self.attempted != page.attempted_at_fetch
+        else:
+            moved = count_now != page.count_at_fetch and page.count_at_fetch < self.page_offset + PAGE_SIZE
+        return [self.current_request()] if moved or (status_moved and self.is_final) else []
+
+    def apply_page(self, request: PageRequest, ops: list[BulkProcessOperation], total: int) -> list[int]:
+        """Take a fetched page; returns the sequences whose cells changed (new rows included)."""
+        if request != self.current_request():
+            return []  # the user moved on while it was in flight
+        changed: list[int] = []
+        order: list[int] = []
+        for op in ops:
+            row = row_from(op)
+            order.append(row.sequence)
+            old = self.rows.get(row.sequence)
+            if old is None or old.cells() != row.cells() or old.response_payload != row.response_payload:
+                self.rows[row.sequence] = row
+                changed.append(row.sequence)
+        for gone in set(self.rows) - set(order):
+            del self.rows[gone]
+        self.row_order = order
+        self.filtered_total = total
+        self._page = _PageState(
+            self.attempted, self.status, self.counts.get(self.status_filter, 0) if self.status_filter else -1
+        )
+        return changed
+
+    def visible_rows(self) -> list[OpRow]:
+        rows = [self.rows[s] for s in self.row_order if s in self.rows]
+        if self.search:
+            needle = self.search.lower()
+            rows = [
+                r
+                for r in rows
+                if needle in " ".join(r.cells()).lower() or needle in (r.response_payload or "").lower()
+            ]
+        return rows
+
+    # --- polling policy -----------------------------------------------------------------------------
+    def next_poll_delay(
+        self, *, on_screen: bool, headroom: float, webhook_fresh_s: float | None
+    ) -> float | None:
+        """Seconds until the next poll, or None to stop (final state).
+
+        Fast (4 Hz) while a short run is on screen; for a long run just often enough that the counts on
+        screen are never more than ~5 s old; slow when off screen or idle; slower as the request budget
+        shrinks. A webhook that just brought fresh counts pushes the poll back.
+        """
+        if self.is_final:
+            return None
+        if not on_screen:
+            return 15.0
+        if self.status != "RUNNING":
+            return 10.0
+        eta = self.eta_s()
+        delay = 0.5 if eta is None else min(4.0, max(0.25, eta / 10))
+        if headroom < 0.25:
+            delay = max(delay * 3, 6.0)
+        elif headroom < 0.5:
+            delay *= 2
+        if webhook_fresh_s is not None and webhook_fresh_s < delay:
+            delay += delay - webhook_fresh_s
+        return delay
+
+    def describe(self) -> dict[str, Any]:
+        """A plain summary for logs, reports and tests."""
+        return {
+            "bulkId": self.bulk_id,
+            "status": self.status,
+            "n": self.n,
+            "counts": dict(self.counts),
+            "progress": round(self.progress(), 4),
+            "throughput": round(self.throughput(), 1),
+        }

@@ -1,0 +1,166 @@
+"""One dashboard connection: the API client, its request budget and call log, the webhook receiver, and —
+by default — the simulator started in this very event loop with its webhooks wired to that receiver.
+
+I/O only (no Textual): the screens get a ``Session`` and call it from workers.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import SecretStr
+
+from bulkdash.api.budget import DEFAULT_WINDOWS, RequestBudget
+from bulkdash.api.client import CallRecord, WeavrClient
+from bulkdash.model.timeline import Timeline
+from bulkdash.serving import QuietServer
+from bulkdash.webhooks import ReceivedWebhook, ReceiverSettings, WebhookReceiver
+
+DEMO_API_KEY = "sim-api-key-P1"
+DEMO_EMAIL = "alice@acme.example"
+DEMO_PASSWORD = "Passw0rd!Sim"
+
+
+@dataclass(slots=True)
+class EmbeddedOptions:
+    db: Path | None = None  # None: the simulator's default file in the user data dir
+    op_delay_ms: int = 50
+    rate_limits: str | None = None  # None: Weavr's limits, as the simulator enforces by default
+    fresh: bool = False  # a throw-away database (tests, training)
+    # One transaction webhook per operation would flood a dashboard sharing its event loop with the
+    # simulator (10,000 HTTP deliveries for one bulk); bulk webhooks (≤ 4 per bulk) are always sent.
+    transaction_webhooks: bool = False
+
+
+class Session:
+    def __init__(self, client: WeavrClient, *, label: str) -> None:
+        self.client = client
+        self.label = label
+        self.calls: deque[CallRecord] = deque(maxlen=5000)
+        self.timeline = Timeline()
+        self.receiver: WebhookReceiver | None = None
+        self.simulator = None  # simulator.server.Simulator when embedded
+        self._sim_server: QuietServer | None = None
+        self._webhook_listeners: list[Callable[[ReceivedWebhook], None]] = []
+        self._call_listeners: list[Callable[[CallRecord], None]] = []
+        self._owned_token = False
+        client.on_call = self._on_call
+
+    # --- construction -------------------------------------------------------------------------------
+    @classmethod
+    async def embedded(cls, options: EmbeddedOptions | None = None) -> Session:
+        """Start receiver + simulator in this loop, wire webhooks, log in as the demo user."""
+        from simulator.server import start_embedded  # the simulator is only imported when embedded
+        from simulator.settings import SimSettings
+
+        options = options or EmbeddedOptions()
+        data_dir = Path(tempfile.mkdtemp(prefix="bulkdash-")) if options.fresh else None
+        receiver_db = (data_dir / "webhooks.db") if data_dir else None
+        receiver = WebhookReceiver(
+            ReceiverSettings(
+                signing_key=SecretStr(DEMO_API_KEY),
+                webhooks_key=SecretStr("sim-webhooks-key-P1"),
+                **({"db_path": receiver_db} if receiver_db else {}),
+            )
+        )
+        await receiver.start()
+        sim_kwargs: dict[str, object] = {
+            "host": "127.0.0.1",
+            "port": 0,
+            "op_delay_ms": options.op_delay_ms,
+            "webhook_base_url_p1": receiver.url,
+            "transaction_webhooks": options.transaction_webhooks,
+        }
+        if data_dir is not None:
+            sim_kwargs["db"] = data_dir / "simulator.db"
+        elif options.db is not None:
+            sim_kwargs["db"] = options.db
+        if options.rate_limits is not None:
+            sim_kwargs["rate_limits"] = options.rate_limits
+        simulator, server = await start_embedded(SimSettings(**sim_kwargs))  # type: ignore[arg-type]
+        client = WeavrClient(server.url + "/multi", DEMO_API_KEY, budget=RequestBudget(DEFAULT_WINDOWS))
+        session = cls(client, label=f"embedded simulator {server.url}")
+        session.simulator, session._sim_server = simulator, server
+        session._attach_receiver(receiver)
+        await client.login(DEMO_EMAIL, DEMO_PASSWORD)
+        session._owned_token = True
+        return session
+
+    @classmethod
+    async def remote(
+        cls,
+        url: str,
+        api_key: str,
+        *,
+        token: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
+        signing_key: str | None = None,
+        receiver_port: int = 0,
+    ) -> Session:
+        client = WeavrClient(url, api_key, token)
+        session = cls(client, label=url)
+        receiver = WebhookReceiver(
+            ReceiverSettings(signing_key=SecretStr(signing_key or api_key), port=receiver_port)
+        )
+        await receiver.start()
+        session._attach_receiver(receiver)
+        if token is None and email and password:
+            await client.login(email, password)
+            session._owned_token = True
+        return session
+
+    def _attach_receiver(self, receiver: WebhookReceiver) -> None:
+        self.receiver = receiver
+        receiver.add_listener(self._on_webhook)
+
+    async def close(self) -> None:
+        if self._owned_token and self.client.token:
+            try:
+                await self.client.logout()
+            except Exception:  # logging out is a courtesy: never block quitting on it
+                pass
+        await self.client.aclose()
+        if self._sim_server is not None:
+            await self._sim_server.stop()
+        if self.receiver is not None:
+            await self.receiver.stop()
+
+    # --- fan-out ------------------------------------------------------------------------------------
+    def on_webhook(self, callback: Callable[[ReceivedWebhook], None]) -> Callable[[], None]:
+        self._webhook_listeners.append(callback)
+        return lambda: self._webhook_listeners.remove(callback)
+
+    def on_call(self, callback: Callable[[CallRecord], None]) -> Callable[[], None]:
+        self._call_listeners.append(callback)
+        return lambda: self._call_listeners.remove(callback)
+
+    def _on_call(self, call: CallRecord) -> None:
+        self.calls.append(call)
+        self.timeline.add_call(call)
+        for listener in list(self._call_listeners):
+            listener(call)
+
+    def _on_webhook(self, record: ReceivedWebhook) -> None:
+        if record.bulk_id:
+            sig = "✓" if str(record.signature_v2) == "valid" else "✗"
+            dup = " duplicate" if record.duplicate else ""
+            self.timeline.add_webhook(
+                record.bulk_id,
+                record.received_at_ms,
+                f"{record.path} {record.bulk_status or ''} sig {sig}{dup}",
+            )
+        for listener in list(self._webhook_listeners):
+            listener(record)
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.simulator is not None
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)
