@@ -11,9 +11,9 @@ import argparse
 import asyncio
 import time
 
+from benchmarks._common import transfer_items
 from bulkdash.api.kinds import OperationKind
 from bulkdash.model.follow import RunFollower
-from benchmarks._common import transfer_items
 from bulkdash.model.run import RunModel
 from bulkdash.session import EmbeddedOptions, Session
 

@@ -197,7 +197,8 @@ def test_search_and_response_key() -> None:
         '{"errorCode":"X"}': "X",
         '{"id":"7","state":"COMPLETED"}': "7 COMPLETED",
         '{"code":"INTERNAL_SERVER_ERROR","message":"m"}': "INTERNAL_SERVER_ERROR",
-        '{"message":"bad","syntaxErrors":{"invalidFields":[{"fieldName":"description","error":"REQUIRED"}]}}': "REQUIRED description",
+        '{"message":"bad","syntaxErrors":{"invalidFields":'
+        '[{"fieldName":"description","error":"REQUIRED"}]}}': "REQUIRED description",
         "not json": "not json",
     }
     for payload, key in cases.items():
