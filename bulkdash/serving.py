@@ -1,48 +1,77 @@
 """Serve an ASGI app quietly inside the current event loop, on a socket we bind ourselves.
 
-Used for the simulator embedded in the dashboard and for the dashboard's webhook receiver: uvicorn must
-neither install signal handlers (the owner of the loop handles Ctrl-C) nor print to the terminal (Textual
-owns it). Binding the socket first lets callers ask for port 0 and learn the port before serving.
+Used for the simulator embedded in the dashboard and for the webhook receiver: uvicorn must neither take
+over SIGINT/SIGTERM (the owner of the loop handles them) nor print to the terminal (Textual owns it).
+Binding the socket first lets callers ask for port 0 and learn the port before serving.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
 
+LISTEN_BACKLOG = 2048
 
-def bind_socket(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.setblocking(False)
+
+def silence_uvicorn() -> None:
+    # With log_config=None uvicorn adds no handlers, so its warnings would reach logging's "last resort"
+    # handler and be printed on stderr, over the dashboard. A NullHandler stops that, while records still
+    # propagate to any handler the host application configures on the root logger.
+    logger = logging.getLogger("uvicorn")
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+
+
+async def bind_socket(host: str, port: int) -> socket.socket:
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        # Restarting on the same port must not wait out TIME_WAIT from the previous run.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(LISTEN_BACKLOG)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 
-class _QuietServer(uvicorn.Server):
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn without signal handling, with a readiness event."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self.ready = asyncio.Event()
+
     @contextlib.contextmanager
-    def capture_signals(self):  # type: ignore[override]
-        # The embedding program owns signals; uvicorn must not take them over.
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn >= 0.29 replaces the SIGINT/SIGTERM handlers for the duration of serve() and re-raises
+        # captured signals afterwards; embedded, those signals belong to the host (Textual, the CLI).
         yield
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        self.ready.set()
 
 
 class QuietServer:
     """``await start()`` → serving on ``url``; ``await stop()`` → closed. No logs, no signal handling."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0, **config: Any) -> None:
+        self.app = app
         self.host = host
-        self._sock = bind_socket(host, port)
-        self.port: int = self._sock.getsockname()[1]
-        cfg = uvicorn.Config(
-            app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=2, **config
-        )
-        self.server = _QuietServer(cfg)
+        self.port = port
+        self.config = {"lifespan": "on", "timeout_graceful_shutdown": 2, **config}
+        self.server: _EmbeddedServer | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -51,18 +80,33 @@ class QuietServer:
         return f"http://{host}:{self.port}"
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self.server.serve(sockets=[self._sock]), name="quiet-uvicorn")
-        while not self.server.started:
-            if self._task.done():
-                self._task.result()  # raises the start-up error
-                raise RuntimeError("server stopped during start-up")
-            await asyncio.sleep(0.005)
+        sock = await bind_socket(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        silence_uvicorn()
+        cfg = uvicorn.Config(
+            self.app,
+            log_config=None,
+            access_log=False,
+            ws="none",
+            proxy_headers=False,
+            server_header=False,
+            backlog=LISTEN_BACKLOG,
+            **self.config,
+        )
+        self.server = _EmbeddedServer(cfg)
+        self._task = asyncio.create_task(self.server.serve(sockets=[sock]), name="quiet-uvicorn")
+        ready = asyncio.create_task(self.server.ready.wait())
+        done, _ = await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if ready not in done:
+            ready.cancel()
+            sock.close()
+            self._task.result()  # serve() ended before start-up finished: surface its exception
+            raise RuntimeError("server stopped during start-up")
 
     async def stop(self) -> None:
-        if self._task is None:
+        if self._task is None or self.server is None:
             return
         self.server.should_exit = True
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
-        self._sock.close()

@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
-import uvicorn
-
+from bulkdash.serving import QuietServer
 from bulkdash.webhooks.app import WebhookIntake, create_app
 from bulkdash.webhooks.records import ReceivedWebhook
 from bulkdash.webhooks.settings import ReceiverSettings
@@ -31,38 +29,10 @@ log = logging.getLogger(__name__)
 DEFAULT_SUBSCRIPTION_BUFFER = 10_000
 #: Seconds in-flight requests get to finish when the receiver stops.
 GRACEFUL_SHUTDOWN_S = 5
-_LISTEN_BACKLOG = 2048
 
 
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _silence_uvicorn() -> None:
-    # With log_config=None uvicorn adds no handlers, so its warnings would reach logging's "last resort"
-    # handler and be printed on stderr, over the dashboard. A NullHandler stops that, while records still
-    # propagate to any handler the host application configures on the root logger.
-    logger = logging.getLogger("uvicorn")
-    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
-        logger.addHandler(logging.NullHandler())
-
-
-class _EmbeddedServer(uvicorn.Server):
-    """uvicorn without signal handling, with a readiness event."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = asyncio.Event()
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        # uvicorn >= 0.29 replaces the SIGINT/SIGTERM handlers for the duration of serve() and re-raises
-        # captured signals afterwards; embedded, those signals belong to the host (Textual, the CLI).
-        yield
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
 
 
 class Subscription:
@@ -126,8 +96,7 @@ class WebhookReceiver:
         self._subscriptions: list[Subscription] = []
         self._listeners: list[Callable[[ReceivedWebhook], object]] = []
         self._store: WebhookStore | None = None
-        self._server: _EmbeddedServer | None = None
-        self._serve_task: asyncio.Task[None] | None = None
+        self._server: QuietServer | None = None
         self._host = settings.host
         self._port: int | None = None
 
@@ -141,7 +110,7 @@ class WebhookReceiver:
 
     @property
     def running(self) -> bool:
-        return self._serve_task is not None
+        return self._server is not None
 
     @property
     def host(self) -> str:
@@ -167,66 +136,29 @@ class WebhookReceiver:
             raise RuntimeError("the receiver is already running")
         host = self._settings.host if host is None else host
         port = self._settings.port if port is None else port
-        sock = await self._bind(host, port)
         store = WebhookStore(self._settings.db_path, on_commit=self._publish)
-        try:
-            await store.open()
-        except BaseException:
-            sock.close()
-            raise
+        await store.open()
         intake = WebhookIntake(self._settings, store, self._clock)
-        _silence_uvicorn()
-        config = uvicorn.Config(
-            create_app(intake),
-            log_config=None,
-            access_log=False,
-            lifespan="off",
-            ws="none",
-            # The recorded client is the real peer, never an X-Forwarded-For claim.
-            proxy_headers=False,
-            server_header=False,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-            backlog=_LISTEN_BACKLOG,
+        # The recorded client is the real peer, never an X-Forwarded-For claim (QuietServer disables
+        # proxy headers).
+        server = QuietServer(
+            create_app(intake), host, port, lifespan="off", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S
         )
-        server = _EmbeddedServer(config)
-        serve_task = asyncio.create_task(server.serve(sockets=[sock]), name="bulkdash-webhook-server")
-        ready = asyncio.create_task(server.ready.wait())
-        done, _ = await asyncio.wait({serve_task, ready}, return_when=asyncio.FIRST_COMPLETED)
-        if ready not in done:
-            ready.cancel()
-            sock.close()
-            await store.close()
-            # serve() ended before startup finished: surface its exception (or say so).
-            serve_task.result()
-            raise RuntimeError("the webhook server stopped during startup")
-        self._host, self._port = host, sock.getsockname()[1]
-        self._store, self._server, self._serve_task = store, server, serve_task
-
-    @staticmethod
-    async def _bind(host: str, port: int) -> socket.socket:
-        loop = asyncio.get_running_loop()
-        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, kind, proto, _, address = infos[0]
-        sock = socket.socket(family, kind, proto)
         try:
-            # Restarting on the same port must not wait out TIME_WAIT from the previous run.
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind(address)
-            sock.listen(_LISTEN_BACKLOG)
-            sock.setblocking(False)
+            await server.start()
         except BaseException:
-            sock.close()
+            await store.close()
             raise
-        return sock
+        self._host, self._port = host, server.port
+        self._store, self._server = store, server
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish and commit, close the history, end subscriptions."""
-        server, task, store = self._server, self._serve_task, self._store
-        self._server = self._serve_task = self._store = None
-        if server is not None and task is not None:
-            server.should_exit = True
+        server, store = self._server, self._store
+        self._server = self._store = None
+        if server is not None:
             try:
-                await task
+                await server.stop()
             except Exception:
                 log.exception("webhook server failed while stopping")
         if store is not None:
