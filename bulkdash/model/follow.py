@@ -8,7 +8,6 @@ a message and a back-off, and the loop recovers when the server does.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,14 +27,22 @@ class RunUpdate:
 
 
 class RunFollower:
-    def __init__(self, client: WeavrClient, model: RunModel, on_update: Callable[[RunUpdate], None]) -> None:
+    def __init__(
+        self,
+        client: WeavrClient,
+        model: RunModel,
+        on_update: Callable[[RunUpdate], None],
+        *,
+        backoff_s: float = 1.0,
+    ) -> None:
         self.client = client
         self.model = model
         self.on_update = on_update
         self.on_screen = True
-        self.last_webhook_at: float | None = None
         self._wake = asyncio.Event()
+        self._rest = asyncio.Event()  # fresh counts arrived by webhook: restart the wait
         self._errors = 0
+        self.backoff_s = backoff_s  # first retry after an error; doubles up to 30 s
 
     def wake(self) -> None:
         """Poll now (the user moved the page, changed the filter, or acted on the bulk)."""
@@ -45,10 +52,11 @@ class RunFollower:
         """A bulk webhook for this bulk arrived: apply it as a free poll."""
         change = self.model.apply_progress_event(status, counts)
         if change is not None:
-            self.last_webhook_at = time.monotonic()
             self.on_update(RunUpdate(change=change))
             if change.became_final or self.model.pages_to_fetch():
                 self.wake()
+            else:
+                self._rest.set()
 
     async def step(self) -> RunUpdate:
         """One poll: the bulk's details, then only the page(s) that can have changed."""
@@ -70,9 +78,8 @@ class RunFollower:
                 update = await self.step()
                 self._errors = 0
                 self.on_update(update)
-                fresh = None if self.last_webhook_at is None else time.monotonic() - self.last_webhook_at
                 delay = self.model.next_poll_delay(
-                    on_screen=self.on_screen, headroom=self.client.budget.headroom(), webhook_fresh_s=fresh
+                    on_screen=self.on_screen, headroom=self.client.budget.headroom()
                 )
             except BudgetExhausted as exc:
                 delay = min(exc.wait_s + 0.1, 60.0)
@@ -82,11 +89,27 @@ class RunFollower:
                 delay = (
                     exc.retry_after_s
                     if exc.status == 429 and exc.retry_after_s
-                    else min(30.0, 2.0**self._errors)
+                    else min(30.0, self.backoff_s * 2 ** (self._errors - 1))
                 )
                 self.on_update(RunUpdate(error=str(exc), retry_in_s=delay))
             if delay is None:
                 await self._wake.wait()  # final: sleep until someone asks (page move, filter)
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+            await self._wait(delay)
+
+    async def _wait(self, delay: float) -> None:
+        """Sleep ``delay`` or until woken; a webhook with fresh counts restarts the sleep (it was a poll)."""
+        deadline = time.monotonic() + delay
+        while (remaining := deadline - time.monotonic()) > 0:
+            self._rest.clear()
+            woke = asyncio.ensure_future(self._wake.wait())
+            rested = asyncio.ensure_future(self._rest.wait())
+            done, pending = await asyncio.wait(
+                {woke, rested}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+            if woke in done:
+                return
+            if rested in done:
+                deadline = time.monotonic() + delay

@@ -20,6 +20,9 @@ from typing import Any
 from bulkdash.api.models import FINAL_BULK_STATUSES, BulkProcessDetails, BulkProcessOperation
 
 PAGE_SIZE = 100
+#: The longest wait between two polls of a running bulk on screen: the counts shown are never older than
+#: this plus one request.
+MAX_RUNNING_DELAY_S = 4.5
 ACTIVE = ("RUNNING",)
 FINAL = {s.value for s in FINAL_BULK_STATUSES}
 
@@ -113,6 +116,7 @@ class RunModel:
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=240))
     rates: deque[float] = field(default_factory=lambda: deque(maxlen=60))
     updated_at: float | None = None  # when counts were last known fresh (poll or webhook)
+    running_since: float | None = None  # when the bulk was first seen RUNNING
     _page: _PageState = field(default_factory=_PageState)
 
     # --- derived facts ------------------------------------------------------------------------------
@@ -199,6 +203,8 @@ class RunModel:
         elif self.samples and self.status == "RUNNING":
             self.rates.append(0.0)
         self.counts = counts
+        if self.running_since is None and self.status == "RUNNING":
+            self.running_since = now
         self.samples.append((now, self.attempted))
         self.updated_at = now
 
@@ -291,14 +297,20 @@ class RunModel:
         return rows
 
     # --- polling policy -----------------------------------------------------------------------------
-    def next_poll_delay(
-        self, *, on_screen: bool, headroom: float, webhook_fresh_s: float | None
-    ) -> float | None:
+    def expected_total_s(self) -> float | None:
+        """How long the whole run will take, from when it was first seen running and the current rate."""
+        eta = self.eta_s()
+        if eta is None or self.running_since is None:
+            return None
+        return (self.clock() - self.running_since) + eta
+
+    def next_poll_delay(self, *, on_screen: bool, headroom: float) -> float | None:
         """Seconds until the next poll, or None to stop (final state).
 
-        Fast (4 Hz) while a short run is on screen; for a long run just often enough that the counts on
-        screen are never more than ~5 s old; slow when off screen or idle; slower as the request budget
-        shrinks. A webhook that just brought fresh counts pushes the poll back.
+        The pace follows the run's expected total duration: a run of a few seconds is polled at up to
+        4 Hz so its end shows at once, a run of minutes every ``MAX_RUNNING_DELAY_S`` so the counts on
+        screen are never more than ~5 s old (the end webhook announces the end anyway). Off screen or idle:
+        slow. A shrinking request budget slows everything down.
         """
         if self.is_final:
             return None
@@ -306,14 +318,12 @@ class RunModel:
             return 15.0
         if self.status != "RUNNING":
             return 10.0
-        eta = self.eta_s()
-        delay = 0.5 if eta is None else min(4.0, max(0.25, eta / 10))
+        total = self.expected_total_s()
+        delay = 0.5 if total is None else min(MAX_RUNNING_DELAY_S, max(0.25, total / 40))
         if headroom < 0.25:
             delay = max(delay * 3, 6.0)
         elif headroom < 0.5:
             delay *= 2
-        if webhook_fresh_s is not None and webhook_fresh_s < delay:
-            delay += delay - webhook_fresh_s
         return delay
 
     def describe(self) -> dict[str, Any]:

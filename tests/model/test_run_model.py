@@ -169,19 +169,24 @@ def test_poll_policy() -> None:
     clock = Clock()
     model = RunModel("1", clock=clock)
     model.apply_details(details("SUBMITTED", 10_000))
-    assert model.next_poll_delay(on_screen=True, headroom=1, webhook_fresh_s=None) == 10.0
+    assert model.next_poll_delay(on_screen=True, headroom=1) == 10.0
     model.apply_details(details("RUNNING", 10_000, completed=0))
-    assert model.next_poll_delay(on_screen=True, headroom=1, webhook_fresh_s=None) == 0.5  # no rate yet
+    assert model.next_poll_delay(on_screen=True, headroom=1) == 0.5  # no rate yet
     clock.t += 5
-    model.apply_details(details("RUNNING", 10_000, completed=100))  # 20 ops/s: ~8 minutes left
-    assert model.next_poll_delay(on_screen=True, headroom=1, webhook_fresh_s=None) == 4.0
-    assert model.next_poll_delay(on_screen=True, headroom=0.4, webhook_fresh_s=None) == 8.0
-    assert model.next_poll_delay(on_screen=False, headroom=1, webhook_fresh_s=None) == 15.0
-    clock.t += 1
-    model.apply_details(details("RUNNING", 10_000, completed=9_990))  # fast and nearly done
-    assert model.next_poll_delay(on_screen=True, headroom=1, webhook_fresh_s=None) == 0.25
+    model.apply_details(details("RUNNING", 10_000, completed=100))  # 20 ops/s: ~8 minutes in all
+    assert model.next_poll_delay(on_screen=True, headroom=1) == 4.5
+    assert model.next_poll_delay(on_screen=True, headroom=0.4) == 9.0
+    assert model.next_poll_delay(on_screen=False, headroom=1) == 15.0
+    clock.t += 490
+    model.apply_details(details("RUNNING", 10_000, completed=9_900))  # a long run near its end stays calm
+    assert model.next_poll_delay(on_screen=True, headroom=1) == 4.5
+    short = RunModel("2", clock=clock)
+    short.apply_details(details("RUNNING", 10_000, completed=0))
+    clock.t += 0.2
+    short.apply_details(details("RUNNING", 10_000, completed=4_000))  # a sub-second run: poll at 4 Hz
+    assert short.next_poll_delay(on_screen=True, headroom=1) == 0.25
     model.apply_details(details("COMPLETED", 10_000, completed=10_000))
-    assert model.next_poll_delay(on_screen=True, headroom=1, webhook_fresh_s=None) is None
+    assert model.next_poll_delay(on_screen=True, headroom=1) is None
 
 
 def test_search_and_response_key() -> None:
