@@ -1,7 +1,12 @@
 """``bulkdash-sim``: run the simulator on its own.
 
 ``bulkdash-sim serve --host 127.0.0.1 --port 8080 --db PATH --op-delay-ms 50 --webhook-url URL``; every flag
-falls back to its ``SIM_*`` environment variable (Appendix B), then to the default.
+falls back to its ``SIM_*`` environment variable (Appendix B), then to the default. ``--faults FILE`` starts
+with a fault plan (TOML, see ``simulator/faults/plan.py``) active.
+
+``bulkdash-sim scenario list`` lists the shipped scenario packs; ``bulkdash-sim scenario run NAME [--seed N]
+[--db PATH]`` plays one headless on a throw-away simulator, prints a summary and MATCH or MISMATCH, and exits
+0 or 1 accordingly.
 """
 
 from __future__ import annotations
@@ -67,7 +72,41 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--webhook-url-p2", dest="webhook_url_p2", help="webhook base URL for programme P2")
     serve.add_argument("--rate-limits", dest="rate_limits", help="e.g. '100;w=60,1000;w=3600' or 'off'")
+    serve.add_argument("--faults", type=Path, help="a fault plan (TOML) to start with; see GET /_sim/faults")
+    scenario = sub.add_parser("scenario", help="training scenarios: list them, or play one headless")
+    scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True)
+    scenario_sub.add_parser("list", help="list the shipped scenarios")
+    run = scenario_sub.add_parser("run", help="submit, execute and follow a scenario; MATCH or MISMATCH")
+    run.add_argument("name", help="scenario name (see 'scenario list')")
+    run.add_argument(
+        "--seed", type=int, help="seed of the fault plan and generated items (default: the pack's)"
+    )
+    run.add_argument("--db", type=Path, help="SQLite file to run on (default: a temporary one)")
     return parser
+
+
+def scenario_main(args: argparse.Namespace) -> int:
+    """``bulkdash-sim scenario list | run NAME [--seed N] [--db PATH]``."""
+    from simulator.faults import PlanError
+    from simulator.scenarios import get_scenario, list_scenarios
+
+    try:
+        scenarios = list_scenarios()
+    except PlanError as exc:
+        print(f"bulkdash-sim: a scenario pack is invalid:\n{exc}", file=sys.stderr)
+        return 2
+    if args.scenario_command == "list":
+        width = max(len(s.name) for s in scenarios)
+        for s in scenarios:
+            print(f"{s.name:<{width}}  {s.title}  ({s.bulk.size} × {s.bulk.kind.value}, {s.execute.mode})")
+        return 0
+    found = get_scenario(args.name)
+    if found is None:
+        print(f"bulkdash-sim: no scenario {args.name!r}; try 'bulkdash-sim scenario list'", file=sys.stderr)
+        return 2
+    from simulator.scenarios.runner import run_scenario_sync
+
+    return run_scenario_sync(found, args.seed, db=args.db)
 
 
 def settings_from(args: argparse.Namespace) -> SimSettings:
@@ -89,6 +128,8 @@ def settings_from(args: argparse.Namespace) -> SimSettings:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "scenario":
+        return scenario_main(args)
     try:
         settings = settings_from(args)
     except ValidationError as exc:
@@ -96,9 +137,17 @@ def main(argv: list[str] | None = None) -> int:
             field = ".".join(str(p) for p in err["loc"])
             print(f"bulkdash-sim: invalid setting {field}: {err['msg']}", file=sys.stderr)
         return 2
+    from simulator.faults import PlanError, load_plan
     from simulator.server import Simulator  # imported late: `--help` stays instant
 
-    sim = Simulator(settings)
+    try:
+        plan = load_plan(args.faults) if args.faults is not None else None
+        sim = Simulator(settings)
+        if plan is not None:
+            sim.engine.faults.set(plan)  # its windows count from now
+    except PlanError as exc:
+        print(f"bulkdash-sim: invalid fault plan:\n{exc}", file=sys.stderr)
+        return 2
     url = f"http://{settings.host}:{settings.port}"
     webhooks = ", ".join(f"{p} → {u}" for p, u in settings.webhook_base_urls().items()) or "not configured"
     print(
@@ -106,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             url=url,
             db=settings.db,
             delay=settings.op_delay_ms,
-            webhooks=webhooks,
+            webhooks=webhooks
+            + (f"\n  faults       {args.faults} (GET {url}/_sim/faults)" if args.faults else ""),
             password=DEMO_PASSWORD,
             key1=PROGRAMMES[0].api_key,
             key2=PROGRAMMES[1].api_key,

@@ -38,6 +38,7 @@ class Simulator:
             retry_scale=lambda: self.settings.webhook_retry_scale,
         )
         self.engine.on_committed.append(lambda batch: self.dispatcher.wake() if batch.events else None)
+        self.dispatcher.faults = self.engine.faults  # delivery faults of fault plans (simulator/faults)
         control = Control(self.engine, self.limiter, self.dispatcher)
         inner = Starlette(
             routes=[

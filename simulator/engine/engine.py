@@ -41,6 +41,7 @@ from bulkdash.api.models import (
 from bulkdash.api.validation import ValidItem, cross_item_conflict, validate_submission
 from simulator.engine.auth import Principal, TokenBook
 from simulator.engine.states import BulkAction, InvalidTransition, allowed, bulk_transition, op_outcome
+from simulator.faults import FaultController
 from simulator.operations import OpResult, run_operation
 from simulator.settings import SimSettings
 from simulator.store.store import FIRST_ID, BulkRow, Store, WriteBatch
@@ -118,6 +119,10 @@ class Engine:
         # Awaited when an operation has started (RUNNING) and before it runs: tests hold a bulk at an exact
         # sequence with it, and a presenter's "step" control can run one operation at a time.
         self.before_operation: Callable[[int, int], Awaitable[None]] | None = None
+        # Fault plans (simulator/faults): its layers are None while no plan uses them, so the per-operation
+        # cost without a plan is one attribute test. It numbers committed webhook events for delivery faults.
+        self.faults = FaultController(self)
+        self.on_committed.append(self.faults.note_committed)
 
     # --- ids ----------------------------------------------------------------------------------------
     def next_id(self) -> str:
@@ -569,13 +574,21 @@ class Engine:
             pending_updates = self._pending
             now = self.clock()
             body = loads(payload) if payload else None
-            try:
-                result = run_operation(
-                    self.world, identity, kind, {param: target} if param else {}, body, now
-                )
-            except Exception:  # a simulator bug fails the operation, never the whole bulk
-                log.exception("operation %s of bulk %s raised", seq, row.bulk_id)
-                result = OpResult(500, dict(INTERNAL_ERROR), [])
+            # Fault plan hook (simulator/faults/operations.py): None unless a plan has operation rules.
+            fault = self.faults.operations.check(row, seq, target, body) if self.faults.operations else None
+            if fault is not None and fault.latency_ms:
+                await asyncio.sleep(fault.latency_ms / 1000)  # a slow operation stays RUNNING longer
+                pending_updates, now = self._pending, self.clock()  # the flusher may have swapped batches
+            if fault is not None and fault.result is not None:
+                result = fault.result  # replaces the operation: no world change, no transaction webhook
+            else:
+                try:
+                    result = run_operation(
+                        self.world, identity, kind, {param: target} if param else {}, body, now
+                    )
+                except Exception:  # a simulator bug fails the operation, never the whole bulk
+                    log.exception("operation %s of bulk %s raised", seq, row.bulk_id)
+                    result = OpResult(500, dict(INTERNAL_ERROR), [])
             status = op_outcome(result.status)
             response = "" if result.body is None else compact_json(result.body)
             pending_updates.op_updates.append((status.value, response, row.bulk_id, seq))

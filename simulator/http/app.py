@@ -89,12 +89,24 @@ class Api:
         self.limiter = limiter
 
     # --- the common checks (§2.6 steps 2–5) ---------------------------------------------------------
+    def _rate_limited(self, api_key: str, request: Request) -> tuple[str, int] | None:
+        """§2.6 step 3: the real limiter, and first a fault plan's token bucket (simulator/faults/api.py),
+        which answers 429 with the same headers; a request the bucket refuses is not counted by either."""
+        api_faults = self.engine.faults.api
+        if api_faults is not None:
+            throttled = api_faults.throttle(
+                self.engine, api_key, request.method, request.url.path, request.headers.get("authorization")
+            )
+            if throttled is not None:
+                return throttled
+        return self.limiter.hit(api_key)
+
     def guard(self, request: Request, *permissions: str) -> Principal | Response:
         api_key = request.headers.get("api-key")
         programme = self.engine.world.programme_by_key(api_key) if api_key else None
         if programme is None:
             return r.empty(401)
-        limited = self.limiter.hit(programme.api_key)
+        limited = self._rate_limited(programme.api_key, request)
         if limited is not None:
             return r.empty(429, {"x-ratelimit-limit": limited[0], "x-ratelimit-reset": str(limited[1])})
         principal = self.engine.tokens.resolve(
@@ -112,7 +124,7 @@ class Api:
         programme = self.engine.world.programme_by_key(api_key) if api_key else None
         if programme is None:
             return r.empty(401)
-        limited = self.limiter.hit(programme.api_key)
+        limited = self._rate_limited(programme.api_key, request)
         if limited is not None:
             return r.empty(429, {"x-ratelimit-limit": limited[0], "x-ratelimit-reset": str(limited[1])})
         body = validate_model(LoginWithPasswordRequest, await read_json(request))
@@ -355,7 +367,7 @@ APP_ERRORS: tuple[type[Exception], ...] = (
 
 
 class WeavrEdge:
-    """Outer ASGI layer: ``request-ref`` on every response, maintenance mode and ``x-sim-fault``."""
+    """Outer ASGI layer: ``request-ref`` on every response, maintenance mode, ``x-sim-fault``, fault plans."""
 
     def __init__(self, app: ASGIApp, engine: Engine, faults_enabled: Callable[[], bool]) -> None:
         self.app = app
@@ -382,6 +394,15 @@ class WeavrEdge:
                 fault = dict(scope["headers"]).get(b"x-sim-fault")
                 if fault in (b"500", b"503"):
                     resp = r.internal_error() if fault == b"500" else r.unavailable()
+                    await resp(scope, receive, send_with_ref)
+                    return
+            api_faults = self.engine.faults.api
+            if api_faults is not None:
+                # A fault plan's API layer (simulator/faults/api.py): maintenance windows, added latency,
+                # injected 500/503. A refused request never reaches a handler, so it is safe to retry.
+                auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1") or None
+                resp = await api_faults.before_request(self.engine, scope["method"], path, auth)
+                if resp is not None:
                     await resp(scope, receive, send_with_ref)
                     return
         try:

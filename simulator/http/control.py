@@ -14,9 +14,12 @@ from starlette.routing import Route
 
 from bulkdash.api.validation import validate_model
 from simulator.engine.engine import Engine
+from simulator.faults import PlanError, parse_plan
 from simulator.http import responses as r
 from simulator.http.app import read_json
 from simulator.http.ratelimit import RateLimiter
+from simulator.scenarios import get_scenario, list_scenarios
+from simulator.scenarios.setup import DEFAULT_IDENTITY, setup_scenario
 from simulator.webhooks.dispatcher import WebhookDispatcher
 
 
@@ -27,6 +30,16 @@ class ConfigUpdate(BaseModel):
     opDelayMs: int | None = Field(default=None, ge=0, le=600_000)
     maintenance: bool | None = None
     webhookRetryScale: float | None = Field(default=None, ge=0)
+
+
+class ScenarioStart(BaseModel):
+    """Optional body of ``POST /_sim/scenarios/{name}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seed: int | None = None
+    identity: str | None = Field(default=None, pattern=r"^[0-9]+$")
+    execute: bool | None = None  # default: execute unless the scenario leaves it to the client
 
 
 class Control:
@@ -87,8 +100,55 @@ class Control:
         self.dispatcher.wake()
         return r.empty(202)
 
+    # --- fault plans (simulator/faults) ----------------------------------------------------------------
+    async def get_faults(self, request: Request) -> Response:
+        return r.JSON(self.engine.faults.describe())
+
+    async def put_faults(self, request: Request) -> Response:
+        """Set the plan of its scope (``identity``, or global); 400 names the offending field."""
+        try:
+            self.engine.faults.set(parse_plan(await read_json(request), "plan"))
+        except PlanError as exc:
+            return r.JSON(exc.as_json(), status_code=400)
+        return r.JSON(self.engine.faults.describe())
+
+    async def delete_faults(self, request: Request) -> Response:
+        """``?identity=1001`` clears that identity's plan; without it every plan goes."""
+        identity = request.query_params.get("identity")
+        self.engine.faults.clear(identity, everything=identity is None)
+        return r.empty(204)
+
+    # --- scenario packs (simulator/scenarios) -------------------------------------------------------
+    async def scenarios(self, request: Request) -> Response:
+        return r.JSON([s.summary() for s in list_scenarios()])
+
+    async def scenario(self, request: Request) -> Response:
+        found = get_scenario(request.path_params["name"])
+        return r.not_found() if found is None else r.JSON(found.model_dump(mode="json", exclude_none=True))
+
+    async def start_scenario(self, request: Request) -> Response:
+        """Apply a scenario (fault plan, speed), submit its bulk as the identity's demo user: 201, bulkId."""
+        found = get_scenario(request.path_params["name"])
+        if found is None:
+            return r.not_found()
+        body = validate_model(ScenarioStart, await read_json(request, required=False) or {})
+        result = await setup_scenario(
+            self.engine,
+            found,
+            seed=body.seed,
+            identity=body.identity or DEFAULT_IDENTITY,
+            execute=body.execute,
+        )
+        return r.JSON(result, status_code=201)
+
     def routes(self) -> list[Route]:
         return [
+            Route("/faults", self.get_faults, methods=["GET"]),
+            Route("/faults", self.put_faults, methods=["PUT"]),
+            Route("/faults", self.delete_faults, methods=["DELETE"]),
+            Route("/scenarios", self.scenarios, methods=["GET"]),
+            Route("/scenarios/{name}", self.scenario, methods=["GET"]),
+            Route("/scenarios/{name}", self.start_scenario, methods=["POST"]),
             Route("/reset", self.reset, methods=["POST"]),
             Route("/config", self.get_config, methods=["GET"]),
             Route("/config", self.put_config, methods=["PUT"]),

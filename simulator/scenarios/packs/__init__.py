@@ -1,0 +1,1 @@
+"""Scenario packs shipped as package data: one TOML file per scenario (see ``simulator.scenarios``)."""

@@ -1,0 +1,303 @@
+"""Scenario packs: every shipped scenario runs headless and meets its expectation, twice with identical
+outcomes; the generators of every kind; the set-up endpoint; the CLI; invalid packs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bulkdash.api.kinds import OperationKind
+from simulator import cli
+from simulator.faults import PlanError
+from simulator.scenarios import Scenario, get_scenario, list_scenarios, parse_scenario
+from simulator.scenarios.items import generate_items
+from simulator.scenarios.runner import run_scenario
+from simulator.scenarios.setup import setup_scenario
+from simulator.server import Simulator
+from tests.simulator.faults_helpers import final_bulk, operations
+from tests.simulator.helpers import Api, login
+
+NAMES = [s.name for s in list_scenarios()]
+REQUIRED = {
+    "all-succeed",
+    "partial-failure-continue",
+    "stop-on-first-failure",
+    "nothing-succeeds",
+    "pause-then-resume",
+    "cancel-mid-run",
+    "receiver-down",
+    "duplicates-and-out-of-order",
+    "bad-signature",
+    "throttled-polling",
+    "flaky-5xx-polling",
+    "ten-thousand",
+}
+
+
+def test_the_twelve_scenarios_are_shipped() -> None:
+    assert set(NAMES) >= REQUIRED
+    for scenario in list_scenarios():
+        assert scenario.title and scenario.narrative.strip() and scenario.questions
+        assert len(generate_items(scenario, scenario.seed)) == scenario.bulk.size
+    assert get_scenario("ten-thousand").bulk.size == 10_000  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("name", NAMES)
+async def test_scenario_meets_its_expectation_and_replays_identically(name: str) -> None:
+    scenario = get_scenario(name)
+    assert scenario is not None
+    first = await run_scenario(scenario)
+    assert first.matched, "\n".join(first.summary_lines())
+    second = await run_scenario(scenario)
+    assert second.matched, "\n".join(second.summary_lines())
+    # Byte-identical operation outcomes and webhook sequences (ids and timestamps masked).
+    assert second.fingerprint() == first.fingerprint()
+
+
+async def test_another_seed_meets_the_expectation_with_other_failures() -> None:
+    scenario = get_scenario("partial-failure-continue")
+    assert scenario is not None
+    default = await run_scenario(scenario)
+    other = await run_scenario(scenario, seed=8)
+    assert default.matched and other.matched
+
+    def failed(report: Any) -> list[int]:
+        return [o["sequence"] for o in report.operations if o["status"] == "FAILED"]
+
+    assert failed(default)[0] == failed(other)[0] == 3  # the explicit rule
+    assert failed(default) != failed(other)  # the seeded fraction
+    assert other.seed == 8 and other.fingerprint() != default.fingerprint()
+
+
+# --- generators of every kind -------------------------------------------------------------------------
+
+
+def mini(kind: OperationKind, size: int = 1, **params: Any) -> Scenario:
+    return parse_scenario(
+        {
+            "title": f"{kind.value} generator",
+            "narrative": "n",
+            "bulk": {"kind": kind.value, "size": size, "params": params},
+            "expect": {"status": "COMPLETED"},
+        },
+        "mini",
+        "mini.toml",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "size"),
+    [
+        (OperationKind.TRANSFERS, 3),
+        (OperationKind.SENDS, 2),
+        (OperationKind.OWT, 2),
+        (OperationKind.USERS, 3),
+        (OperationKind.USER_INVITE, 1),
+        (OperationKind.CARD_BLOCK, 2),
+        (OperationKind.CARD_UNBLOCK, 1),
+        (OperationKind.CARD_REMOVE, 1),
+        (OperationKind.SPEND_RULES, 1),
+    ],
+)
+async def test_each_kinds_default_items_succeed_on_the_demo_world(
+    sim: tuple[Simulator, httpx.AsyncClient], alice: Api, kind: OperationKind, size: int
+) -> None:
+    simulator, _ = sim
+    created = await setup_scenario(simulator.engine, mini(kind, size))
+    assert created["executed"] is True and created["operationCount"] == size
+    bulk = await final_bulk(alice, created["bulkId"])
+    ops = await operations(alice, created["bulkId"])
+    assert bulk["status"] == "COMPLETED", [o.get("responsePayload") for o in ops]
+
+
+def test_generated_amounts_are_seeded() -> None:
+    scenario = mini(
+        OperationKind.TRANSFERS, 20, amount=10, amount_max=1000, tag="t{n}", description="Pay {n}"
+    )
+    items = generate_items(scenario, 1)
+    assert items == generate_items(scenario, 1) and items != generate_items(scenario, 2)
+    assert all(10 <= i["requestBody"]["destinationAmount"]["amount"] <= 1000 for i in items)
+    assert items[4]["requestBody"]["tag"] == "t5" and items[4]["requestBody"]["description"] == "Pay 5"
+
+
+# --- the set-up endpoint --------------------------------------------------------------------------------
+
+
+async def test_list_and_show_scenarios(client: httpx.AsyncClient) -> None:
+    listed = (await client.get("/_sim/scenarios")).json()
+    assert [s["name"] for s in listed] == NAMES
+    assert {"name", "title", "kind", "size", "mode", "narrative"} <= set(listed[0])
+    shown = (await client.get("/_sim/scenarios/bad-signature")).json()
+    assert shown["questions"][0]["answer"] and shown["expect"]["webhooks"]["rejected"] == 1
+    assert (await client.get("/_sim/scenarios/nope")).status_code == 404
+
+
+async def test_setup_submits_executes_and_applies_the_plan(
+    sim: tuple[Simulator, httpx.AsyncClient], alice: Api
+) -> None:
+    simulator, client = sim
+    tokens_before = len(simulator.engine.tokens.tokens)
+    resp = await client.post("/_sim/scenarios/stop-on-first-failure")
+    assert resp.status_code == 201, resp.text
+    created = resp.json()
+    assert (
+        created["scenario"] == "stop-on-first-failure"
+        and created["seed"] == 3
+        and created["executed"] is True
+    )
+    assert created["identity"] == "1001" and created["execute"] == {"mode": "ON_FAILURE_STOP"}
+    assert len(simulator.engine.tokens.tokens) == tokens_before  # nobody was logged in
+    faults = (await client.get("/_sim/faults")).json()
+    assert faults["identities"]["1001"]["seed"] == 3 and faults["speed"]["opDelayMs"] == 10
+    bulk = await final_bulk(alice, created["bulkId"])  # alice (1001) sees and follows it
+    assert bulk["status"] == "PARTIALLY_COMPLETED" and bulk["mode"] == "ON_FAILURE_STOP"
+
+
+async def test_setup_leaves_execution_to_the_client_when_the_scenario_says_so(
+    client: httpx.AsyncClient, alice: Api
+) -> None:
+    created = (await client.post("/_sim/scenarios/pause-then-resume", json={})).json()
+    assert created["executed"] is False
+    assert (await alice.bulk(created["bulkId"]))["status"] == "SUBMITTED"
+    override = (await client.post("/_sim/scenarios/all-succeed", json={"seed": 5, "execute": False})).json()
+    assert override["executed"] is False and override["seed"] == 5
+    assert (await client.get("/_sim/faults")).json()["identities"]["1001"]["seed"] == 5
+
+
+async def test_setup_returns_the_bulk_when_execute_is_refused(client: httpx.AsyncClient, alice: Api) -> None:
+    first = (await client.post("/_sim/scenarios/pause-then-resume", json={"execute": True})).json()
+    assert first["executed"] is True  # operation 6 is slow: still running when the next set-up comes
+    second = (await client.post("/_sim/scenarios/all-succeed")).json()
+    assert second["executed"] is False and second["executeRefused"] == "DUPLICATE_OPERATION_TYPE"
+    assert (await alice.bulk(second["bulkId"]))["status"] == "SUBMITTED"
+    await final_bulk(alice, first["bulkId"])
+    assert (await alice.post(f"/bulks/{second['bulkId']}/execute", json={})).status_code == 204
+
+
+async def test_setup_for_another_identity(client: httpx.AsyncClient, alice: Api) -> None:
+    created = (
+        await client.post("/_sim/scenarios/all-succeed", json={"identity": "1002", "execute": False})
+    ).json()
+    carol = await login(client, "carol@globex.example")
+    assert (await carol.bulk(created["bulkId"]))["status"] == "SUBMITTED"
+    assert (await alice.get(f"/bulks/{created['bulkId']}")).status_code == 404
+    assert set((await client.get("/_sim/faults")).json()["identities"]) == {"1002"}
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status", "expected"),
+    [
+        ("nope", {}, 404, {"code": "NOT_FOUND", "message": "Resource not found"}),
+        ("all-succeed", {"identity": "1003"}, 409, {"errorCode": "NO_CONFIG_FOUND"}),
+        ("all-succeed", {"identity": "9999"}, 404, {"code": "NOT_FOUND", "message": "Resource not found"}),
+        ("all-succeed", {"seed": "x"}, 400, None),
+        ("all-succeed", {"bogus": 1}, 400, None),
+    ],
+)
+async def test_setup_errors(
+    client: httpx.AsyncClient, name: str, body: dict[str, Any], status: int, expected: dict[str, Any] | None
+) -> None:
+    resp = await client.post(f"/_sim/scenarios/{name}", json=body)
+    assert resp.status_code == status, resp.text
+    if expected is not None:
+        assert resp.json() == expected
+
+
+# --- the CLI ----------------------------------------------------------------------------------------------
+
+
+def test_cli_lists_the_scenarios(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["scenario", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == NAMES
+
+
+def test_cli_runs_a_scenario_to_match(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "run.db"
+    assert cli.main(["scenario", "run", "stop-on-first-failure", "--seed", "3", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "Scenario stop-on-first-failure: Stop on the first failure (seed 3)" in out
+    assert "operations: COMPLETED 4, FAILED 1, CANCELLED 7" in out
+    assert "\nMATCH\n" in out and "Self-check:" in out and "ON_FAILURE_STOP" in out
+    assert db.exists()
+
+
+def test_cli_reports_a_mismatch_with_exit_code_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = get_scenario("nothing-succeeds")
+    assert real is not None
+    wrong = real.model_copy(update={"expect": real.expect.model_copy(update={"status": "COMPLETED"})})
+    monkeypatch.setattr("simulator.scenarios.get_scenario", lambda name: wrong)
+    assert cli.main(["scenario", "run", "nothing-succeeds"]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "MISMATCH status: expected = 'COMPLETED', got 'FAILED'" in out and out.rstrip().count("MISMATCH") >= 2
+    )
+
+
+def test_cli_unknown_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["scenario", "run", "nope"]) == 2
+    assert "no scenario 'nope'" in capsys.readouterr().err
+
+
+# --- invalid packs ----------------------------------------------------------------------------------------
+
+BASE: dict[str, Any] = {
+    "title": "t",
+    "narrative": "n",
+    "bulk": {"kind": "transfers", "size": 4},
+    "expect": {"status": "COMPLETED"},
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"title": None}, "title: Field required"),
+        ({"bulk": {"kind": "transfer", "size": 4}}, "bulk.kind: Input should be"),
+        (
+            {"bulk": {"kind": "transfers", "size": 10_001}},
+            "bulk.size: Input should be less than or equal to 10000",
+        ),
+        (
+            {"bulk": {"kind": "transfers", "size": 4, "params": {"amout": 5}}},
+            "bulk.params.amout: unknown key",
+        ),
+        (
+            {"bulk": {"kind": "card_block", "size": 3}},
+            "bulk.size: 3 items need as many distinct targets; have 2",
+        ),
+        ({"faults": {"seed": 3}}, "leave out seed and identity"),
+        ({"faults": {"operations": [{"outcome": "boom"}]}}, "faults.operations[0].outcome"),
+        ({"expect": {"status": "DONE"}}, "expect.status"),
+        (
+            {"expect": {"status": "COMPLETED", "counts": {"COMPLETED": 3, "FAILED": 0, "CANCELLED": 0}}},
+            "expect.counts add up to 3, not bulk.size 4",
+        ),
+        ({"run": {"pause_at": 9}}, "run.pause_at = 9 is beyond bulk.size 4"),
+        ({"name": "other"}, "name: must match the file name"),
+        ({"extra": 1}, "extra: unknown key"),
+    ],
+)
+def test_invalid_scenarios_name_the_field(change: dict[str, Any], words: str) -> None:
+    data = {**BASE, **change}
+    with pytest.raises(PlanError) as err:
+        parse_scenario({k: v for k, v in data.items() if v is not None}, "mini", "packs/mini.toml")
+    assert str(err.value).startswith("packs/mini.toml: ") and words in str(err.value), str(err.value)
+
+
+def test_every_pack_file_is_valid_toml_and_data() -> None:
+    import tomllib
+    from importlib import resources
+
+    files = [e for e in resources.files("simulator.scenarios.packs").iterdir() if e.name.endswith(".toml")]
+    assert len(files) == len(NAMES)
+    for entry in files:
+        data = tomllib.loads(entry.read_text(encoding="utf-8"))
+        parse_scenario(data, entry.name[: -len(".toml")], entry.name)
+        assert json.dumps(data)  # plain data, nothing exotic
