@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 #: Environment fallbacks for the keys, so they need not appear on the command line (visible in ``ps``).
 SIGNING_KEY_ENV = "BULKDASH_WEBHOOK_SIGNING_KEY"
+API_KEY_ENV = "BULKDASH_API_KEY"
+TOKEN_ENV = "BULKDASH_TOKEN"
+PASSWORD_ENV = "BULKDASH_PASSWORD"
 WEBHOOKS_KEY_ENV = "BULKDASH_WEBHOOKS_KEY"
 DEFAULT_LISTEN_PORT = 9000
 
@@ -32,9 +35,50 @@ def build_parser() -> argparse.ArgumentParser:
         prog="bulkdash",
         description="Terminal dashboard for Weavr Multi bulk processes; with no command, opens it.",
     )
+    _add_dashboard_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_listen_command(commands)
     return parser
+
+
+def _add_dashboard_options(parser: argparse.ArgumentParser) -> None:
+    """Flags of the dashboard itself (no subcommand). Secrets may come from the environment instead, so they
+    need not appear on the command line (visible in ``ps``)."""
+    remote = parser.add_argument_group("a real Weavr endpoint (default: the embedded simulator)")
+    remote.add_argument("--url", help="base URL of the Multi API, e.g. https://sandbox.weavr.io/multi")
+    remote.add_argument(
+        "--api-key",
+        default=os.environ.get(API_KEY_ENV),
+        help=f"the programme's api-key (default: ${API_KEY_ENV})",
+    )
+    remote.add_argument(
+        "--token", default=os.environ.get(TOKEN_ENV), help=f"a user's access token (default: ${TOKEN_ENV})"
+    )
+    remote.add_argument("--email", help="log in with this user's email instead of a token")
+    remote.add_argument(
+        "--password",
+        default=os.environ.get(PASSWORD_ENV),
+        help=f"the user's password (default: ${PASSWORD_ENV})",
+    )
+    remote.add_argument(
+        "--receiver-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="port of the dashboard's webhook receiver (default: any free one)",
+    )
+    embedded = parser.add_argument_group("the embedded simulator")
+    embedded.add_argument(
+        "--db", type=Path, default=None, help="simulator database (default: per-user data dir)"
+    )
+    embedded.add_argument(
+        "--op-delay-ms",
+        type=int,
+        default=50,
+        metavar="MS",
+        help="milliseconds each simulated operation takes (default: %(default)s)",
+    )
+    embedded.add_argument("--fresh", action="store_true", help="a throw-away simulator database")
 
 
 def _add_listen_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,0 +1,345 @@
+"""``BulkdashApp``: the dashboard. Connects in a worker, owns the session, fans webhooks out to the screens,
+and runs every request the user asks for (submit, execute, pause, resume, cancel) in a worker.
+
+Screens: home (bulks) → run (one bulk, installed so it keeps following off screen) → operation detail;
+webhooks (received + delivery timeline) → webhook detail; dialogs for a new bulk, execute, confirm; help.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from bulkdash.api.budget import BudgetExhausted
+from bulkdash.api.client import ApiError
+from bulkdash.session import Session
+from bulkdash.ui.connection import ConnectionState
+from bulkdash.ui.format import Display
+from bulkdash.ui.messages import BulkActionDone, BulkSubmitted, SessionFailed, SessionReady, WebhookArrived
+from bulkdash.ui.screens.confirm import ConfirmScreen
+from bulkdash.ui.screens.execute import ExecuteChoice, ExecuteScreen
+from bulkdash.ui.screens.help import HelpScreen
+from bulkdash.ui.screens.home import HomeScreen
+from bulkdash.ui.screens.new_bulk import NewBulkChoice, NewBulkScreen
+from bulkdash.ui.screens.run import RunScreen
+from bulkdash.ui.screens.webhooks import WebhooksScreen
+from bulkdash.ui.widgets.status_bar import StatusBar
+from bulkdash.webhooks import ReceivedWebhook
+
+STYLES = Path(__file__).parent / "styles"
+#: Run screens kept alive (following slowly) after they are left; older ones are dropped.
+MAX_RUN_SCREENS = 6
+VERBS = {"execute": "execute", "pause": "pause", "resume": "resume", "cancel": "cancel"}
+DONE = {"execute": "Execution started", "pause": "Paused", "resume": "Resumed", "cancel": "Cancelled"}
+
+Connector = Callable[[], Awaitable[Session]]
+
+
+class BulkdashApp(App[int]):
+    TITLE = "bulkdash"
+    CSS_PATH = [
+        STYLES / "app.tcss",
+        STYLES / "home.tcss",
+        STYLES / "run.tcss",
+        STYLES / "dialogs.tcss",
+        STYLES / "webhooks.tcss",
+    ]
+    BINDINGS = [
+        Binding("n", "new_bulk", "New bulk", id="app.new_bulk"),
+        Binding("w", "webhooks", "Webhooks", id="app.webhooks"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+    ]
+
+    def __init__(self, connect: Connector, *, frozen: bool = False, token: str | None = None) -> None:
+        """``connect`` builds the session in this app's event loop (an embedded simulator must share it).
+
+        ``frozen`` draws times, rates and request counts as fixed placeholders (snapshots, screenshots);
+        ``token`` fixes the suffix that makes generated emails unique.
+        """
+        super().__init__()
+        self._connect = connect
+        self.display_ = Display(frozen=frozen)
+        self.token = token
+        self.session: Session | None = None
+        self.connection = ConnectionState()
+        self.webhooks: deque[ReceivedWebhook] = deque(maxlen=2000)
+        self.webhook_count = 0
+        self.known_bulks: dict[
+            str, str
+        ] = {}  # bulk id -> last status seen (for the timeline's state entries)
+        self._run_screens: deque[str] = deque()
+        self.home = HomeScreen()
+        self._unsubscribe: list[Callable[[], None]] = []
+        if frozen:
+            self.animation_level = "none"
+
+    # --- connection ---------------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.connection.on_change.append(self._refresh_status_bars)
+        self.push_screen(self.home)
+        self.connect()
+
+    def _refresh_status_bars(self) -> None:
+        for bar in self.screen.query(StatusBar):
+            bar.refresh_status()
+
+    def connect(self) -> None:
+        self.connection.connecting()
+        self.run_worker(
+            self._build_session(), name="connect", group="connect", exclusive=True, exit_on_error=False
+        )
+
+    async def _build_session(self) -> None:
+        try:
+            session = await self._connect()
+        except ApiError as exc:
+            self.post_message(SessionFailed(str(exc)))
+        except OSError as exc:
+            self.post_message(SessionFailed(f"cannot start: {exc.strerror or exc}"))
+        except Exception as exc:  # whatever it is, it becomes a sentence on screen, never a traceback
+            self.post_message(SessionFailed(f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(SessionReady(session))
+
+    def on_session_ready(self, message: SessionReady) -> None:
+        self.session = message.session
+        self.connection.label = message.session.label
+        self.connection.ok()
+        self._unsubscribe.append(message.session.on_webhook(self._on_webhook))
+        self.home.session_ready()
+
+    def on_session_failed(self, message: SessionFailed) -> None:
+        self.connection.failed(message.error)
+        self.home.session_failed(message.error)
+        self.notify(message.error, title="Not connected", severity="error", markup=False)
+
+    async def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self.session is not None:
+            try:
+                await self.session.close()
+            except Exception:  # quitting must never fail on a courtesy close
+                pass
+
+    # --- webhooks -----------------------------------------------------------------------------------
+    def _on_webhook(self, record: ReceivedWebhook) -> None:
+        # Called by the receiver in this loop: hand over as a message, the handler touches the screens.
+        self.post_message(WebhookArrived(record))
+
+    def on_webhook_arrived(self, message: WebhookArrived) -> None:
+        record = message.record
+        self.webhooks.append(record)
+        self.webhook_count += 1
+        self._refresh_status_bars()
+        if record.accepted and record.bulk_id and record.bulk_status and record.counts is not None:
+            screen = self.run_screen(record.bulk_id)
+            if screen is not None:
+                screen.note_webhook(record.bulk_status, dict(record.counts))
+            self.home.wake()
+        for screen in self.screen_stack:
+            if isinstance(screen, WebhooksScreen):
+                screen.add_record(record)
+
+    def note_state(self, bulk_id: str, status: str) -> None:
+        """Record a state change in the bulk's delivery timeline, once per change whoever saw it."""
+        previous = self.known_bulks.get(bulk_id)
+        if previous == status:
+            return
+        self.known_bulks[bulk_id] = status
+        if self.session is not None and previous is not None:
+            self.session.timeline.add_state(bulk_id, int(time.time() * 1000), previous, status)
+
+    # --- screens ------------------------------------------------------------------------------------
+    def run_screen(self, bulk_id: str) -> RunScreen | None:
+        name = f"run-{bulk_id}"
+        if not self.is_screen_installed(name):
+            return None
+        screen = self.get_screen(name)
+        return screen if isinstance(screen, RunScreen) else None
+
+    def open_bulk(self, bulk_id: str) -> None:
+        if self.session is None:
+            self.notify("Not connected yet", severity="warning")
+            return
+        name = f"run-{bulk_id}"
+        if self.screen.id == name:
+            return
+        if not self.is_screen_installed(name):
+            self.install_screen(RunScreen(bulk_id), name=name)
+            self._run_screens.append(name)
+            self._drop_old_run_screens()
+        elif any(s.id == name for s in self.screen_stack):
+            # Already in the stack below: go back to it rather than stacking a second copy.
+            while self.screen.id != name:
+                self.pop_screen()
+            return
+        self.push_screen(name)
+
+    def _drop_old_run_screens(self) -> None:
+        in_stack = {s.id for s in self.screen_stack}
+        for name in list(self._run_screens):
+            if len(self._run_screens) <= MAX_RUN_SCREENS:
+                break
+            if name not in in_stack:
+                self._run_screens.remove(name)
+                self.uninstall_screen(name)
+
+    def show_webhooks(self, *, bulk_id: str | None = None, tab: str = "received") -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, WebhooksScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                if bulk_id:
+                    screen.bulk_id = bulk_id
+                    screen.query_one("#timeline-bulk").value = bulk_id  # type: ignore[attr-defined]
+                screen.action_tab(tab)
+                return
+        self.push_screen(WebhooksScreen(bulk_id=bulk_id, tab=tab))
+
+    # --- actions ------------------------------------------------------------------------------------
+    def action_new_bulk(self) -> None:
+        if self.session is None:
+            self.notify("Not connected yet", severity="warning")
+            return
+
+        def submit(choice: NewBulkChoice | None) -> None:
+            if choice is not None:
+                self.submit_bulk(choice)
+
+        self.push_screen(NewBulkScreen(token=self.token), submit)
+
+    def action_webhooks(self) -> None:
+        self.show_webhooks()
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def submit_bulk(self, choice: NewBulkChoice) -> None:
+        self.notify(f"Submitting {len(choice.items):,} {choice.kind.value} item(s)…", timeout=3)
+        self.run_worker(self._submit(choice), name="submit", group="submit", exit_on_error=False)
+
+    async def _submit(self, choice: NewBulkChoice) -> None:
+        assert self.session is not None
+        try:
+            created = await self.session.client.submit(choice.kind, choice.items)
+        except (ApiError, BudgetExhausted) as exc:
+            self.post_message(BulkSubmitted(None, len(choice.items), str(exc)))
+        except Exception as exc:
+            self.post_message(BulkSubmitted(None, len(choice.items), f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(BulkSubmitted(created.bulkId, created.operationCount))
+
+    def on_bulk_submitted(self, message: BulkSubmitted) -> None:
+        if message.error or message.bulk_id is None:
+            self.notify(
+                message.error or "no bulk id",
+                title="Submission refused",
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
+            return
+        self.notify(f"Bulk {message.bulk_id} submitted: {message.count:,} operations. Press x to execute.")
+        self.home.wake()
+        self.open_bulk(message.bulk_id)
+
+    def request_execute(self, bulk_id: str) -> None:
+        def go(choice: ExecuteChoice | None) -> None:
+            if choice is not None:
+                self.bulk_action(
+                    bulk_id, "execute", mode=choice.mode, webhook_interval=choice.webhook_interval
+                )
+
+        self.push_screen(ExecuteScreen(bulk_id), go)
+
+    def request_cancel(self, bulk_id: str) -> None:
+        def go(yes: bool | None) -> None:
+            if yes:
+                self.bulk_action(bulk_id, "cancel")
+
+        self.push_screen(
+            ConfirmScreen(
+                f"Cancel bulk {bulk_id}?",
+                "Operations not run yet become CANCELLED; this cannot be undone.",
+                yes="Cancel bulk",
+            ),
+            go,
+        )
+
+    def bulk_action(
+        self, bulk_id: str, action: str, *, mode: str | None = None, webhook_interval: int | None = None
+    ) -> None:
+        if self.session is None:
+            self.notify("Not connected yet", severity="warning")
+            return
+        self.run_worker(
+            self._bulk_action(bulk_id, action, mode, webhook_interval),
+            name=f"{action}-{bulk_id}",
+            group="actions",
+            exit_on_error=False,
+        )
+
+    async def _bulk_action(self, bulk_id: str, action: str, mode: str | None, interval: int | None) -> None:
+        assert self.session is not None
+        client = self.session.client
+        try:
+            if action == "execute":
+                await client.execute(bulk_id, mode, interval)
+            elif action == "pause":
+                await client.pause(bulk_id)
+            elif action == "resume":
+                await client.resume(bulk_id)
+            elif action == "cancel":
+                await client.cancel(bulk_id)
+            else:
+                raise ValueError(f"unknown action {action}")
+        except ApiError as exc:
+            self.post_message(BulkActionDone(bulk_id, action, str(exc), exc.code))
+        except BudgetExhausted as exc:
+            self.post_message(BulkActionDone(bulk_id, action, f"not sent: {exc.reason}", None))
+        except Exception as exc:
+            self.post_message(BulkActionDone(bulk_id, action, f"{type(exc).__name__}: {exc}", None))
+        else:
+            self.post_message(BulkActionDone(bulk_id, action, None))
+
+    def on_bulk_action_done(self, message: BulkActionDone) -> None:
+        verb = VERBS.get(message.action, message.action)
+        if message.error is not None:
+            # The 409 errorCode is the answer a person needs ("Cannot pause bulk 7: INVALID_STATE").
+            reason = message.code or message.error
+            self.notify(
+                f"Cannot {verb} bulk {message.bulk_id}: {reason}", severity="error", timeout=8, markup=False
+            )
+        else:
+            self.notify(f"{DONE.get(message.action, message.action)}: bulk {message.bulk_id}", timeout=4)
+        screen = self.run_screen(message.bulk_id)
+        if screen is not None:
+            screen.wake()
+        self.home.wake()
+
+    # --- command palette ----------------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("New bulk", "Submit a new bulk (n)", self.action_new_bulk)
+        for action, title, help_text in (
+            ("execute", "Execute bulk", "Execute the bulk on screen or selected (x)"),
+            ("pause", "Pause bulk", "Pause the running bulk (p)"),
+            ("resume", "Resume bulk", "Resume the paused bulk (r)"),
+            ("cancel", "Cancel bulk", "Cancel the bulk, after confirming (c)"),
+            ("filter", "Filter", "Filter by status (/ on the bulks screen, f on a run)"),
+            ("search", "Search operations", "Search the operations on this page (/)"),
+            ("timeline", "Delivery timeline", "API calls, state changes and webhooks of this bulk (t)"),
+        ):
+            if hasattr(screen, f"action_{action}"):
+                yield SystemCommand(title, help_text, lambda a=action, s=screen: s.run_action(a))
+        yield SystemCommand("Webhooks", "Every webhook received (w)", self.action_webhooks)
+        yield SystemCommand("Help", "Keys and screens (?)", self.action_help)
+        yield from super().get_system_commands(screen)

@@ -1,0 +1,76 @@
+"""Execute a bulk: the mode (ON_FAILURE_CONTINUE / ON_FAILURE_STOP) and an optional webhookInterval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, RadioButton, RadioSet, Static
+
+MODES = ("ON_FAILURE_CONTINUE", "ON_FAILURE_STOP")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteChoice:
+    mode: str
+    webhook_interval: int | None
+
+
+class ExecuteScreen(ModalScreen[ExecuteChoice | None]):
+    BINDINGS = [Binding("escape", "dismiss_none", "Close", id="execute.close")]
+
+    def __init__(self, bulk_id: str) -> None:
+        super().__init__(id="execute")
+        self.bulk_id = bulk_id
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="execute-dialog", classes="dialog"):
+            yield Static(f"Execute bulk {self.bulk_id}", classes="dialog-title", markup=False)
+            yield Static("Mode", classes="field-label")
+            with RadioSet(id="execute-mode"):
+                yield RadioButton("ON_FAILURE_CONTINUE — run every operation", value=True, id="mode-continue")
+                yield RadioButton("ON_FAILURE_STOP — stop at the first failure", id="mode-stop")
+            yield Static(
+                "webhookInterval (progress webhook every N operations; empty: end only)",
+                classes="field-label",
+            )
+            yield Input(placeholder="e.g. 100", type="integer", id="execute-interval")
+            yield Static("", id="execute-error", classes="form-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Execute", variant="primary", id="execute-go")
+                yield Button("Close", id="execute-close")
+
+    def on_mount(self) -> None:
+        if getattr(getattr(self.app, "display_", None), "frozen", False):
+            for field in self.query(Input):
+                field.cursor_blink = False  # a blinking cursor would make snapshots flaky
+        self.query_one(RadioSet).focus()
+
+    def _choice(self) -> ExecuteChoice | None:
+        stop = self.query_one("#mode-stop", RadioButton).value
+        raw = self.query_one("#execute-interval", Input).value.strip()
+        interval: int | None = None
+        if raw:
+            try:
+                interval = int(raw)
+            except ValueError:
+                interval = 0
+            if interval < 1:
+                self.query_one("#execute-error", Static).update("webhookInterval must be a whole number ≥ 1")
+                return None
+        return ExecuteChoice(MODES[1] if stop else MODES[0], interval)
+
+    @on(Button.Pressed, "#execute-go")
+    @on(Input.Submitted, "#execute-interval")
+    def _go(self) -> None:
+        choice = self._choice()
+        if choice is not None:
+            self.dismiss(choice)
+
+    @on(Button.Pressed, "#execute-close")
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,89 @@
+"""Help: the keys of each screen, and where things are."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Everywhere",
+        (
+            ("n", "new bulk: generated items (with a share of failing ones) or a JSON file"),
+            ("w", "webhooks received, and the delivery timeline of a bulk"),
+            ("?", "this help"),
+            ("ctrl+p", "command palette: every action, and themes"),
+            ("q", "quit"),
+        ),
+    ),
+    (
+        "Bulks (home)",
+        (
+            ("enter / click", "open the bulk"),
+            ("/", "filter by status"),
+            ("x p r c", "execute, pause, resume, cancel the selected bulk"),
+            ("[ ]", "older / newer page of bulks"),
+            ("g", "refresh now"),
+        ),
+    ),
+    (
+        "Bulk run",
+        (
+            ("x", "execute: mode (ON_FAILURE_CONTINUE / ON_FAILURE_STOP) and webhookInterval"),
+            ("p r", "pause, resume"),
+            ("c", "cancel (asks first)"),
+            ("/  f", "search this page, filter by status"),
+            ("[ ]  PgUp PgDn", "previous / next page of 100 (PgUp/PgDn at the table's edges)"),
+            ("enter", "the operation's request and response (c / v copy them)"),
+            ("t", "the bulk's delivery timeline"),
+            ("esc", "back to the bulks"),
+        ),
+    ),
+    (
+        "Webhooks",
+        (
+            ("1 2", "received list, delivery timeline"),
+            ("enter", "headers and body of a webhook (c copies the body)"),
+            ("/", "choose the bulk of the timeline"),
+        ),
+    ),
+)
+
+NOTES = (
+    "An action the server refuses says why, e.g. “Cannot pause bulk 1000042: INVALID_STATE”.\n"
+    "The status bar shows the connection and the request budget spent per minute, hour and day."
+)
+
+
+def help_renderable() -> Group:
+    parts: list[object] = [Text("bulkdash — Weavr Multi bulk processes", style="bold"), Text("")]
+    for title, keys in SECTIONS:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold #ffaf5f", min_width=16)
+        table.add_column()
+        for key, what in keys:
+            table.add_row(key, what)
+        parts += [Text(title, style="bold underline"), table, Text("")]
+    parts.append(Text(NOTES, style="dim"))
+    return Group(*parts)  # type: ignore[arg-type]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,question_mark", "dismiss", "Close", id="help.close"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="help")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-dialog", classes="dialog"):
+            with VerticalScroll():
+                yield Static(help_renderable(), id="help-text")
+            yield Footer()

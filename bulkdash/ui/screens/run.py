@@ -1,0 +1,268 @@
+"""One bulk run: its header (status, mode, counts, progress, throughput, ETA, sparkline, times) and the
+operations table of the one page on screen, updated live.
+
+The ``RunFollower`` of the bulk runs in a worker of this screen; its ``on_update`` posts ``RunUpdated``,
+whose handler redraws the header and calls ``update_cell`` for the changed cells only (the table is rebuilt
+only when the page itself is replaced: first load, page move, status filter, search). The screen is
+installed by the app, so it keeps following (slowly, ``on_screen`` False) while another screen is shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+
+from bulkdash.model.follow import RunFollower, RunUpdate
+from bulkdash.model.run import PAGE_SIZE, RunModel
+from bulkdash.ui.format import COUNT_ORDER
+from bulkdash.ui.messages import RunUpdated
+from bulkdash.ui.screens.operation import OperationScreen
+from bulkdash.ui.widgets.banner import Banner
+from bulkdash.ui.widgets.ops_table import OpsTable
+from bulkdash.ui.widgets.run_header import RunHeader
+from bulkdash.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from bulkdash.ui.app import BulkdashApp
+
+#: After an unexpected error (not an ApiError, which the follower handles itself), restart following after:
+RESTART_DELAY_S = 5.0
+
+
+class RunScreen(Screen[None]):
+    TITLE = "bulkdash"
+
+    BINDINGS = [
+        Binding("escape", "back", "Bulks", id="run.back"),
+        Binding("x", "execute", "Execute", id="run.execute"),
+        Binding("p", "pause", "Pause", id="run.pause"),
+        Binding("r", "resume", "Resume", id="run.resume"),
+        Binding("c", "cancel", "Cancel", id="run.cancel"),
+        Binding("slash", "search", "Search", id="run.search"),
+        Binding("f", "filter", "Filter", id="run.filter"),
+        Binding("t", "timeline", "Timeline", id="run.timeline"),
+        Binding("g", "refresh", "Refresh", id="run.refresh", show=False),
+        Binding("left_square_bracket", "page(-1)", "Prev page", id="run.prev_page"),
+        Binding("right_square_bracket", "page(1)", "Next page", id="run.next_page"),
+    ]
+
+    def __init__(self, bulk_id: str) -> None:
+        super().__init__(id=f"run-{bulk_id}")
+        self.bulk_id = bulk_id
+        self.model = RunModel(bulk_id)
+        self.follower: RunFollower | None = None
+        self.sub_title = f"Bulk {bulk_id}"
+        self.last_error: str | None = None
+        self.updates = 0
+
+    @property
+    def bulkdash(self) -> BulkdashApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="▤")
+        yield Banner(id="run-banner")
+        yield RunHeader(id="run-header")
+        with Horizontal(id="run-filters", classes="toolbar"):
+            yield Static("Status", classes="toolbar-label")
+            yield Select([(s, s) for s in COUNT_ORDER], prompt="All", id="run-status", compact=True)
+            yield Input(placeholder="/ search this page (status, path, errorCode, id…)", id="run-search")
+            yield Static("", id="run-page-info", classes="toolbar-info")
+        yield OpsTable(id="ops")
+        yield StatusBar(id="run-status-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if getattr(getattr(self.app, "display_", None), "frozen", False):
+            for field in self.query(Input):
+                field.cursor_blink = False  # a blinking cursor would make snapshots flaky
+        self.query_one(OpsTable).focus()
+        session = self.bulkdash.session
+        if session is None:
+            return
+        self.follower = RunFollower(session.client, self.model, self._on_follower_update)
+        self.run_worker(self._follow(), name=f"follow-{self.bulk_id}", group="follow", exit_on_error=False)
+
+    def _on_follower_update(self, update: RunUpdate) -> None:
+        # Called in the worker (same event loop): hand it to the UI as a message, never touch widgets here.
+        self.post_message(RunUpdated(self.bulk_id, update))
+
+    async def _follow(self) -> None:
+        assert self.follower is not None
+        while True:
+            try:
+                await self.follower.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the follower handles API errors itself; anything else must not crash
+                self._on_follower_update(
+                    RunUpdate(
+                        error=f"Unexpected error: {type(exc).__name__}: {exc}", retry_in_s=RESTART_DELAY_S
+                    )
+                )
+                await asyncio.sleep(RESTART_DELAY_S)
+
+    def on_screen_suspend(self) -> None:
+        if self.follower is not None:
+            self.follower.on_screen = False
+
+    def on_screen_resume(self) -> None:
+        if self.follower is not None:
+            self.follower.on_screen = True
+            self.follower.wake()
+
+    def wake(self) -> None:
+        if self.follower is not None:
+            self.follower.wake()
+
+    def note_webhook(self, status: str, counts: dict[str, int]) -> None:
+        if self.follower is not None:
+            self.follower.note_webhook(status, counts)
+
+    # --- applying updates ---------------------------------------------------------------------------
+    def on_run_updated(self, message: RunUpdated) -> None:
+        update = message.update
+        self.updates += 1
+        banner = self.query_one(Banner)
+        if update.error:
+            retry = f" — retrying in {update.retry_in_s:.0f} s" if update.retry_in_s else ""
+            self.last_error = update.error
+            banner.show(
+                f"{update.error}{retry}", "warning" if update.error.startswith("Waiting") else "error"
+            )
+            self.bulkdash.connection.failed(update.error)
+            return
+        if self.last_error is not None:
+            self.last_error = None
+            banner.hide()
+        self.bulkdash.connection.ok()
+        change = update.change
+        if change is not None:
+            self.query_one(RunHeader).show(self.model, self.bulkdash.display_)
+            if change.status_changed and self.model.status:
+                self.bulkdash.note_state(self.bulk_id, self.model.status)
+            if change.became_final and change.previous_status is not None:
+                self._announce_final()
+        table = self.query_one(OpsTable)
+        if update.page_replaced:
+            table.rebuild(self.model.visible_rows())
+        elif update.changed_rows:
+            self._apply_rows(table, update.changed_rows)
+        self._show_page_info()
+
+    def _apply_rows(self, table: OpsTable, changed: list[int]) -> None:
+        visible = self.model.visible_rows()
+        visible_seqs = {row.sequence for row in visible}
+        # Rows that left the page (a status filter) or no longer match the search.
+        table.drop([seq for seq in table.shown if seq not in visible_seqs])
+        rows = [row for row in visible if row.sequence in set(changed)]
+        if not table.apply(rows):
+            table.rebuild(visible)
+
+    def _announce_final(self) -> None:
+        counts = self.model.counts
+        status = self.model.status or "?"
+        parts = ", ".join(
+            f"{counts[s]} {s.lower()}" for s in ("COMPLETED", "FAILED", "CANCELLED") if counts.get(s)
+        )
+        severity = "information" if status == "COMPLETED" else "warning"
+        self.notify(f"Bulk {self.bulk_id} {status}: {parts or 'no operations'}", severity=severity, timeout=8)
+
+    def _show_page_info(self) -> None:
+        model = self.model
+        total = model.filtered_total if model.status_filter else model.n
+        if not total:
+            info = "no operations" if model.details is not None else "loading…"
+        else:
+            first = model.page_offset + 1
+            last = min(model.page_offset + PAGE_SIZE, total)
+            pages = math.ceil(total / PAGE_SIZE)
+            info = f"{first:,}–{last:,} of {total:,}"
+            if pages > 1:
+                info += f" · page {model.page_offset // PAGE_SIZE + 1}/{pages}"
+        if model.search:
+            info += f" · {len(model.visible_rows())} match"
+        self.query_one("#run-page-info", Static).update(info)
+
+    # --- events -------------------------------------------------------------------------------------
+    @on(DataTable.RowSelected, "#ops")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is None:
+            return
+        row = self.model.rows.get(int(event.row_key.value))
+        if row is not None:
+            self.app.push_screen(OperationScreen(self.bulk_id, row))
+
+    @on(OpsTable.EdgeReached)
+    def _edge(self, event: OpsTable.EdgeReached) -> None:
+        self.action_page(event.direction)
+
+    @on(Select.Changed, "#run-status")
+    def _status_changed(self, event: Select.Changed) -> None:
+        value = None if event.value is Select.NULL else str(event.value)
+        if value == self.model.status_filter:
+            return
+        self.model.set_filter(value)
+        self.query_one(OpsTable).rebuild([])  # a new page: the follower fetches it now
+        self._show_page_info()
+        self.query_one(OpsTable).focus()
+        self.wake()
+
+    @on(Input.Changed, "#run-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.model.search = event.value.strip()
+        self.query_one(OpsTable).rebuild(self.model.visible_rows())  # local: no request
+        self._show_page_info()
+
+    @on(Input.Submitted, "#run-search")
+    def _search_done(self) -> None:
+        self.query_one(OpsTable).focus()
+
+    # --- actions ------------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        if self.focused is not None and self.focused.id == "run-search":
+            self.query_one(OpsTable).focus()
+            return
+        self.app.pop_screen()
+
+    def action_page(self, delta: int) -> None:
+        if self.model.details is None:
+            return
+        if self.model.set_page(self.model.page_offset + delta * PAGE_SIZE):
+            self.query_one(OpsTable).rebuild([])
+            self._show_page_info()
+            self.wake()
+        else:
+            self.notify("No more pages that way", timeout=2)
+
+    def action_refresh(self) -> None:
+        self.wake()
+
+    def action_search(self) -> None:
+        self.query_one("#run-search", Input).focus()
+
+    def action_filter(self) -> None:
+        self.query_one("#run-status", Select).focus()
+
+    def action_timeline(self) -> None:
+        self.bulkdash.show_webhooks(bulk_id=self.bulk_id, tab="timeline")
+
+    def action_execute(self) -> None:
+        self.bulkdash.request_execute(self.bulk_id)
+
+    def action_pause(self) -> None:
+        self.bulkdash.bulk_action(self.bulk_id, "pause")
+
+    def action_resume(self) -> None:
+        self.bulkdash.bulk_action(self.bulk_id, "resume")
+
+    def action_cancel(self) -> None:
+        self.bulkdash.request_cancel(self.bulk_id)

@@ -1,0 +1,106 @@
+"""The operations table: one page (≤ 100 rows) of a bulk's operations, updated cell by cell.
+
+``rebuild`` is for a page that was replaced (first load, page move, filter or search change); ``apply`` takes
+the rows a poll changed and calls ``update_cell`` only for the cells whose text differs, adding rows that are
+new to the page. PgUp on the first row and PgDn on the last one ask the screen to move the page.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from bulkdash.model.run import OpRow
+from bulkdash.ui.format import status_text
+
+COLUMNS = (
+    ("seq", "Seq", 7),
+    ("method", "Method", 6),
+    ("path", "Path", 30),
+    ("status", "Status", 11),
+    ("key", "Response", 40),
+)
+
+
+class OpsTable(DataTable[str | Text]):
+    class EdgeReached(Message):
+        """The cursor tried to leave the page: ``direction`` -1 (previous page) or +1 (next page)."""
+
+        def __init__(self, direction: int) -> None:
+            super().__init__()
+            self.direction = direction
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._shown: dict[int, tuple[str, ...]] = {}  # sequence -> the cell texts on screen
+        self.rebuilds = 0  # how many times the rows were rebuilt (tests check polls do not rebuild)
+        self.cell_updates = 0
+
+    def on_mount(self) -> None:
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
+
+    @staticmethod
+    def _render(column: str, value: str) -> str | Text:
+        return status_text(value) if column == "status" else value
+
+    def rebuild(self, rows: list[OpRow]) -> None:
+        self.rebuilds += 1
+        self.clear()
+        self._shown.clear()
+        for row in rows:
+            self._add(row)
+
+    def _add(self, row: OpRow) -> None:
+        cells = row.cells()
+        self._shown[row.sequence] = cells
+        self.add_row(
+            *(self._render(key, value) for (key, _, _), value in zip(COLUMNS, cells, strict=True)),
+            key=str(row.sequence),
+        )
+
+    def apply(self, rows: list[OpRow]) -> bool:
+        """Update the changed rows in place; returns False when a row is missing and order would break."""
+        for row in rows:
+            old = self._shown.get(row.sequence)
+            if old is None:
+                if self._shown and row.sequence < max(self._shown):
+                    return False  # would land out of order: the caller rebuilds instead
+                self._add(row)
+                continue
+            cells = row.cells()
+            for (key, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
+                if before != after:
+                    self.update_cell(str(row.sequence), key, self._render(key, after))
+                    self.cell_updates += 1
+            self._shown[row.sequence] = cells
+        return True
+
+    def drop(self, sequences: list[int]) -> None:
+        for seq in sequences:
+            if seq in self._shown:
+                del self._shown[seq]
+                self.remove_row(str(seq))
+
+    @property
+    def shown(self) -> dict[int, tuple[str, ...]]:
+        return self._shown
+
+    def selected_sequence(self) -> int | None:
+        if not self.row_count:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        return int(key.value) if key.value is not None else None
+
+    def action_page_up(self) -> None:
+        if self.cursor_row <= 0:
+            self.post_message(self.EdgeReached(-1))
+        else:
+            super().action_page_up()
+
+    def action_page_down(self) -> None:
+        if self.cursor_row >= self.row_count - 1:
+            self.post_message(self.EdgeReached(+1))
+        else:
+            super().action_page_down()

@@ -1,0 +1,83 @@
+"""The header of a bulk run: status (colour-coded), mode, operation, counts, progress, throughput and ETA,
+a throughput sparkline, start and finish times. Pure rendering of a ``RunModel``: no I/O."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import ProgressBar, Static
+
+from bulkdash.model.run import RunModel
+from bulkdash.ui.format import DASH, Display, counts_text, percent, status_text
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 60
+
+
+def sparkline(rates: list[float], width: int = SPARK_WIDTH) -> Text:
+    """Throughput samples (ops/s, newest last) as block characters scaled to the peak; flat when idle."""
+    values = rates[-width:]
+    peak = max(values, default=0.0)
+    out = Text()
+    if peak <= 0:
+        out.append(BLOCKS[0] * max(1, len(values) or width), style="dim")
+        return out
+    for value in values:
+        level = round(value / peak * (len(BLOCKS) - 1))
+        out.append(BLOCKS[level], style="#5fafff")
+    out.append(f"  peak {peak:,.0f} ops/s", style="dim")
+    return out
+
+
+class RunHeader(Vertical):
+    DEFAULT_CLASSES = "run-header"
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="run-title", markup=False)
+        yield Static(id="run-counts", markup=False)
+        with Horizontal(id="run-progress-row"):
+            yield ProgressBar(total=1, show_eta=False, show_percentage=False, id="run-progress")
+            yield Static(id="run-rates", markup=False)
+        with Horizontal(id="run-spark-row"):
+            yield Static("throughput", id="run-spark-label", markup=False)
+            yield Static(sparkline([]), id="run-spark", markup=False)
+        yield Static(id="run-times", markup=False)
+
+    def show(self, model: RunModel, display: Display) -> None:
+        details = model.details
+        title = Text()
+        title.append(f"Bulk {model.bulk_id}  ", style="bold")
+        if details is None:
+            title.append("loading…", style="dim")
+            self.query_one("#run-title", Static).update(title)
+            return
+        title.append_text(status_text(model.status))
+        title.append(f"  {details.mode or 'not executed'}", style="italic" if details.mode else "dim")
+        title.append(f"  {details.operation or DASH}")
+        title.append(f"  {model.n:,} operations", style="dim")
+        self.query_one("#run-title", Static).update(title)
+        self.query_one("#run-counts", Static).update(counts_text(model.counts, zeros=True))
+
+        bar = self.query_one("#run-progress", ProgressBar)
+        done = model.attempted + model.counts.get("CANCELLED", 0)
+        bar.update(total=max(1, model.n), progress=done)
+        rates = Text()
+        rates.append(f"{percent(model.progress()):>4}", style="bold")
+        rates.append(f"  {done:,}/{model.n:,}", style="dim")
+        rates.append(f"  {display.rate(model.throughput())}")
+        rates.append(f"  ETA {display.eta(model.eta_s())}", style="dim")
+        self.query_one("#run-rates", Static).update(rates)
+
+        data = [] if display.frozen else list(model.rates)
+        self.query_one("#run-spark", Static).update(sparkline(data))
+
+        times = Text()
+        times.append("started ", style="dim")
+        times.append(display.time(details.executionStart))
+        times.append("   finished ", style="dim")
+        times.append(display.time(details.executionFinish))
+        if details.executionStart is not None:
+            times.append("   elapsed ", style="dim")
+            times.append(display.duration(details.executionStart, details.executionFinish))
+        self.query_one("#run-times", Static).update(times)

@@ -1,0 +1,48 @@
+"""The status bar: the connection and what the request budget has spent in each window.
+
+Budget figures are local bookkeeping (``client.budget.usage()``), so refreshing them is no I/O and is done
+on a timer. Secrets are never shown: only the label of the endpoint.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class StatusBar(Static):
+    DEFAULT_CLASSES = "status-bar"
+
+    def on_mount(self) -> None:
+        self.refresh_status()
+        self.set_interval(1.0, self.refresh_status)
+
+    def refresh_status(self) -> None:
+        app = self.app
+        connection = getattr(app, "connection", None)
+        display = getattr(app, "display_", None)
+        session = getattr(app, "session", None)
+        text = Text()
+        if connection is None or display is None:
+            self.update(text)
+            return
+        dot = {"connected": ("●", "#5fd787"), "connecting": ("◌", "#ffd75f")}.get(
+            connection.state, ("●", "#ff5f5f")
+        )
+        text.append(f"{dot[0]} ", style=dot[1])
+        text.append(connection.state if connection.state != "error" else "unreachable", style=dot[1])
+        if connection.label:
+            text.append(f"  {display.url(connection.label)}", style="dim")
+        if session is not None:
+            text.append("   budget ", style="dim")
+            for i, window in enumerate(session.client.budget.usage()):
+                unit = {60: "min", 3600: "h", 86400: "day"}.get(window.seconds, f"{window.seconds}s")
+                share = window.used / window.limit if window.limit else 0
+                style = "#ff5f5f" if share > 0.9 else "#ffd75f" if share > 0.6 else ""
+                if i:
+                    text.append(" · ", style="dim")
+                text.append(f"{display.used(window.used)}/{window.limit}", style=style)
+                text.append(f" {unit}", style="dim")
+            webhooks = getattr(app, "webhook_count", 0)
+            text.append(f"   webhooks {webhooks}", style="dim")
+        self.update(text)

@@ -1,0 +1,79 @@
+"""The item generators behind `n`: valid for every kind, failing exactly the requested share when run
+against the simulator's demo world, and bounded for kinds that name each target once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bulkdash.api.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
+from bulkdash.api.validation import cross_item_conflict, validate_submission
+from bulkdash.model.generate import GenerateError, failing_indices, generate, load_items, size_limit
+from bulkdash.session import DEMO_EMAIL, DEMO_PASSWORD, EmbeddedOptions, Session
+from tests.conftest import wait_for
+
+
+def test_failing_indices_are_even_and_exact() -> None:
+    assert failing_indices(100, 0.1) == {9, 19, 29, 39, 49, 59, 69, 79, 89, 99}
+    assert failing_indices(10, 0) == set()
+    assert failing_indices(7, 1) == set(range(7))
+    assert len(failing_indices(10_000, 0.37)) == 3700
+
+
+@pytest.mark.parametrize("kind", list(OperationKind))
+@pytest.mark.parametrize("share", [0.0, 0.3, 1.0])
+def test_generated_items_validate(kind: OperationKind, share: float) -> None:
+    size = min(size_limit(kind, share) or 200, 200)
+    items = generate(kind, size, share, token="x")
+    valid = validate_submission(KINDS[kind], items)  # raises RequestInvalid on any problem
+    assert len(valid) == size
+    assert cross_item_conflict(KINDS[kind], valid) is None
+
+
+def test_unique_target_kinds_are_bounded_and_say_so() -> None:
+    assert size_limit(OperationKind.USER_INVITE) == 1
+    assert size_limit(OperationKind.CARD_BLOCK) == 3
+    assert size_limit(OperationKind.TRANSFERS) is None
+    with pytest.raises(GenerateError, match="at most 1 items can succeed"):
+        generate(OperationKind.USER_INVITE, 2, 0.0)
+    # Failing items past the meaningful targets name cards that do not exist, so large failing bulks work.
+    items = generate(OperationKind.CARD_BLOCK, 50, 0.96)  # 48 fail, 2 succeed
+    assert len({i["pathParams"]["_id_"] for i in items}) == 50
+    assert all(k in UNIQUE_TARGET_KINDS for k in (OperationKind.SPEND_RULES, OperationKind.CARD_REMOVE))
+
+
+def test_load_items_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "items.json"
+    path.write_text(json.dumps({"items": [{"pathParams": {"_id_": "5001"}}]}))
+    assert load_items(path) == [{"pathParams": {"_id_": "5001"}}]
+    path.write_text("{not json")
+    with pytest.raises(GenerateError, match="is not JSON"):
+        load_items(path)
+    with pytest.raises(GenerateError, match="cannot read"):
+        load_items(tmp_path / "missing.json")
+
+
+async def test_each_kind_fails_exactly_its_share_in_the_simulator() -> None:
+    session = await Session.embedded(EmbeddedOptions(fresh=True, op_delay_ms=0, rate_limits="off"))
+    try:
+        client = session.client
+        assert session.simulator is not None
+        for kind in OperationKind:
+            # Each kind against the seed world (a card blocked by one bulk would fail the next one's items).
+            await session.simulator.engine.reset()
+            await client.login(DEMO_EMAIL, DEMO_PASSWORD)  # a reset forgets tokens
+            size = min(size_limit(kind, 0.3) or 20, 20)
+            items = generate(kind, size, 0.3, token="sim")
+            created = await client.submit(kind, items)
+            await client.execute(created.bulkId)
+            details = await wait_for(
+                lambda b=created.bulkId: client.get_bulk(b), lambda d: str(d.status) not in ("RUNNING",)
+            )
+            counts = details.counts()
+            expected_failed = len(failing_indices(size, 0.3))
+            assert counts["FAILED"] == expected_failed, (kind, counts)
+            assert counts["COMPLETED"] == size - expected_failed, (kind, counts)
+    finally:
+        await session.close()
