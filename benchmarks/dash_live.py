@@ -18,7 +18,6 @@ import sys
 import time
 
 from textual import events
-from textual.binding import Binding
 
 from benchmarks._common import percentile, transfer_items
 from bulkdash.api.kinds import OperationKind
@@ -116,7 +115,8 @@ async def live() -> None:
             f"{sim_s * 1000:.0f} ms; ratio {on_screen_s / sim_s:.2f}× (target ≤ 1.5×) [{screen.model.status}]"
         )
         print(
-            f"key → handler latency over {len(lat)} keys while it ran: p50 {percentile(lat, 50) * 1000:.1f} ms, "
+            f"key → handler latency over {len(lat)} keys while it ran: "
+            f"p50 {percentile(lat, 50) * 1000:.1f} ms, "
             f"p99 {percentile(lat, 99) * 1000:.1f} ms, max {max(lat) * 1000:.1f} ms "
             "(targets p99 ≤ 100 ms, max ≤ 250 ms)"
         )
