@@ -164,3 +164,28 @@ def debit(world: World, src: Instrument, amount: int) -> None:
 def credit(world: World, dst: Instrument, amount: int) -> None:
     dst.balance = (dst.balance or 0) + amount
     world.touch_instrument(dst)
+
+
+def move_between(
+    world: World, src: Instrument, dst: Instrument, body: dict[str, Any], now_ms: int
+) -> str | tuple[str, dict[str, Any]]:
+    """Rules 5–11 of transfers (also applied to sends), then the movement itself.
+
+    Returns the errorCode of the first rule that fails, or the new transaction's state and the start of
+    its response body (id, profileId, tag, source) — the caller adds its own destination fields.
+    """
+    amount = body["destinationAmount"]
+    value: int = amount["amount"]
+    scheduled: str | None = body.get("scheduledTimestamp")
+    error = instrument_pair_error(src, dst, amount["currency"]) or amount_schedule_funds_error(
+        src, value, scheduled, now_ms
+    )
+    if error is not None:
+        return error
+    if scheduled is None:
+        debit(world, src, value)
+        credit(world, dst, value)
+    out: dict[str, Any] = {"id": world.next_id(), "profileId": body["profileId"]}
+    put_optional(out, body, "tag")
+    out["source"] = instrument_ref(body["source"])
+    return ("COMPLETED" if scheduled is None else "SCHEDULED"), out

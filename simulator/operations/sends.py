@@ -8,15 +8,12 @@ from simulator.operations.common import (
     OpResult,
     TxEvent,
     amount_of,
-    amount_schedule_funds_error,
     conflict,
-    credit,
-    debit,
     injected_fault,
-    instrument_pair_error,
     instrument_ref,
     legacy_amount,
     legacy_state_and_times,
+    move_between,
     put_optional,
     stamp_times,
 )
@@ -68,22 +65,12 @@ def create_send(
     assert dst is not None
     if dst.identity_id == identity.id:
         return conflict("DESTINATION_BELONGS_TO_SAME_IDENTITY")
-    value: int = amount["amount"]
+    moved = move_between(world, src, dst, body, now_ms)
+    if isinstance(moved, str):
+        return conflict(moved)
+    state, out = moved
     scheduled: str | None = body.get("scheduledTimestamp")
-    error = instrument_pair_error(src, dst, amount["currency"]) or amount_schedule_funds_error(
-        src, value, scheduled, now_ms
-    )
-    if error is not None:
-        return conflict(error)
-
-    if scheduled is None:
-        debit(world, src, value)
-        credit(world, dst, value)
-    state = "COMPLETED" if scheduled is None else "SCHEDULED"
-    tx_id = world.next_id()
-    out: dict[str, Any] = {"id": tx_id, "profileId": body["profileId"]}
-    put_optional(out, body, "tag")
-    out["source"] = instrument_ref(source)
+    tx_id = out["id"]
     # The destination as sent: a beneficiary reference stays one in the response.
     out["destination"] = {"beneficiaryId": beneficiary_id} if beneficiary_id else instrument_ref(destination)
     out["destinationAmount"] = amount_of(amount)

@@ -8,15 +8,12 @@ from simulator.operations.common import (
     OpResult,
     TxEvent,
     amount_of,
-    amount_schedule_funds_error,
     conflict,
-    credit,
-    debit,
     injected_fault,
-    instrument_pair_error,
     instrument_ref,
     legacy_amount,
     legacy_state_and_times,
+    move_between,
     put_optional,
     stamp_times,
 )
@@ -44,22 +41,12 @@ def create_transfer(
         return conflict("DESTINATION_NOT_FOUND")
     if src is dst:
         return conflict("SOURCE_AND_DESTINATION_MUST_BE_DIFFERENT")
-    value: int = amount["amount"]
+    moved = move_between(world, src, dst, body, now_ms)
+    if isinstance(moved, str):
+        return conflict(moved)
+    state, out = moved
     scheduled: str | None = body.get("scheduledTimestamp")
-    error = instrument_pair_error(src, dst, amount["currency"]) or amount_schedule_funds_error(
-        src, value, scheduled, now_ms
-    )
-    if error is not None:
-        return conflict(error)
-
-    if scheduled is None:
-        debit(world, src, value)
-        credit(world, dst, value)
-    state = "COMPLETED" if scheduled is None else "SCHEDULED"
-    tx_id = world.next_id()
-    out: dict[str, Any] = {"id": tx_id, "profileId": body["profileId"]}
-    put_optional(out, body, "tag")
-    out["source"] = instrument_ref(source)
+    tx_id = out["id"]
     out["destination"] = instrument_ref(destination)
     out["destinationAmount"] = amount_of(amount)
     put_optional(out, body, "description")
