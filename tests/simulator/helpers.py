@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +90,18 @@ def sim_settings(tmp_path: Path, **overrides: Any) -> SimSettings:
     }
     base.update(overrides)
     return SimSettings(**base)
+
+
+class Gate:
+    """Holds the simulator's worker at sequence ``hold_at`` (that operation RUNNING) until released: exact
+    pause and cancel points, no sleeps. Install as ``engine.before_operation``."""
+
+    def __init__(self, hold_at: int) -> None:
+        self.hold_at = hold_at
+        self.reached = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def __call__(self, bulk_id: int, seq: int) -> None:
+        if seq == self.hold_at:
+            self.reached.set()
+            await self.release.wait()

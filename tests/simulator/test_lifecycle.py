@@ -10,25 +10,10 @@ import pytest
 
 from simulator.server import Simulator
 from tests.conftest import wait_for
-from tests.simulator.helpers import Api, transfer
+from tests.simulator.helpers import Api, Gate, transfer
 
 # N = 4 transfers: ops 1, 2, 4 valid, op 3 to the blocked card 5003 (§5.6).
 SCENARIO = [transfer(), transfer(), transfer(dest="5003"), transfer()]
-
-
-class Gate:
-    """Holds the worker at a chosen sequence (that operation RUNNING) until released: exact pause and
-    cancel points, no sleeps."""
-
-    def __init__(self, hold_at: int) -> None:
-        self.hold_at = hold_at
-        self.reached = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def __call__(self, bulk_id: int, seq: int) -> None:
-        if seq == self.hold_at:
-            self.reached.set()
-            await self.release.wait()
 
 
 async def final(api: Api, bulk_id: str) -> dict[str, Any]:

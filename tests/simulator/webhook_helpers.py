@@ -28,7 +28,7 @@ from bulkdash.serving import QuietServer
 from bulkdash.webhooks import ReceivedWebhook, ReceiverSettings, WebhookReceiver
 from simulator.server import Simulator
 from tests.conftest import wait_for
-from tests.simulator.helpers import KEY1, Api
+from tests.simulator.helpers import KEY1, Api, Gate
 
 WEBHOOKS_KEY1 = "sim-webhooks-key-P1"
 BULK_END_PATH = "/bulk_process_end/watch"
@@ -248,21 +248,6 @@ async def received_bodies(
     assert sorted(r.call_ref or "" for r in records) == sorted(e["eventId"] for e in events)
     assert all(r.accepted and not r.duplicate for r in records), records
     return [r.json for r in records]
-
-
-class Gate:
-    """Holds the worker at sequence ``hold_at`` (that operation RUNNING) until released: exact pause and
-    cancel points, no sleeps (as in test_lifecycle)."""
-
-    def __init__(self, hold_at: int) -> None:
-        self.hold_at = hold_at
-        self.reached = asyncio.Event()
-        self.release = asyncio.Event()
-
-    async def __call__(self, bulk_id: int, seq: int) -> None:
-        if seq == self.hold_at:
-            self.reached.set()
-            await self.release.wait()
 
 
 async def act_while_held(sim: Simulator, api: Api, bulk_id: str, gate: Gate, action: str) -> httpx.Response:
