@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +110,35 @@ class Gate:
         if seq == self.hold_at:
             self.reached.set()
             await self.release.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sim_process(
+    db: Path, port: int, *args: str, env: dict[str, str] | None = None, stdout: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """``python -m simulator serve`` on ``port`` and ``db``; rate limits off unless ``env`` says otherwise."""
+    full_env = {**os.environ, "SIM_RATE_LIMITS": "off", **(env or {})}
+    cmd = [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--db", str(db), *args]
+    return subprocess.Popen(cmd, env=full_env, stdout=stdout, stderr=subprocess.PIPE)
+
+
+async def sim_is_up(client: httpx.AsyncClient) -> bool:
+    try:
+        return (await client.get("/_sim/config")).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -3,18 +3,15 @@ operation was lost or applied twice: balances move by exactly N × amount and th
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import wait_for
-from tests.simulator.helpers import login, transfer
+from tests.simulator.helpers import free_port, login, sim_is_up, start_sim_process, transfer
 
 pytestmark = pytest.mark.slow
 
@@ -22,38 +19,8 @@ N = 3000
 AMOUNT = 7
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_sim(db: Path, port: int, delay_ms: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SIM_RATE_LIMITS": "off", "SIM_BATCH_MS": "20"}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--op-delay-ms",
-            str(delay_ms),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-async def up(client: httpx.AsyncClient) -> bool:
-    try:
-        return (await client.get("/_sim/config")).status_code == 200
-    except httpx.TransportError:
-        return False
+    return start_sim_process(db, port, "--op-delay-ms", str(delay_ms), env={"SIM_BATCH_MS": "20"})
 
 
 async def balances(client: httpx.AsyncClient) -> dict[str, int]:
@@ -66,7 +33,7 @@ async def test_kill_9_mid_run_loses_nothing_and_runs_nothing_twice(tmp_path: Pat
     proc = start_sim(db, port, delay_ms=1)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client:
-            await wait_for(lambda: up(client), bool, timeout=20)
+            await wait_for(lambda: sim_is_up(client), bool, timeout=20)
             before = await balances(client)
             api = await login(client)
             bulk_id = await api.submit([transfer(AMOUNT, dest="5002")] * N)
@@ -82,7 +49,7 @@ async def test_kill_9_mid_run_loses_nothing_and_runs_nothing_twice(tmp_path: Pat
             proc.wait(timeout=10)
 
             proc = start_sim(db, port, delay_ms=0)
-            await wait_for(lambda: up(client), bool, timeout=20)
+            await wait_for(lambda: sim_is_up(client), bool, timeout=20)
             api = await login(client)  # tokens survive too, but a fresh one keeps the test simple
             done = await wait_for(lambda: api.bulk(bulk_id), lambda b: b["status"] != "RUNNING", timeout=60)
             assert done["status"] == "COMPLETED"
@@ -105,7 +72,7 @@ async def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:
     port = free_port()
     proc = start_sim(tmp_path / "term.db", port, delay_ms=0)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client:
-        await wait_for(lambda: up(client), bool, timeout=20)
+        await wait_for(lambda: sim_is_up(client), bool, timeout=20)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=15) == 0
     assert b"Traceback" not in (proc.stderr.read() if proc.stderr else b"")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from simulator.faults.plan import derive_rng
 from simulator.server import Simulator
 from tests.conftest import wait_for
 from tests.simulator.faults_helpers import set_plan
+from tests.simulator.helpers import free_port, start_sim_process
 
 FULL_PLAN = """
 seed = 42
@@ -215,32 +215,11 @@ def test_serve_refuses_an_invalid_plan_file(tmp_path: Path, capsys: pytest.Captu
     assert "invalid fault plan" in err and f"{path}: operations[0]: error_code 'NOPE'" in err
 
 
-def start_serve(db: Path, port: int, plan: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "simulator",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--faults",
-            str(plan),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-
-
 @pytest.mark.slow
 async def test_serve_starts_with_the_plan_active(tmp_path: Path) -> None:
-    from benchmarks._common import free_port
-
     path = write(tmp_path, FULL_PLAN)
     port = free_port()
-    proc = start_serve(tmp_path / "s.db", port, path)
+    proc = start_sim_process(tmp_path / "s.db", port, "--faults", str(path), stdout=subprocess.PIPE)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client:
 

@@ -9,10 +9,8 @@ are delivered with the call-ref, timestamp and bytes they were committed with.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -21,13 +19,20 @@ import pytest
 from bulkdash.api.signatures import verify_v2
 from bulkdash.webhooks import SignatureVerdict
 from tests.conftest import wait_for
-from tests.simulator.helpers import KEY1, login, transfer
+from tests.simulator.helpers import (
+    KEY1,
+    free_port,
+    login,
+    sim_is_up,
+    start_sim_process,
+    stop_process,
+    transfer,
+)
 from tests.simulator.webhook_helpers import (
     BULK_END_PATH,
     dashboard_receiver,
     execute,
     final_bulk,
-    free_port,
     outbox,
     received,
 )
@@ -37,27 +42,8 @@ pytestmark = pytest.mark.slow
 
 def start_sim(db: Path, port: int, webhook_url: str) -> subprocess.Popen[bytes]:
     # Retry scale 0.2: a failed first try is retried 2 s later, long enough to kill the process first.
-    env = {**os.environ, "SIM_RATE_LIMITS": "off", "SIM_BATCH_MS": "5", "SIM_WEBHOOK_RETRY_SCALE": "0.2"}
-    cmd = [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--db", str(db)]
-    cmd += ["--op-delay-ms", "0", "--webhook-url", webhook_url]
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-async def up(client: httpx.AsyncClient) -> bool:
-    try:
-        return (await client.get("/_sim/config")).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    env = {"SIM_BATCH_MS": "5", "SIM_WEBHOOK_RETRY_SCALE": "0.2"}
+    return start_sim_process(db, port, "--op-delay-ms", "0", "--webhook-url", webhook_url, env=env)
 
 
 async def test_end_event_pending_at_kill_9_is_delivered_after_restart(tmp_path: Path) -> None:
@@ -66,7 +52,7 @@ async def test_end_event_pending_at_kill_9_is_delivered_after_restart(tmp_path: 
     proc = start_sim(db, port, hook_url)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client:
-            await wait_for(lambda: up(client), bool, timeout=20)
+            await wait_for(lambda: sim_is_up(client), bool, timeout=20)
             assert (await client.get("/_sim/config")).json()["webhookBaseUrl"] == {"P1": hook_url}
             api = await login(client)
             bulk_id = await api.submit([transfer(1)] * 3)
@@ -86,7 +72,7 @@ async def test_end_event_pending_at_kill_9_is_delivered_after_restart(tmp_path: 
 
             async with dashboard_receiver(tmp_path / "rx.db", port=hook_port) as rx:
                 proc = start_sim(db, port, hook_url)
-                await wait_for(lambda: up(client), bool, timeout=20)
+                await wait_for(lambda: sim_is_up(client), bool, timeout=20)
                 records = await wait_for(
                     lambda: received(rx),
                     lambda rs: {e["eventId"] for e in before} <= {r.call_ref for r in rs},
@@ -95,7 +81,7 @@ async def test_end_event_pending_at_kill_9_is_delivered_after_restart(tmp_path: 
                     lambda: outbox(client), lambda evs: all(e["deliveryStatus"] == "DELIVERED" for e in evs)
                 )
     finally:
-        stop(proc)
+        stop_process(proc)
     # Delivered after the restart: once each (a duplicate would be marked), all verified.
     assert sorted(r.call_ref or "" for r in records if not r.duplicate) == sorted(
         e["eventId"] for e in before

@@ -20,7 +20,7 @@ from simulator.server import Simulator
 from simulator.settings import SimSettings
 from simulator.webhooks.dispatcher import RETRY_DELAYS_S, next_state
 from tests.conftest import wait_for
-from tests.simulator.helpers import Api, sim_settings, transfer
+from tests.simulator.helpers import Api, free_port, sim_settings, transfer
 from tests.simulator.webhook_helpers import (
     SIGNED_HEADERS,
     Gate,
@@ -29,7 +29,6 @@ from tests.simulator.webhook_helpers import (
     dashboard_receiver,
     execute,
     final_bulk,
-    free_port,
     outbox,
     received,
     run_bulk,
