@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 
 from bulkdash.serving import QuietServer
 from simulator.engine.engine import Engine, wall_clock_ms
+from simulator.faults import FaultController
 from simulator.http import app as multi
 from simulator.http.control import Control
 from simulator.http.ratelimit import RateLimiter
@@ -38,7 +39,11 @@ class Simulator:
             retry_scale=lambda: self.settings.webhook_retry_scale,
         )
         self.engine.on_committed.append(lambda batch: self.dispatcher.wake() if batch.events else None)
-        self.dispatcher.faults = self.engine.faults  # delivery faults of fault plans (simulator/faults)
+        # Fault plans span the layers: operation faults in the engine, API faults at the HTTP edge, delivery
+        # faults in the dispatcher. One controller, installed in each here.
+        self.engine.faults = FaultController(self.engine)
+        self.engine.on_committed.append(self.engine.faults.note_committed)
+        self.dispatcher.faults = self.engine.faults
         control = Control(self.engine, self.limiter, self.dispatcher)
         inner = Starlette(
             routes=[

@@ -41,7 +41,6 @@ from bulkdash.api.models import (
 from bulkdash.api.validation import ValidItem, cross_item_conflict, validate_submission
 from simulator.engine.auth import Principal, TokenBook
 from simulator.engine.states import BulkAction, InvalidTransition, allowed, bulk_transition, op_outcome
-from simulator.faults import FaultController
 from simulator.operations import OpResult, run_operation
 from simulator.settings import SimSettings
 from simulator.store.store import FIRST_ID, BulkRow, Store, WriteBatch
@@ -62,6 +61,12 @@ INTERNAL_ERROR = {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server e
 
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+class NoFaults:
+    """The engine's fault hook when no fault controller is installed."""
+
+    operations = None
 
 
 class Conflict(Exception):
@@ -119,10 +124,10 @@ class Engine:
         # Awaited when an operation has started (RUNNING) and before it runs: tests hold a bulk at an exact
         # sequence with it, and a presenter's "step" control can run one operation at a time.
         self.before_operation: Callable[[int, int], Awaitable[None]] | None = None
-        # Fault plans (simulator/faults): its layers are None while no plan uses them, so the per-operation
-        # cost without a plan is one attribute test. It numbers committed webhook events for delivery faults.
-        self.faults = FaultController(self)
-        self.on_committed.append(self.faults.note_committed)
+        # Fault plans (simulator/faults): the assembly (simulator/server.py) installs a FaultController here;
+        # its layers are None while no plan uses them, so the per-operation cost without a plan is one
+        # attribute test. The engine itself never imports the HTTP or delivery fault layers.
+        self.faults: Any = NoFaults()
 
     # --- ids ----------------------------------------------------------------------------------------
     def next_id(self) -> str:
