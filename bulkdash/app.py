@@ -2,16 +2,62 @@
 
 Embedded by default (the simulator in this process, its webhooks wired to the dashboard's receiver, logged
 in as the demo user); ``--url`` with ``--api-key`` and ``--token`` (or ``--email``/``--password``) drives a
-real Weavr endpoint. The session is built inside the app's event loop (``BulkdashApp`` calls the connector
-in a worker), so the embedded simulator shares the loop and the screen appears before it is ready.
+real Weavr endpoint, and so does ``--profile NAME`` from the config file (``bulkdash.config``), its secrets
+resolved (or asked for) before the screen takes over the terminal. The session is built inside the app's
+event loop (``BulkdashApp`` calls the connector in a worker), so the embedded simulator shares the loop and
+the screen appears before it is ready.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from typing import TYPE_CHECKING
 
 from bulkdash.session import EmbeddedOptions, Session
+
+if TYPE_CHECKING:
+    from bulkdash.config import ResolvedProfile
+
+
+def connector_from_profile(profile: ResolvedProfile):  # type: ignore[no-untyped-def]
+    """An async callable connecting with a resolved profile (secrets unwrapped only here)."""
+
+    async def remote() -> Session:
+        return await Session.remote(
+            profile.base_url,
+            profile.api_key.get_secret_value(),
+            token=profile.token.get_secret_value() if profile.token else None,
+            email=profile.email,
+            password=profile.password.get_secret_value() if profile.password else None,
+            signing_key=profile.webhook_key.get_secret_value(),
+            receiver_host=profile.receiver_host,
+            receiver_port=profile.receiver_port,
+            label=f"{profile.name} {profile.base_url}",
+        )
+
+    return remote
+
+
+def profile_from_args(args: argparse.Namespace) -> ResolvedProfile:
+    """The ``--profile`` named, with explicit flags (``--url``, ``--api-key``, …) beating the file."""
+    from pydantic import SecretStr
+
+    from bulkdash import config
+
+    profile = config.load_profile(args.profile, getattr(args, "config", None))
+    overrides: dict[str, object] = {}
+    if getattr(args, "url", None):
+        overrides["base_url"] = args.url
+    for name in ("api_key", "token", "password"):
+        if getattr(args, name, None):
+            overrides[name] = SecretStr(getattr(args, name))
+    if getattr(args, "email", None):
+        overrides["email"] = args.email
+    if getattr(args, "receiver_port", None):
+        overrides["receiver_port"] = args.receiver_port
+    return dataclasses.replace(profile, **overrides) if overrides else profile  # type: ignore[arg-type]
 
 
 def connector_from_args(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -45,6 +91,8 @@ def connector_from_args(args: argparse.Namespace):  # type: ignore[no-untyped-de
 
 def check_args(args: argparse.Namespace) -> str | None:
     """Why the flags cannot work together, or None."""
+    if getattr(args, "profile", None):
+        return None  # the profile supplies what the flags do not; checked when it is resolved
     if getattr(args, "url", None):
         if not args.api_key:
             return "--url needs --api-key (or $BULKDASH_API_KEY)"
@@ -60,8 +108,18 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"bulkdash: {problem}", file=sys.stderr)
         return 2
+    connector = connector_from_args(args)
+    if getattr(args, "profile", None):
+        from bulkdash.config import ConfigError
+
+        try:
+            # Before Textual takes the terminal: a missing secret is asked for with hidden input.
+            connector = connector_from_profile(profile_from_args(args))
+        except ConfigError as exc:
+            print(f"bulkdash: {exc}", file=sys.stderr)
+            return 2
     from bulkdash.ui.app import BulkdashApp  # Textual is imported only when the dashboard runs
 
-    app = BulkdashApp(connector_from_args(args))
+    app = BulkdashApp(connector)
     result = app.run()
     return int(result or 0)

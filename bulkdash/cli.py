@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dashboard_options(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_listen_command(commands)
+    _add_config_command(commands)
     return parser
 
 
@@ -45,6 +46,15 @@ def _add_dashboard_options(parser: argparse.ArgumentParser) -> None:
     """Flags of the dashboard itself (no subcommand). Secrets may come from the environment instead, so they
     need not appear on the command line (visible in ``ps``)."""
     remote = parser.add_argument_group("a real Weavr endpoint (default: the embedded simulator)")
+    remote.add_argument(
+        "--profile", metavar="NAME", help="connect with this profile of the config file (`bulkdash config`)"
+    )
+    remote.add_argument(
+        "--config",
+        type=Path,
+        metavar="PATH",
+        help="the config file (default: $BULKDASH_CONFIG, else the per-user config dir)",
+    )
     remote.add_argument("--url", help="base URL of the Multi API, e.g. https://sandbox.weavr.io/multi")
     remote.add_argument(
         "--api-key",
@@ -119,6 +129,41 @@ def _add_listen_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
         help="seconds published-timestamp may differ from now before it is flagged (default: %(default)s)",
     )
     listen.set_defaults(handler=_listen_command)
+
+
+def _add_config_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    config = commands.add_parser(
+        "config",
+        help="where the config file is, what it holds (secrets hidden), or write an example",
+        description="Profiles of real Weavr endpoints, for `bulkdash --profile NAME`.",
+    )
+    # SUPPRESS: `bulkdash --config X config show` must not be reset by this subparser's default.
+    config.add_argument("--config", type=Path, metavar="PATH", default=argparse.SUPPRESS, help="the file")
+    actions = config.add_subparsers(dest="config_action", metavar="ACTION", required=True)
+    actions.add_parser("path", help="print the config file's path")
+    actions.add_parser("show", help="print the profiles, secrets as ***")
+    init = actions.add_parser("init", help="write a commented example (mode 0600)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    config.set_defaults(handler=_config_command)
+
+
+def _config_command(args: argparse.Namespace) -> int:
+    from bulkdash import config
+
+    path = config.config_path(getattr(args, "config", None))
+    try:
+        if args.config_action == "path":
+            print(path)
+        elif args.config_action == "show":
+            print(f"# {path}")
+            print(config.show(config.load(path, warn=sys.stderr)), end="")
+        else:
+            config.init(path, force=args.force)
+            print(f"wrote {path} (mode 0600); edit it, then run: bulkdash --profile sandbox")
+    except config.ConfigError as exc:
+        print(f"bulkdash config: {exc}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -101,12 +101,16 @@ class Session:
         email: str | None = None,
         password: str | None = None,
         signing_key: str | None = None,
+        receiver_host: str = "127.0.0.1",
         receiver_port: int = 0,
+        label: str | None = None,
     ) -> Session:
         client = WeavrClient(url, api_key, token)
-        session = cls(client, label=url)
+        session = cls(client, label=label or url)
         receiver = WebhookReceiver(
-            ReceiverSettings(signing_key=SecretStr(signing_key or api_key), port=receiver_port)
+            ReceiverSettings(
+                signing_key=SecretStr(signing_key or api_key), host=receiver_host, port=receiver_port
+            )
         )
         await receiver.start()
         session._attach_receiver(receiver)

@@ -3,13 +3,29 @@
 Every call is counted against a ``RequestBudget`` and reported to ``on_call`` (the dashboard's API-call log
 and delivery timeline). Responses are parsed with the tolerant wire models of ``bulkdash.api.models``, so
 unknown fields and enum values from a newer server are kept, not fatal.
+
+Behaviour on failure (kept deliberately small):
+
+* every call has a timeout;
+* idempotent calls (GETs, and POSTs carrying an ``idempotency-ref``) are retried with jittered exponential
+  back-off on connection errors, timeouts and 503; any other POST is never retried automatically, since the
+  first try may have worked;
+* a 429 whose ``x-ratelimit-reset`` is short is waited out and retried once; a long one is an ``ApiError``;
+* a 401 on a client that logged in with a password re-logs in once and retries the request once.
+
+``CallRecord`` keeps what is needed to replay a call as ``curl`` (:func:`to_curl`), with secrets redacted.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json as jsonlib
+import random
+import shlex
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -35,6 +51,53 @@ class CallRecord:
     duration_ms: float
     request_ref: str | None
     error: str | None = None
+    url: str = ""  # full URL with the query string
+    headers: dict[str, str] = field(default_factory=dict)  # as sent, secrets replaced by ``***``
+    body: str | None = None  # small request bodies only, secret fields replaced by ``***``
+    attempt: int = 1  # 2+: an automatic retry
+
+
+#: Header values never kept in a ``CallRecord`` (nor shown, nor exported).
+SECRET_HEADERS = frozenset({"api-key", "authorization", "webhooks-key"})
+#: JSON body keys whose values are replaced by ``***`` (the login password, mostly).
+SECRET_BODY_KEYS = frozenset({"password", "token", "apikey", "api_key", "api-key", "secret"})
+MAX_RECORDED_BODY = 4096  # bulk submissions can be megabytes; the log keeps only small bodies
+
+
+def redact_header(name: str, value: str) -> str:
+    if name.lower() not in SECRET_HEADERS:
+        return value
+    scheme, _, rest = value.partition(" ")
+    return f"{scheme} ***" if rest and name.lower() == "authorization" else "***"
+
+
+def _redact_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: "***" if str(k).lower() in SECRET_BODY_KEYS else _redact_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_json(v) for v in value]
+    return value
+
+
+def _recorded_body(content: bytes) -> str | None:
+    if not content:
+        return None
+    if len(content) > MAX_RECORDED_BODY:
+        return f"<{len(content)} bytes, not kept>"
+    try:
+        return jsonlib.dumps(_redact_json(jsonlib.loads(content)), separators=(",", ":"))
+    except ValueError:
+        return "<non-JSON body, not kept>"  # could hold anything: never echo it
+
+
+def to_curl(record: CallRecord) -> str:
+    """The call as a ``curl`` command to paste into a terminal or a support ticket; secrets stay ``***``."""
+    parts = ["curl", "-X", record.method, shlex.quote(record.url or record.path)]
+    for name, value in record.headers.items():
+        parts += ["-H", shlex.quote(f"{name}: {redact_header(name, value)}")]
+    if record.body is not None and not record.body.startswith("<"):
+        parts += ["--data-raw", shlex.quote(record.body)]
+    return " ".join(parts)
 
 
 class ApiError(Exception):
@@ -107,12 +170,26 @@ class WeavrClient:
         budget: RequestBudget | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_attempts: int = 3,
+        backoff_s: float = 0.5,
+        max_backoff_s: float = 8.0,
+        max_429_wait_s: float = 5.0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.token = token
         self.budget = budget or RequestBudget()
         self.on_call = on_call
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.max_429_wait_s = max_429_wait_s
+        self._sleep = sleep  # injectable, so tests of retries take no time
+        self._rand = rand
+        self._credentials: tuple[str, str] | None = None  # set by ``login``: lets a 401 renew the token
+        self._relogin_lock = asyncio.Lock()
         self._http = httpx.AsyncClient(
             base_url=self.base_url, timeout=httpx.Timeout(timeout_s), transport=transport, trust_env=False
         )
@@ -121,6 +198,10 @@ class WeavrClient:
         await self._http.aclose()
 
     # --- transport ----------------------------------------------------------------------------------
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, base·2^(attempt-1)], capped, so retrying clients do not stampede."""
+        return self._rand() * min(self.max_backoff_s, self.backoff_s * 2 ** (attempt - 1))
+
     async def _request(
         self,
         method: str,
@@ -131,43 +212,105 @@ class WeavrClient:
         headers: dict[str, str] | None = None,
         auth: bool = True,
     ) -> httpx.Response:
+        extra = headers or {}
+        # Only idempotent calls may be repeated: a POST without idempotency-ref may have worked the first
+        # time (the answer was lost, not the request), and repeating it would create a second bulk.
+        retryable = method == "GET" or any(k.lower() == "idempotency-ref" for k in extra)
+        attempt, waited_429, renewed = 0, False, False
+        while True:
+            attempt += 1
+            token_used = self.token if auth else None
+            try:
+                resp = await self._send(method, path, json, params, extra, token_used, attempt)
+            except ApiError as exc:
+                if exc.status is None and retryable and attempt < self.max_attempts:
+                    await self._sleep(self._backoff(attempt))
+                    continue
+                raise
+            status = resp.status_code
+            ref = resp.headers.get("request-ref")
+            if status == 503 and retryable and attempt < self.max_attempts:
+                await self._sleep(self._backoff(attempt))
+                continue
+            if status == 429:
+                reset = _float(resp.headers.get("x-ratelimit-reset"))
+                wait = reset if reset is not None else 60.0
+                self.budget.note_429(wait)
+                if retryable and not waited_429 and wait <= self.max_429_wait_s:
+                    waited_429 = True
+                    await self._sleep(wait + 0.05)  # a hair past the reset, so the budget lets us through
+                    continue
+                limit = resp.headers.get("x-ratelimit-limit", "")
+                raise ApiError(
+                    429,
+                    f"Rate limited by the server ({limit.split(',')[0] or '?'} per window); "
+                    f"try again in {wait:.0f} s",
+                    request_ref=ref,
+                    retry_after_s=reset,
+                )
+            if status == 401 and auth and not renewed and self._credentials and path != "/logout":
+                # The request was refused before anything happened, so repeating it (even a POST) is safe.
+                renewed = True
+                await self._renew(token_used)
+                continue
+            if status >= 400:
+                body = _json_or_none(resp)
+                message, code = describe_error(status, body)
+                raise ApiError(status, message, code=code, request_ref=ref, body=body)
+            return resp
+
+    async def _renew(self, stale_token: str | None) -> None:
+        """Log in again, once for all the calls that met the same expired token at the same time."""
+        async with self._relogin_lock:
+            if self.token != stale_token or self._credentials is None:
+                return  # another call renewed it meanwhile
+            await self.login(*self._credentials)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        extra: dict[str, str],
+        token: str | None,
+        attempt: int,
+    ) -> httpx.Response:
+        """One HTTP exchange: budget, timeout, call record; transport failures become ``ApiError(None)``."""
         self.budget.check()
-        h = {"api-key": self.api_key, **(headers or {})}
-        if auth and self.token:
-            h["authorization"] = f"Bearer {self.token}"
+        h = {"api-key": self.api_key, **extra}
+        if token:
+            h["authorization"] = f"Bearer {token}"
+        request = self._http.build_request(method, path, json=json, params=params, headers=h)
+        recorded = {k: redact_header(k, v) for k, v in h.items()}
+        if json is not None:
+            recorded["content-type"] = "application/json"
+        info = (str(request.url), recorded, _recorded_body(request.content), attempt)
         started = time.perf_counter()
         self.budget.spend()
         try:
-            resp = await self._http.request(method, path, json=json, params=params, headers=h)
+            resp = await self._http.send(request)
         except httpx.TimeoutException as exc:
-            self._record(method, path, None, started, None, "timeout")
+            self._record(method, path, None, started, None, "timeout", info)
             raise ApiError(None, f"No answer from {self.base_url} (timeout)") from exc
         except httpx.HTTPError as exc:
-            self._record(method, path, None, started, None, type(exc).__name__)
+            self._record(method, path, None, started, None, type(exc).__name__, info)
             raise ApiError(None, f"Cannot reach {self.base_url}: {exc or type(exc).__name__}") from exc
-        ref = resp.headers.get("request-ref")
-        self._record(method, path, resp.status_code, started, ref, None)
-        if resp.status_code == 429:
-            reset = _float(resp.headers.get("x-ratelimit-reset"))
-            self.budget.note_429(reset if reset is not None else 60.0)
-            limit = resp.headers.get("x-ratelimit-limit", "")
-            raise ApiError(
-                429,
-                f"Rate limited by the server ({limit.split(',')[0] or '?'} per window); "
-                f"waiting {reset or 60:.0f} s",
-                request_ref=ref,
-                retry_after_s=reset,
-            )
-        if resp.status_code >= 400:
-            body = _json_or_none(resp)
-            message, code = describe_error(resp.status_code, body)
-            raise ApiError(resp.status_code, message, code=code, request_ref=ref, body=body)
+        self._record(method, path, resp.status_code, started, resp.headers.get("request-ref"), None, info)
         return resp
 
     def _record(
-        self, method: str, path: str, status: int | None, started: float, ref: str | None, error: str | None
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        started: float,
+        ref: str | None,
+        error: str | None,
+        info: tuple[str, dict[str, str], str | None, int],
     ) -> None:
         if self.on_call is not None:
+            url, headers, body, attempt = info
             self.on_call(
                 CallRecord(
                     int(time.time() * 1000),
@@ -177,6 +320,10 @@ class WeavrClient:
                     (time.perf_counter() - started) * 1000,
                     ref,
                     error,
+                    url=url,
+                    headers=headers,
+                    body=body,
+                    attempt=attempt,
                 )
             )
 
@@ -185,9 +332,18 @@ class WeavrClient:
         try:
             return model.model_validate(resp.json())
         except (ValueError, ValidationError) as exc:
+            # Without the input values: a login answer holds the token, which must not reach the screen.
+            detail = (
+                "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+                    for e in exc.errors(include_input=False)
+                )
+                if isinstance(exc, ValidationError)
+                else str(exc)
+            )
             raise ApiError(
                 resp.status_code,
-                f"Unexpected response body from the server: {exc}"[:300],
+                f"Unexpected response body from the server: {detail}"[:300],
                 request_ref=resp.headers.get("request-ref"),
             ) from exc
 
@@ -198,11 +354,13 @@ class WeavrClient:
         )
         result: LoginWithPasswordResponse = self._parse(LoginWithPasswordResponse, resp)
         self.token = result.token
+        self._credentials = (email, password)  # kept in memory only, to renew an expired token
         return result
 
     async def logout(self) -> None:
         await self._request("POST", "/logout")
         self.token = None
+        self._credentials = None  # a deliberate logout: do not log back in behind the user's back
 
     async def list_bulks(
         self, offset: int = 0, limit: int = 100, status: str | None = None
@@ -235,7 +393,9 @@ class WeavrClient:
         self, kind: OperationKind, items: list[dict[str, Any]], idempotency_ref: str | None = None
     ) -> BulkSubmissionCreated:
         spec = KINDS[kind]
-        headers = {"idempotency-ref": idempotency_ref} if idempotency_ref else None
+        # Always an idempotency-ref, so a submission whose answer was lost can be retried without creating
+        # a second bulk; the same ref is reused by every retry of this call.
+        headers = {"idempotency-ref": idempotency_ref or str(uuid.uuid4())}
         resp = await self._request(spec.method, spec.bulk_path, json=items, headers=headers)
         return self._parse(BulkSubmissionCreated, resp)
 

@@ -49,10 +49,13 @@ class BulkdashApp(App[int]):
         STYLES / "run.tcss",
         STYLES / "dialogs.tcss",
         STYLES / "webhooks.tcss",
+        STYLES / "api_log.tcss",
     ]
     BINDINGS = [
         Binding("n", "new_bulk", "New bulk", id="app.new_bulk"),
         Binding("w", "webhooks", "Webhooks", id="app.webhooks"),
+        # Hidden from the footer (it is in the command palette), which keeps the footers as they were.
+        Binding("l", "api_log", "API calls", id="app.api_log", show=False),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -219,6 +222,12 @@ class BulkdashApp(App[int]):
     def action_webhooks(self) -> None:
         self.show_webhooks()
 
+    def action_api_log(self) -> None:
+        from bulkdash.ui.screens.api_log import ApiLogScreen
+
+        if not isinstance(self.screen, ApiLogScreen):
+            self.push_screen(ApiLogScreen())
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -341,5 +350,6 @@ class BulkdashApp(App[int]):
             if hasattr(screen, f"action_{action}"):
                 yield SystemCommand(title, help_text, lambda a=action, s=screen: s.run_action(a))
         yield SystemCommand("Webhooks", "Every webhook received (w)", self.action_webhooks)
+        yield SystemCommand("API calls", "Every request made, copyable as curl (l)", self.action_api_log)
         yield SystemCommand("Help", "Keys and screens (?)", self.action_help)
         yield from super().get_system_commands(screen)
