@@ -118,8 +118,19 @@ def run_dashboard(args: argparse.Namespace) -> int:
         except ConfigError as exc:
             print(f"bulkdash: {exc}", file=sys.stderr)
             return 2
+    choices, path = None, None
+    if not getattr(args, "profile", None) and not getattr(args, "url", None):
+        from bulkdash import config
+        from bulkdash.connect import choices_from_file
+
+        path = config.config_path(getattr(args, "config", None))
+        try:
+            # Two or more profiles: the connect screen offers them, the embedded simulator first.
+            choices = choices_from_file(path, connector)
+        except config.ConfigError as exc:
+            print(f"bulkdash: {exc} (starting the embedded simulator)", file=sys.stderr)
     from bulkdash.ui.app import BulkdashApp  # Textual is imported only when the dashboard runs
 
-    app = BulkdashApp(connector)
+    app = BulkdashApp(connector, choices=choices, config_path=path)
     result = app.run()
     return int(result or 0)

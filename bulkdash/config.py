@@ -13,6 +13,8 @@ No I/O here beyond reading the file and, for ``init``, writing it; no Textual.
 from __future__ import annotations
 
 import getpass
+import io
+import json
 import os
 import stat
 import sys
@@ -309,3 +311,66 @@ def load_profile(
     path = config_path(explicit)
     profile = select(load(path, warn=warn), name, path)
     return resolve(profile, name, **resolve_kwargs)
+
+
+PROFILE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+
+
+def dump(config: ConfigFile) -> str:
+    """The config as TOML (secrets written as stored: ``env:`` references stay references)."""
+    lines = [
+        "# bulkdash configuration (rewritten by the dashboard's connect screen; see `bulkdash config init`).",
+        "",
+    ]
+    for name, profile in config.profiles.items():
+        lines.append(f"[profiles.{name}]")
+        for field, value in profile.model_dump(exclude_defaults=True).items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            lines.append(f"{field} = {value}" if isinstance(value, int) else f"{field} = {json.dumps(value)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def write(path: Path, config: ConfigFile) -> None:
+    """Replace the file atomically; the new file is 0600 from the start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(dump(config))
+    if os.name != "nt":
+        os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def edit_profile(path: Path, old_name: str, new_name: str, changes: dict[str, Any]) -> Profile:
+    """Change the non-secret ``changes`` of profile ``old_name`` (renamed ``new_name``) and save the file.
+
+    Checked with the model first; ``ConfigError`` says what is wrong and leaves the file as it was.
+    """
+    if not new_name or not set(new_name) <= PROFILE_NAME_CHARS:
+        raise ConfigError("name: letters, digits, '-' and '_' only")
+    base_url = changes.get("base_url")
+    if base_url is not None and not str(base_url).startswith(("http://", "https://")):
+        raise ConfigError("base_url: must start with http:// or https://")
+    if set(changes) & set(SECRET_FIELDS):
+        raise ConfigError("secrets are not edited here")
+    config = load(path, warn=io.StringIO())
+    old = config.profiles.get(old_name)
+    if old is None:
+        raise ConfigError(f"{path}: no profile {old_name!r}")
+    if new_name != old_name and new_name in config.profiles:
+        raise ConfigError(f"name: a profile {new_name!r} exists already")
+    try:
+        profile = Profile.model_validate({**old.model_dump(), **changes})
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    config.profiles = {
+        (new_name if k == old_name else k): (profile if k == old_name else v)
+        for k, v in config.profiles.items()
+    }
+    write(path, config)
+    return profile

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -18,11 +18,14 @@ from textual.screen import Screen
 
 from bulkdash.api.budget import BudgetExhausted
 from bulkdash.api.client import ApiError
+from bulkdash.config import ConfigError
+from bulkdash.connect import ConnectChoice
 from bulkdash.session import Session
 from bulkdash.ui.connection import ConnectionState
 from bulkdash.ui.format import Display
 from bulkdash.ui.messages import BulkActionDone, BulkSubmitted, SessionFailed, SessionReady, WebhookArrived
 from bulkdash.ui.screens.confirm import ConfirmScreen
+from bulkdash.ui.screens.connect import ConnectScreen, SecretPromptScreen
 from bulkdash.ui.screens.execute import ExecuteChoice, ExecuteScreen
 from bulkdash.ui.screens.help import HelpScreen
 from bulkdash.ui.screens.home import HomeScreen
@@ -50,6 +53,7 @@ class BulkdashApp(App[int]):
         STYLES / "dialogs.tcss",
         STYLES / "webhooks.tcss",
         STYLES / "api_log.tcss",
+        STYLES / "connect.tcss",
     ]
     BINDINGS = [
         Binding("n", "new_bulk", "New bulk", id="app.new_bulk"),
@@ -60,14 +64,28 @@ class BulkdashApp(App[int]):
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
 
-    def __init__(self, connect: Connector, *, frozen: bool = False, token: str | None = None) -> None:
+    def __init__(
+        self,
+        connect: Connector,
+        *,
+        frozen: bool = False,
+        token: str | None = None,
+        choices: Sequence[ConnectChoice] | None = None,
+        config_path: Path | None = None,
+    ) -> None:
         """``connect`` builds the session in this app's event loop (an embedded simulator must share it).
+
+        ``choices`` (the embedded simulator and the config file's profiles, from ``config_path``) show the
+        connect screen first; the chosen one's ``connect`` then runs in the same connect worker.
 
         ``frozen`` draws times, rates and request counts as fixed placeholders (snapshots, screenshots);
         ``token`` fixes the suffix that makes generated emails unique.
         """
         super().__init__()
         self._connect = connect
+        self.choices: list[ConnectChoice] = list(choices or [])
+        self.config_path = config_path
+        self._choice: ConnectChoice | None = None
         self.display_ = Display(frozen=frozen)
         self.token = token
         self.session: Session | None = None
@@ -87,7 +105,20 @@ class BulkdashApp(App[int]):
     def on_mount(self) -> None:
         self.connection.on_change.append(self._refresh_status_bars)
         self.push_screen(self.home)
-        self.connect()
+        if self.choices:
+            self.choose_connection()
+        else:
+            self.connect()
+
+    def choose_connection(self) -> None:
+        """The connect screen; the choice is connected in the worker (``_build_session``)."""
+
+        def chosen(choice: ConnectChoice | None) -> None:
+            if choice is not None:
+                self._choice = choice
+                self.connect()
+
+        self.push_screen(ConnectScreen(self.choices, self.config_path), chosen)
 
     def _refresh_status_bars(self) -> None:
         for bar in self.screen.query(StatusBar):
@@ -101,8 +132,11 @@ class BulkdashApp(App[int]):
 
     async def _build_session(self) -> None:
         try:
-            session = await self._connect()
-        except ApiError as exc:
+            if self._choice is not None:
+                session = await self._choice.connect(self._ask_secret)
+            else:
+                session = await self._connect()
+        except (ApiError, ConfigError) as exc:
             self.post_message(SessionFailed(str(exc)))
         except OSError as exc:
             self.post_message(SessionFailed(f"cannot start: {exc.strerror or exc}"))
@@ -110,6 +144,10 @@ class BulkdashApp(App[int]):
             self.post_message(SessionFailed(f"{type(exc).__name__}: {exc}"))
         else:
             self.post_message(SessionReady(session))
+
+    async def _ask_secret(self, prompt: str) -> str | None:
+        """A secret a profile leaves out, asked for with a masked input (called from the connect worker)."""
+        return await self.push_screen_wait(SecretPromptScreen(prompt))
 
     def on_session_ready(self, message: SessionReady) -> None:
         self.session = message.session
@@ -122,6 +160,8 @@ class BulkdashApp(App[int]):
         self.connection.failed(message.error)
         self.home.session_failed(message.error)
         self.notify(message.error, title="Not connected", severity="error", markup=False)
+        if self.choices and not isinstance(self.screen, ConnectScreen):
+            self.choose_connection()  # pick again (or fix the profile) rather than stay unconnected
 
     async def on_unmount(self) -> None:
         for unsubscribe in self._unsubscribe:

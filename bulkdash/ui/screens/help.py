@@ -17,6 +17,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("n", "new bulk: generated items (with a share of failing ones) or a JSON file"),
             ("w", "webhooks received, and the delivery timeline of a bulk"),
+            ("l", "API calls made, each copyable as curl"),
             ("?", "this help"),
             ("ctrl+p", "command palette: every action, and themes"),
             ("q", "quit"),
