@@ -131,6 +131,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
             print(f"bulkdash: {exc} (starting the embedded simulator)", file=sys.stderr)
     from bulkdash.ui.app import BulkdashApp  # Textual is imported only when the dashboard runs
 
-    app = BulkdashApp(connector, choices=choices, config_path=path)
+    app = BulkdashApp(
+        connector, choices=choices, config_path=path, read_only=bool(getattr(args, "read_only", False))
+    )
     result = app.run()
     return int(result or 0)

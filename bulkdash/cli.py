@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_listen_command(commands)
     _add_config_command(commands)
+    _add_report_command(commands)
     return parser
 
 
@@ -89,6 +90,11 @@ def _add_dashboard_options(parser: argparse.ArgumentParser) -> None:
         help="milliseconds each simulated operation takes (default: %(default)s)",
     )
     embedded.add_argument("--fresh", action="store_true", help="a throw-away simulator database")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help="hide and refuse every action that changes something (new bulk, execute, pause, resume, cancel)",
+    )
 
 
 def _add_listen_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -145,6 +151,73 @@ def _add_config_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
     init = actions.add_parser("init", help="write a commented example (mode 0600)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
     config.set_defaults(handler=_config_command)
+
+
+def _add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = commands.add_parser(
+        "report",
+        help="write a bulk's run report: report.md, operations.jsonl, webhooks.jsonl",
+        description=(
+            "Write the report of one bulk (summary, failures by errorCode, webhooks with their verification) "
+            "and JSON Lines of its operations and webhooks. Connects like the dashboard: --profile, --url, "
+            "or by default the embedded simulator on its default database (--db to choose another), so it "
+            "reports what that simulator has; webhooks come from the receiver's history database."
+        ),
+    )
+    report.add_argument("bulk_id", metavar="BULK_ID")
+    report.add_argument(
+        "--out", type=Path, default=None, help="directory to write (default: ./bulkdash-report-BULK_ID)"
+    )
+    report.add_argument("--status", default=None, help="only operations of this status in operations.jsonl")
+    # SUPPRESS: the same flags given before `report` must not be reset by this subparser's defaults.
+    report.add_argument("--profile", metavar="NAME", default=argparse.SUPPRESS, help="a config profile")
+    report.add_argument("--url", default=argparse.SUPPRESS, help="base URL of the Multi API")
+    report.add_argument(
+        "--db", type=Path, default=argparse.SUPPRESS, help="the embedded simulator's database"
+    )
+    report.set_defaults(handler=_report_command)
+
+
+def _report_command(args: argparse.Namespace) -> int:
+    from bulkdash.api.budget import BudgetExhausted
+    from bulkdash.api.client import ApiError
+    from bulkdash.app import check_args, connector_from_args, connector_from_profile, profile_from_args
+    from bulkdash.config import ConfigError
+
+    problem = check_args(args)
+    if problem is not None:
+        print(f"bulkdash report: {problem}", file=sys.stderr)
+        return 2
+    try:
+        connector = (
+            connector_from_profile(profile_from_args(args))
+            if getattr(args, "profile", None)
+            else connector_from_args(args)
+        )
+    except ConfigError as exc:
+        print(f"bulkdash report: {exc}", file=sys.stderr)
+        return 2
+
+    async def run() -> Path:
+        from bulkdash.report import build_report, default_dirname
+
+        session = await connector()
+        try:
+            hooks = (
+                await session.receiver.history(bulk_id=args.bulk_id, limit=10_000) if session.receiver else []
+            )
+            report = await build_report(session.client, args.bulk_id, webhooks=hooks, status=args.status)
+        finally:
+            await session.close()
+        return report.write(args.out or Path.cwd() / default_dirname(args.bulk_id))
+
+    try:
+        out = asyncio.run(run())
+    except (ApiError, BudgetExhausted, OSError) as exc:
+        print(f"bulkdash report: {exc}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
 
 
 def _config_command(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from bulkdash.session import Session
 from bulkdash.ui.connection import ConnectionState
 from bulkdash.ui.format import Display
 from bulkdash.ui.messages import BulkActionDone, BulkSubmitted, SessionFailed, SessionReady, WebhookArrived
+from bulkdash.ui.readonly import READ_ONLY_MESSAGE, ReadOnlyAware, refused
 from bulkdash.ui.screens.confirm import ConfirmScreen
 from bulkdash.ui.screens.connect import ConnectScreen, SecretPromptScreen
 from bulkdash.ui.screens.execute import ExecuteChoice, ExecuteScreen
@@ -72,6 +73,8 @@ class BulkdashApp(App[int]):
         token: str | None = None,
         choices: Sequence[ConnectChoice] | None = None,
         config_path: Path | None = None,
+        read_only: bool = False,
+        report_dir: Path | None = None,
     ) -> None:
         """``connect`` builds the session in this app's event loop (an embedded simulator must share it).
 
@@ -80,6 +83,9 @@ class BulkdashApp(App[int]):
 
         ``frozen`` draws times, rates and request counts as fixed placeholders (snapshots, screenshots);
         ``token`` fixes the suffix that makes generated emails unique.
+
+        ``read_only`` hides and refuses every action that changes something (``bulkdash.ui.readonly``);
+        ``report_dir`` is where ``e`` writes run reports (default: the current directory).
         """
         super().__init__()
         self._connect = connect
@@ -88,6 +94,8 @@ class BulkdashApp(App[int]):
         self._choice: ConnectChoice | None = None
         self.display_ = Display(frozen=frozen)
         self.token = token
+        self.read_only = read_only
+        self.report_dir = report_dir
         self.session: Session | None = None
         self.connection = ConnectionState()
         self.webhooks: deque[ReceivedWebhook] = deque(maxlen=2000)
@@ -96,6 +104,7 @@ class BulkdashApp(App[int]):
             str, str
         ] = {}  # bulk id -> last status seen (for the timeline's state entries)
         self._run_screens: deque[str] = deque()
+        self.last_report: Path | None = None
         self.home = HomeScreen()
         self._unsubscribe: list[Callable[[], None]] = []
         if frozen:
@@ -375,9 +384,52 @@ class BulkdashApp(App[int]):
             screen.wake()
         self.home.wake()
 
+    # --- read-only --------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if refused(self, action):
+            return False
+        return super().check_action(action, parameters)
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:  # type: ignore[no-untyped-def]
+        """An action refused by read-only mode says so (a key or the palette can still name one)."""
+        target, name, _params = self._parse_action(
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
+        if refused(self, name) and (target is self or isinstance(target, ReadOnlyAware)):
+            self.notify(READ_ONLY_MESSAGE, severity="warning", timeout=3)
+            return False
+        return await super().run_action(action, default_namespace, namespaces)
+
+    # --- reports ------------------------------------------------------------------------------------
+    def export_report(self, bulk_id: str) -> None:
+        if self.session is None:
+            self.notify("Not connected yet", severity="warning")
+            return
+        self.run_worker(
+            self._export_report(bulk_id), name=f"report-{bulk_id}", group="report", exit_on_error=False
+        )
+
+    async def _export_report(self, bulk_id: str) -> None:
+        from bulkdash.report import build_report, default_dirname
+
+        session = self.session
+        assert session is not None
+        try:
+            hooks = await session.receiver.history(bulk_id=bulk_id, limit=10_000) if session.receiver else []
+            report = await build_report(session.client, bulk_id, webhooks=hooks, timeline=session.timeline)
+            out = report.write((self.report_dir or Path.cwd()) / default_dirname(bulk_id))
+        except (ApiError, BudgetExhausted, OSError) as exc:
+            self.notify(f"Report not written: {exc}", severity="error", timeout=8, markup=False)
+        except Exception as exc:
+            self.notify(f"Report not written: {type(exc).__name__}: {exc}", severity="error", markup=False)
+        else:
+            self.last_report = out
+            self.notify(f"Report written to {out}", title=f"Bulk {bulk_id}", timeout=8, markup=False)
+
     # --- command palette ----------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand("New bulk", "Submit a new bulk (n)", self.action_new_bulk)
+        if not self.read_only:
+            yield SystemCommand("New bulk", "Submit a new bulk (n)", self.action_new_bulk)
         for action, title, help_text in (
             ("execute", "Execute bulk", "Execute the bulk on screen or selected (x)"),
             ("pause", "Pause bulk", "Pause the running bulk (p)"),
@@ -386,8 +438,9 @@ class BulkdashApp(App[int]):
             ("filter", "Filter", "Filter by status (/ on the bulks screen, f on a run)"),
             ("search", "Search operations", "Search the operations on this page (/)"),
             ("timeline", "Delivery timeline", "API calls, state changes and webhooks of this bulk (t)"),
+            ("export", "Export report", "Markdown report and JSON Lines of this bulk (e)"),
         ):
-            if hasattr(screen, f"action_{action}"):
+            if hasattr(screen, f"action_{action}") and not refused(self, action):
                 yield SystemCommand(title, help_text, lambda a=action, s=screen: s.run_action(a))
         yield SystemCommand("Webhooks", "Every webhook received (w)", self.action_webhooks)
         yield SystemCommand("API calls", "Every request made, copyable as curl (l)", self.action_api_log)

@@ -21,9 +21,10 @@ from textual.widgets.option_list import Option
 
 from bulkdash import config
 from bulkdash.connect import ConnectChoice, profile_choice
+from bulkdash.ui.readonly import ReadOnlyAware
 
 
-class ConnectScreen(Screen[ConnectChoice]):
+class ConnectScreen(ReadOnlyAware, Screen[ConnectChoice]):
     TITLE = "bulkdash"
     SUB_TITLE = "Connect"
 

@@ -24,6 +24,7 @@ from bulkdash.api.client import ApiError
 from bulkdash.api.models import FINAL_BULK_STATUSES, BulkProcessDetails
 from bulkdash.ui.format import BULK_STATUSES
 from bulkdash.ui.messages import BulksFetched, BulksPage
+from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.widgets.banner import Banner
 from bulkdash.ui.widgets.bulks_table import BulksTable
 from bulkdash.ui.widgets.status_bar import StatusBar
@@ -39,7 +40,7 @@ FINAL = {s.value for s in FINAL_BULK_STATUSES}
 DETAILS_PER_POLL = 10
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(ReadOnlyAware, Screen[None]):
     TITLE = "bulkdash"
     SUB_TITLE = "Bulks"
 

@@ -24,6 +24,7 @@ from bulkdash.model.follow import RunFollower, RunUpdate
 from bulkdash.model.run import PAGE_SIZE, RunModel
 from bulkdash.ui.format import COUNT_ORDER
 from bulkdash.ui.messages import RunUpdated
+from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.screens.operation import OperationScreen
 from bulkdash.ui.widgets.banner import Banner
 from bulkdash.ui.widgets.ops_table import OpsTable
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 RESTART_DELAY_S = 5.0
 
 
-class RunScreen(Screen[None]):
+class RunScreen(ReadOnlyAware, Screen[None]):
     TITLE = "bulkdash"
 
     BINDINGS = [
@@ -49,6 +50,8 @@ class RunScreen(Screen[None]):
         Binding("slash", "search", "Search", id="run.search"),
         Binding("f", "filter", "Filter", id="run.filter"),
         Binding("t", "timeline", "Timeline", id="run.timeline"),
+        # Hidden from the footer (in the palette and help), which keeps the footers as they were.
+        Binding("e", "export", "Report", id="run.export", show=False),
         Binding("g", "refresh", "Refresh", id="run.refresh", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="run.prev_page"),
         Binding("right_square_bracket", "page(1)", "Next page", id="run.next_page"),
@@ -254,6 +257,9 @@ class RunScreen(Screen[None]):
 
     def action_timeline(self) -> None:
         self.bulkdash.show_webhooks(bulk_id=self.bulk_id, tab="timeline")
+
+    def action_export(self) -> None:
+        self.bulkdash.export_report(self.bulk_id)
 
     def action_execute(self) -> None:
         self.bulkdash.request_execute(self.bulk_id)
