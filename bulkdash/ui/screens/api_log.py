@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Header
 
 from bulkdash.api.client import CallRecord, to_curl
+from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class ApiLogScreen(Screen[None]):
         yield Header(show_clock=False, icon="▤")
         yield DataTable(id="api-log-table", cursor_type="row", zebra_stripes=True)
         yield StatusBar(id="api-log-status-bar")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -16,12 +16,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Header, Input, OptionList, Static
+from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from bulkdash import config
 from bulkdash.connect import ConnectChoice, profile_choice
 from bulkdash.ui.readonly import ReadOnlyAware
+from bulkdash.ui.widgets.footer import CoalescingFooter
 
 
 class ConnectScreen(ReadOnlyAware, Screen[ConnectChoice]):
@@ -50,7 +51,7 @@ class ConnectScreen(ReadOnlyAware, Screen[ConnectChoice]):
                 classes="hint",
                 markup=False,
             )
-        yield Footer()
+        yield CoalescingFooter()
 
     def _options(self) -> list[Option]:
         options = []

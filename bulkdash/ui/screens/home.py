@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Select, Static
+from textual.widgets import DataTable, Header, Select, Static
 
 from bulkdash.api.budget import BudgetExhausted
 from bulkdash.api.client import ApiError
@@ -27,6 +27,7 @@ from bulkdash.ui.messages import BulksFetched, BulksPage
 from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.widgets.banner import Banner
 from bulkdash.ui.widgets.bulks_table import BulksTable
+from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -85,7 +86,7 @@ class HomeScreen(ReadOnlyAware, Screen[None]):
             "Connecting…  press n to submit a new bulk once connected", id="home-empty", classes="empty-hint"
         )
         yield StatusBar(id="home-status-bar")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         self.query_one(BulksTable).focus()

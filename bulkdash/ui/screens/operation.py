@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from bulkdash.model.run import OpRow
 from bulkdash.ui.format import status_text
+from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.json_view import JsonView, pretty_json
 
 
@@ -47,7 +48,7 @@ class OperationScreen(ModalScreen[None]):
                     if row.status == "CANCELLED":
                         empty = "(cancelled: never run)"
                     yield JsonView(row.response_payload, empty=empty, id="op-response")
-            yield Footer()
+            yield CoalescingFooter()
 
     def action_copy(self, which: str) -> None:
         payload = self.row.request_payload if which == "request" else self.row.response_payload

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Header, Input, Select, Static
 
 from bulkdash.model.follow import RunFollower, RunUpdate
 from bulkdash.model.run import PAGE_SIZE, RunModel
@@ -27,6 +27,7 @@ from bulkdash.ui.messages import RunUpdated
 from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.screens.operation import OperationScreen
 from bulkdash.ui.widgets.banner import Banner
+from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.ops_table import OpsTable
 from bulkdash.ui.widgets.run_header import RunHeader
 from bulkdash.ui.widgets.status_bar import StatusBar
@@ -81,7 +82,7 @@ class RunScreen(ReadOnlyAware, Screen[None]):
             yield Static("", id="run-page-info", classes="toolbar-info")
         yield OpsTable(id="ops")
         yield StatusBar(id="run-status-bar")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         if getattr(getattr(self.app, "display_", None), "frozen", False):

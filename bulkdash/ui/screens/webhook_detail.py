@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.json_view import JsonView, pretty_json
 from bulkdash.webhooks import ReceivedWebhook, event_summary
 
@@ -65,7 +66,7 @@ class WebhookDetailScreen(ModalScreen[None]):
                         "Body" + (" (truncated)" if record.body_truncated else ""), classes="pane-title"
                     )
                     yield JsonView(record.body, empty="(empty body)", id="webhook-body")
-            yield Footer()
+            yield CoalescingFooter()
 
     def action_copy(self) -> None:
         text = pretty_json(self.record.body)

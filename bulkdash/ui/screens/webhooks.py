@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Header, Select, Static, TabbedContent, TabPane
 
 from bulkdash.ui.messages import WebhookHistoryLoaded
 from bulkdash.ui.screens.webhook_detail import WebhookDetailScreen
 from bulkdash.ui.widgets.banner import Banner
+from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.status_bar import StatusBar
 from bulkdash.ui.widgets.timeline_table import TimelineTable
 from bulkdash.ui.widgets.webhook_table import WebhookTable
@@ -68,7 +69,7 @@ class WebhooksScreen(Screen[None]):
                     yield Static("api calls · state changes · webhooks", classes="toolbar-info")
                 yield TimelineTable(display, id="timeline-table")
         yield StatusBar(id="webhooks-status-bar")
-        yield Footer()
+        yield CoalescingFooter()
 
     def _bulk_options(self) -> list[tuple[str, str]]:
         ids = sorted(self.bulkdash.known_bulks, key=lambda b: int(b) if b.isdigit() else 0, reverse=True)
