@@ -45,6 +45,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("[ ]  PgUp PgDn", "previous / next page of 100 (PgUp/PgDn at the table's edges)"),
             ("enter", "the operation's request and response (c / v copy them)"),
             ("t", "the bulk's delivery timeline"),
+            ("e", "export a report: Markdown + JSON Lines of operations and webhooks"),
             ("esc", "back to the bulks"),
         ),
     ),
