@@ -123,7 +123,6 @@ class World:
         self.profiles: dict[tuple[str, str], Profile] = {}  # (programme, id)
         self.beneficiaries: dict[str, Beneficiary] = {}
         self.linked_accounts: dict[str, LinkedAccount] = {}
-        self.transactions: dict[str, Transaction] = {}
         self._emails: dict[tuple[str, str], str] = {}  # (programme, lower email) -> user id
         self.dirty_users: set[str] = set()
         self.dirty_instruments: set[str] = set()
@@ -164,7 +163,8 @@ class World:
         self.dirty_instruments.add(inst.id)
 
     def add_transaction(self, tx: Transaction) -> None:
-        self.transactions[tx.id] = tx
+        # Only the change set: the store keeps transactions, and nothing in the simulator reads them back,
+        # so holding every one in memory would only grow with every bulk run.
         self.new_transactions.append(tx)
 
     def take_dirty(self) -> tuple[list[User], list[Instrument], list[Transaction]]:

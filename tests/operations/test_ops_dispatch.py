@@ -52,7 +52,7 @@ def test_worked_scenario_on_failure_stop(world: World, acme: Identity) -> None:
             break
     assert statuses == [200, 200, 409]
     assert world.instruments["4001"].balance == 1_000_000 - 3000
-    assert len(world.transactions) == 2
+    assert len(world.new_transactions) == 2
 
 
 def test_results_are_json_ready(world: World, acme: Identity) -> None:

@@ -63,7 +63,7 @@ def test_sepa_wire_to_a_stored_beneficiary(world: World, acme: Identity) -> None
         "state": "COMPLETED",
         "executionTimestamp": str(NOW),
     }
-    stored = world.transactions["1000001"]
+    stored = {t.id: t for t in world.new_transactions}["1000001"]
     assert stored.kind == "outgoing_wire_transfers"
     assert stored.body["state"] == "COMPLETED" and stored.body["executionTimestamp"] == str(NOW)
     assert {i.id for i in world.take_dirty()[1]} == {"4002"}  # nothing is credited inside the platform
@@ -295,7 +295,7 @@ def test_scheduled_wire(world: World, acme: Identity) -> None:
     assert world.instruments["4002"].balance == 500_000
     assert [e.payload["eventType"] for e in result.tx_events] == ["SCHEDULED"]
     assert "executionTimestamp" not in result.tx_events[0].payload["transfer"]
-    assert world.transactions[result.body["id"]].body["state"] == "SCHEDULED"
+    assert {t.id: t for t in world.new_transactions}[result.body["id"]].body["state"] == "SCHEDULED"
 
 
 @pytest.mark.parametrize("tag", ["SIM_FAIL_500", "SIM_FAIL_503"])

@@ -176,7 +176,7 @@ def test_future_schedule_skips_funds_and_moves_nothing(world: World, acme: Ident
     assert [e.payload["eventType"] for e in result.tx_events] == ["SCHEDULED"]
     legacy = result.tx_events[0].payload["transfer"]
     assert legacy["scheduledTimestamp"] == when and "executionTimestamp" not in legacy
-    assert [t.body["state"] for t in world.transactions.values()] == ["SCHEDULED"]
+    assert [t.body["state"] for t in world.new_transactions] == ["SCHEDULED"]
 
 
 def test_unknown_properties_are_not_echoed(world: World, acme: Identity) -> None:
