@@ -44,6 +44,9 @@ class Simulator:
         self.engine.faults = FaultController(self.engine)
         self.engine.on_committed.append(self.engine.faults.note_committed)
         self.dispatcher.faults = self.engine.faults
+        # Presenter controls: a paused world also holds webhook deliveries; any change wakes the dispatcher.
+        self.dispatcher.presenter = self.engine.presenter
+        self.engine.presenter.listeners.append(self.dispatcher.wake)
         control = Control(self.engine, self.limiter, self.dispatcher)
         inner = Starlette(
             routes=[

@@ -40,6 +40,7 @@ from bulkdash.api.models import (
 )
 from bulkdash.api.validation import ValidItem, cross_item_conflict, validate_submission
 from simulator.engine.auth import Principal, TokenBook
+from simulator.engine.presenter import Presenter
 from simulator.engine.states import BulkAction, InvalidTransition, allowed, bulk_transition, op_outcome
 from simulator.operations import OpResult, run_operation
 from simulator.settings import SimSettings
@@ -128,6 +129,9 @@ class Engine:
         # its layers are None while no plan uses them, so the per-operation cost without a plan is one
         # attribute test. The engine itself never imports the HTTP or delivery fault layers.
         self.faults: Any = NoFaults()
+        # Presenter controls (simulator/engine/presenter.py): pause the world, step, speed, fault now. Runtime
+        # state only; while inactive the per-operation cost is one attribute test.
+        self.presenter = Presenter(settings)
 
     # --- ids ----------------------------------------------------------------------------------------
     def next_id(self) -> str:
@@ -165,7 +169,9 @@ class Engine:
         await self.store.close()
 
     async def reset(self) -> None:
-        """``POST /_sim/reset``: stop every worker, restore Appendix A, restart the id counter."""
+        """``POST /_sim/reset``: stop every worker, restore Appendix A, restart the id counter, and put the
+        presenter back to running at speed 1."""
+        self.presenter.reset()
         for lb in list(self.bulks.values()):
             if lb.worker is not None:
                 lb.worker.cancel()
@@ -527,6 +533,7 @@ class Engine:
         if lb.worker is None or lb.worker.done():
             return
         lb.stop_request = True
+        self.presenter.wake()  # an operation held by a paused world gives way
         await lb.done.wait()
 
     async def _work(self, lb: LiveBulk) -> None:
@@ -564,7 +571,9 @@ class Engine:
             lb.in_flight = seq
             if self.before_operation is not None:
                 await self.before_operation(row.bulk_id, seq)  # the operation is RUNNING meanwhile
-            delay = self.settings.op_delay_ms
+            delay: float = self.settings.op_delay_ms
+            if self.presenter.active:
+                delay = self.presenter.scaled_ms(delay)
             if delay > 0:
                 await asyncio.sleep(delay / 1000)
                 since_yield = 0
@@ -576,13 +585,23 @@ class Engine:
                 else:
                     await asyncio.sleep(0)
             since_yield += 1
+            fault = None
+            if self.presenter.active:
+                # A paused world holds the operation here (RUNNING); a forced "fault now" replaces it.
+                if not await self.presenter.hold(lb):
+                    return  # the bulk was paused or cancelled while held: this operation did not run
+                fault = self.presenter.take_fault(row, seq, self.faults.operations)
             pending_updates = self._pending
             now = self.clock()
             body = loads(payload) if payload else None
             # Fault plan hook (simulator/faults/operations.py): None unless a plan has operation rules.
-            fault = self.faults.operations.check(row, seq, target, body) if self.faults.operations else None
+            if fault is None and self.faults.operations:
+                fault = self.faults.operations.check(row, seq, target, body)
             if fault is not None and fault.latency_ms:
-                await asyncio.sleep(fault.latency_ms / 1000)  # a slow operation stays RUNNING longer
+                latency: float = fault.latency_ms
+                if self.presenter.active:
+                    latency = self.presenter.scaled_ms(latency)
+                await asyncio.sleep(latency / 1000)  # a slow operation stays RUNNING longer
                 pending_updates, now = self._pending, self.clock()  # the flusher may have swapped batches
             if fault is not None and fault.result is not None:
                 result = fault.result  # replaces the operation: no world change, no transaction webhook

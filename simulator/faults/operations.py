@@ -149,6 +149,14 @@ class _Rule:
                 return False
         return rule.match is None or matches_request(rule.match, target, body)
 
+    def next_selected(self, kind: OperationKind, n: int, seq: int) -> int | None:
+        """The first sequence at or after ``seq`` this rule selects in a bulk of ``n`` (request matching
+        aside: later operations' bodies are not at hand), or None."""
+        if self.kinds is not None and kind not in self.kinds:
+            return None
+        chosen = self._sample(n) if self.rule.fraction is not None else self._candidates(n)
+        return min((s for s in chosen if s >= seq), default=None)
+
     def fault(self, kind: OperationKind) -> OpFault:
         rule = self.rule
         result: OpResult | None
@@ -209,6 +217,28 @@ class OperationLayer:
             return None
         return faults.check(OperationKind(row.kind), row.n, seq, target, body)
 
+    def upcoming(self, row: BulkRow, seq: int) -> OpFault | None:
+        """For the presenter's "fault now": the failure (without latency) of the plan rule that would fail
+        this bulk soonest, at or after ``seq``; None when no failing rule is ahead. The plan is unchanged."""
+        scope = row.identity_id if row.identity_id in self.by_scope else None
+        faults = self.by_scope.get(scope)
+        if faults is None:
+            return None
+        kind = OperationKind(row.kind)
+        best: tuple[int, OpFault] | None = None
+        for rule in faults.rules:
+            if rule.rule.outcome == "slow":
+                continue
+            at = rule.next_selected(kind, row.n, seq)
+            if at is not None and (best is None or at < best[0]):
+                best = (at, rule.fault(kind))
+        return None if best is None else OpFault(best[1].result, 0)
+
+
+def rule_fault(rule: OperationRule, kind: OperationKind) -> OpFault:
+    """The answer ``rule`` gives an operation of ``kind`` (the presenter's default forced fault)."""
+    return _Rule(rule, 0, 0).fault(kind)
+
 
 def build_layer(plans: dict[str | None, FaultPlan]) -> OperationLayer | None:
     """The layer for the active plans, or ``None`` when none has operation rules (the engine's fast path)."""
@@ -217,4 +247,4 @@ def build_layer(plans: dict[str | None, FaultPlan]) -> OperationLayer | None:
     return OperationLayer({scope: OperationFaults(p) if p.operations else None for scope, p in plans.items()})
 
 
-__all__ = ["OpFault", "OperationFaults", "OperationLayer", "build_layer", "matches_request"]
+__all__ = ["OpFault", "OperationFaults", "OperationLayer", "build_layer", "matches_request", "rule_fault"]

@@ -1,4 +1,16 @@
-"""The simulator's control API under ``/_sim`` (BEHAVIOR Appendix B): reset, config, world, webhooks.
+"""The simulator's control API under ``/_sim`` (BEHAVIOR Appendix B): reset, config, world, webhooks, fault
+plans, scenarios and presenter controls.
+
+Presenter controls (simulator/engine/presenter.py), for live demos:
+
+* ``GET /_sim/presenter`` → 200 ``{"paused", "speed", "opDelayMs", "effectiveOpDelayMs", "faultPending",
+  "waiting", "stepsPending"}``;
+* ``PUT /_sim/presenter`` ``{"paused"?: bool, "speed"?: 0.1..10}`` → 200, the same (400 on a bad body,
+  nothing changed);
+* ``POST /_sim/presenter/step`` → 200 (one more operation runs) or 409 ``WORLD_NOT_PAUSED``;
+* ``POST /_sim/presenter/fault-now`` → 200: the next operation that runs fails.
+
+``POST /_sim/reset`` also puts the presenter back to running at speed 1 with nothing pending.
 
 Unauthenticated and not rate limited: it is meant for tests and demos on loopback.
 """
@@ -14,6 +26,7 @@ from starlette.routing import Route
 
 from bulkdash.api.validation import validate_model
 from simulator.engine.engine import Engine
+from simulator.engine.presenter import MAX_SPEED, MIN_SPEED, WorldNotPaused
 from simulator.faults import PlanError, parse_plan
 from simulator.http import responses as r
 from simulator.http.app import read_json
@@ -40,6 +53,15 @@ class ScenarioStart(BaseModel):
     seed: int | None = None
     identity: str | None = Field(default=None, pattern=r"^[0-9]+$")
     execute: bool | None = None  # default: execute unless the scenario leaves it to the client
+
+
+class PresenterUpdate(BaseModel):
+    """Body of ``PUT /_sim/presenter``: what to change; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    paused: bool | None = None
+    speed: float | None = Field(default=None, ge=MIN_SPEED, le=MAX_SPEED)
 
 
 class Control:
@@ -118,6 +140,26 @@ class Control:
         self.engine.faults.clear(identity, everything=identity is None)
         return r.empty(204)
 
+    # --- presenter controls (simulator/engine/presenter.py) ---------------------------------------------
+    async def get_presenter(self, request: Request) -> Response:
+        return r.JSON(self.engine.presenter.describe())
+
+    async def put_presenter(self, request: Request) -> Response:
+        update = validate_model(PresenterUpdate, await read_json(request))
+        self.engine.presenter.set(paused=update.paused, speed=update.speed)
+        return r.JSON(self.engine.presenter.describe())
+
+    async def step(self, request: Request) -> Response:
+        try:
+            self.engine.presenter.step()
+        except WorldNotPaused as exc:
+            return r.conflict(exc.code)
+        return r.JSON(self.engine.presenter.describe())
+
+    async def fault_now(self, request: Request) -> Response:
+        self.engine.presenter.fault_now()
+        return r.JSON(self.engine.presenter.describe())
+
     # --- scenario packs (simulator/scenarios) -------------------------------------------------------
     async def scenarios(self, request: Request) -> Response:
         return r.JSON([s.summary() for s in list_scenarios()])
@@ -149,6 +191,10 @@ class Control:
             Route("/scenarios", self.scenarios, methods=["GET"]),
             Route("/scenarios/{name}", self.scenario, methods=["GET"]),
             Route("/scenarios/{name}", self.start_scenario, methods=["POST"]),
+            Route("/presenter", self.get_presenter, methods=["GET"]),
+            Route("/presenter", self.put_presenter, methods=["PUT"]),
+            Route("/presenter/step", self.step, methods=["POST"]),
+            Route("/presenter/fault-now", self.fault_now, methods=["POST"]),
             Route("/reset", self.reset, methods=["POST"]),
             Route("/config", self.get_config, methods=["GET"]),
             Route("/config", self.put_config, methods=["PUT"]),

@@ -4,6 +4,9 @@ Independent of execution: workers only append events to the outbox (in their own
 due events from the store, posts them through one shared keep-alive ``httpx.AsyncClient`` and records every
 attempt. A slow or dead receiver therefore never slows a bulk down, and after a restart pending events and
 retries simply carry on from the file (at-least-once; receivers dedupe on ``call-ref``).
+
+While the presenter pauses the world (simulator/engine/presenter.py) no new delivery starts: due events wait
+in the outbox, attempts already on the wire finish and are recorded, and the un-pause wakes the loop.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import httpx
 from simulator.store.store import Store
 
 if TYPE_CHECKING:
+    from simulator.engine.presenter import Presenter
     from simulator.faults import FaultController
 
 log = logging.getLogger("bulkdash.simulator.webhooks")
@@ -66,6 +70,9 @@ class WebhookDispatcher:
         self._task: asyncio.Task[None] | None = None
         # The engine's FaultController (simulator/faults), set by the server: delivery faults of fault plans.
         self.faults: FaultController | None = None
+        # The engine's Presenter, set by the server: while it pauses the world nothing new is sent.
+        self.presenter: Presenter | None = None
+        self.holding = False  # True while the loop waits out a paused world (tests observe it)
 
     def wake(self, *_: object) -> None:
         self._wake.set()
@@ -104,6 +111,11 @@ class WebhookDispatcher:
                 # then not lost (it leaves the event set and the wait below returns at once).
                 self._wake.clear()
                 await self._record()
+                if self.presenter is not None and self.presenter.paused:
+                    self.holding = True  # results of attempts in flight still wake us and get recorded
+                    await self._wake.wait()
+                    continue
+                self.holding = False
                 room = MAX_IN_FLIGHT - len(self._in_flight)
                 due = await self.store.due_events(self.clock(), limit=MAX_IN_FLIGHT * 2) if room > 0 else []
                 for event_id, url, headers, body, count in due:

@@ -1,0 +1,140 @@
+"""A small async client for the simulator's ``/_sim`` control API: scenario packs and presenter controls.
+
+I/O only (httpx, no Textual): the dashboard's presenter panel calls it; so can scripts. Every failure —
+the simulator unreachable, a timeout, a 4xx/5xx answer, a body that is not JSON — is a
+:class:`SimControlError` with a message fit to show a person, never a raw httpx exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+
+class SimControlError(Exception):
+    """A control call failed; ``str(error)`` is human readable. ``status`` is the HTTP status, if any."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _message(response: httpx.Response) -> str:
+    """The most telling part of an error answer: its message, errorCode or code, else the raw text."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("message", "errorCode", "code"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                fields = body.get("syntaxErrors", {}).get("invalidFields") if key == "message" else None
+                if isinstance(fields, list) and fields:
+                    names = ", ".join(str(f.get("fieldName")) for f in fields if isinstance(f, dict))
+                    return f"{value} ({names})"
+                return value
+    text = response.text.strip()
+    return text[:200] if text else response.reason_phrase or "no details"
+
+
+class SimControl:
+    def __init__(
+        self, base_url: str, *, client: httpx.AsyncClient | None = None, timeout: float = 10.0
+    ) -> None:
+        """``base_url`` is the simulator's root (e.g. ``http://127.0.0.1:8123``); routes live under ``/_sim``.
+        A ``client`` passed in is used as is and left open by :meth:`aclose`."""
+        self.base_url = base_url.rstrip("/")
+        self._own = client is None
+        self._http = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout), trust_env=False)
+
+    async def aclose(self) -> None:
+        if self._own:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> SimControl:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    # --- transport ----------------------------------------------------------------------------------
+    async def _call(
+        self, method: str, path: str, *, json: Any = None, what: str | None = None
+    ) -> httpx.Response:
+        url = f"{self.base_url}/_sim{path}"
+        try:
+            response = await self._http.request(method, url, json=json)
+        except httpx.TimeoutException as exc:
+            raise SimControlError(f"simulator did not answer in time ({method} {url})") from exc
+        except httpx.HTTPError as exc:
+            detail = str(exc) or type(exc).__name__
+            raise SimControlError(f"simulator unreachable: {detail} ({self.base_url})") from exc
+        if response.status_code == 404 and what is not None:
+            raise SimControlError(f"{what} not found", 404)
+        if response.status_code >= 400:
+            raise SimControlError(
+                f"{method} /_sim{path} refused ({response.status_code}): {_message(response)}",
+                response.status_code,
+            )
+        return response
+
+    async def _json(self, method: str, path: str, *, json: Any = None, what: str | None = None) -> Any:
+        response = await self._call(method, path, json=json, what=what)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise SimControlError(f"{method} /_sim{path}: the answer is not JSON") from exc
+
+    # --- scenarios ----------------------------------------------------------------------------------
+    async def scenarios(self) -> list[dict[str, Any]]:
+        """The scenario packs: name, title, kind, size, mode, narrative."""
+        return await self._json("GET", "/scenarios")
+
+    async def scenario(self, name: str) -> dict[str, Any]:
+        """One full pack, questions included."""
+        return await self._json("GET", f"/scenarios/{quote(name, safe='')}", what=f"scenario {name!r}")
+
+    async def start_scenario(
+        self, name: str, *, seed: int | None = None, execute: bool | None = None
+    ) -> dict[str, Any]:
+        """Apply the scenario and submit its bulk: ``{"bulkId", "scenario", "seed", "executed", …}``."""
+        body: dict[str, Any] = {}
+        if seed is not None:
+            body["seed"] = seed
+        if execute is not None:
+            body["execute"] = execute
+        return await self._json(
+            "POST", f"/scenarios/{quote(name, safe='')}", json=body, what=f"scenario {name!r}"
+        )
+
+    # --- presenter ----------------------------------------------------------------------------------
+    async def presenter(self) -> dict[str, Any]:
+        """``{"paused", "speed", "opDelayMs", "effectiveOpDelayMs", "faultPending", "waiting", …}``."""
+        return await self._json("GET", "/presenter")
+
+    async def set_presenter(
+        self, *, paused: bool | None = None, speed: float | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if paused is not None:
+            body["paused"] = paused
+        if speed is not None:
+            body["speed"] = speed
+        return await self._json("PUT", "/presenter", json=body)
+
+    async def step(self) -> dict[str, Any]:
+        """Run one more operation of the paused world (409 → error "… WORLD_NOT_PAUSED" when running)."""
+        return await self._json("POST", "/presenter/step")
+
+    async def fault_now(self) -> dict[str, Any]:
+        return await self._json("POST", "/presenter/fault-now")
+
+    async def reset(self) -> None:
+        """``POST /_sim/reset``: the seed world, no bulks, the presenter running at speed 1."""
+        await self._call("POST", "/reset")
+
+
+__all__ = ["SimControl", "SimControlError"]
