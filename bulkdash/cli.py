@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bulkdash.web import add_serve_command
+
 if TYPE_CHECKING:
     from bulkdash.webhooks import ReceiverSettings, WebhookReceiver
 
@@ -40,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_listen_command(commands)
     _add_config_command(commands)
     _add_report_command(commands)
+    add_serve_command(commands)
     return parser
 
 

@@ -1,0 +1,216 @@
+"""``bulkdash serve``: the dashboard in a browser, through ``textual-serve``, for a classroom to follow.
+
+Each browser tab that opens the page gets its own ``bulkdash`` process (``python -m bulkdash --fresh …``),
+so its own throw-away simulator database, unless ``--profile`` connects every tab to a real endpoint. The
+server binds to loopback unless told otherwise; binding elsewhere prints a warning, because anyone who can
+reach the port controls a dashboard. ``textual_serve`` (and aiohttp) are imported only when the command
+runs, so ``bulkdash --help`` stays fast.
+
+The page textual-serve renders links a Google Fonts stylesheet; :class:`_OfflinePageLoader` swaps that for
+the copy of the same font textual-serve ships, so the page needs nothing from the internet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import re
+import shlex
+import socket
+import sys
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+
+
+def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve the dashboard to web browsers (textual-serve), on loopback unless told otherwise",
+        description=(
+            "Serve the dashboard as a web page: every browser tab starts its own dashboard, with its own "
+            "throw-away simulator database (or, with --profile, connected to that real endpoint). Binds to "
+            "127.0.0.1; to let other machines in, bind another interface with --host and give the URL "
+            "their browsers use with --public-url, or forward the port (SSH tunnel, reverse proxy)."
+        ),
+    )
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s, this machine only)"
+    )
+    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port to bind (default: %(default)s)")
+    serve.add_argument(
+        "--public-url",
+        metavar="URL",
+        default=None,
+        help="the URL browsers open, e.g. http://classroom-pc:8000 (default: http://HOST:PORT)",
+    )
+    dashboard = serve.add_argument_group("passed to each tab's dashboard")
+    # SUPPRESS: the same flags given before `serve` (`bulkdash --read-only serve`) must not be reset here.
+    dashboard.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="no tab can change anything (recommended when others can reach the page)",
+    )
+    dashboard.add_argument(
+        "--op-delay-ms",
+        type=_non_negative,
+        metavar="MS",
+        default=argparse.SUPPRESS,
+        help="milliseconds each simulated operation takes (default: the dashboard's)",
+    )
+    dashboard.add_argument(
+        "--profile",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="connect every tab to this config profile's real endpoint instead of a fresh simulator",
+    )
+    dashboard.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="the config file")
+    serve.set_defaults(handler=_serve_command)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, not {port}")
+    return port
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def dashboard_command(args: argparse.Namespace) -> list[str]:
+    """The command line each browser tab's dashboard runs with."""
+    argv = [sys.executable, "-m", "bulkdash"]
+    profile = getattr(args, "profile", None)
+    if profile:
+        argv += ["--profile", profile]
+        if getattr(args, "config", None):
+            argv += ["--config", str(args.config)]
+    else:
+        # No config file: the connect screen must not offer this machine's profiles (and their secrets).
+        argv += ["--fresh", "--config", os.devnull]
+        if getattr(args, "op_delay_ms", None) is not None:
+            argv += ["--op-delay-ms", str(args.op_delay_ms)]
+    if getattr(args, "read_only", False):
+        argv.append("--read-only")
+    return argv
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (a name counts if everything it resolves to does)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    if host in _WILDCARD_HOSTS:
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0]).is_loopback for info in infos)
+
+
+def public_url_for(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def _serve_command(args: argparse.Namespace) -> int:
+    public_url: str | None = args.public_url
+    if public_url is not None:
+        public_url = public_url.rstrip("/")
+        if not re.match(r"https?://[^/?#]+(/[^?#]*)?$", public_url):
+            print(
+                f"bulkdash serve: --public-url must look like http://HOST:PORT or https://HOST/PATH, "
+                f"not {args.public_url!r}",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        _check_bindable(args.host, args.port)  # a clear error before any warning or textual-serve's banner
+    except OSError as exc:
+        print(f"bulkdash serve: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    if not is_loopback(args.host):
+        control = (
+            "look at a dashboard (--read-only)"
+            if getattr(args, "read_only", False)
+            else "control a dashboard (create, execute, cancel bulks); consider --read-only"
+        )
+        print(
+            f"bulkdash serve: WARNING: {args.host}:{args.port} is not loopback: anyone who can reach this "
+            f"port can {control}.",
+            file=sys.stderr,
+        )
+        if public_url is None and args.host in _WILDCARD_HOSTS:
+            wrong = public_url_for(args.host, args.port)
+            print(
+                f"bulkdash serve: the page tells browsers to connect to {wrong}, which works on this machine "
+                f"only; give --public-url http://<this machine>:{args.port}",
+                file=sys.stderr,
+            )
+    command = shlex.join(dashboard_command(args))
+    url = public_url or public_url_for(args.host, args.port)
+    try:
+        _make_server(command, args.host, args.port, url).serve()
+    except OSError as exc:
+        print(f"bulkdash serve: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Raise ``OSError`` if ``host:port`` cannot be bound (in use, no such address)."""
+    for family, kind, proto, _, address in socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
+        with socket.socket(family, kind, proto) as probe:
+            if os.name == "posix":
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+            probe.bind(address)
+
+
+def _make_server(command: str, host: str, port: int, public_url: str) -> Any:
+    import jinja2
+    from aiohttp import web
+    from textual_serve.server import Server
+
+    class _OfflinePageLoader(jinja2.FileSystemLoader):
+        """textual-serve's page, its Google Fonts link replaced by the font file it serves itself."""
+
+        _FONTS_LINK = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>", re.DOTALL)
+        _LOCAL_FONT = (
+            "<style>@font-face { font-family: 'Roboto Mono'; "
+            "src: url('{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf'); }</style>"
+        )
+
+        def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+            source, filename, uptodate = super().get_source(environment, template)
+            return self._FONTS_LINK.sub(lambda _: self._LOCAL_FONT, source), filename, uptodate
+
+    class _Server(Server):
+        async def _make_app(self) -> web.Application:
+            import aiohttp_jinja2
+
+            app = await super()._make_app()
+            aiohttp_jinja2.setup(app, loader=_OfflinePageLoader(self.templates_path))
+            return app
+
+    return _Server(command, host=host, port=port, title="bulkdash", public_url=public_url)

@@ -1,0 +1,163 @@
+"""``bulkdash serve`` in a real headless Chromium: the page loads, shows the dashboard, and a key reaches it.
+
+The page is textual-serve's xterm.js terminal, drawn on a canvas (WebGL or 2D), so its text is not in the
+DOM. An init script catches the page's terminal object as textual.js builds it (the first assignment of
+``fitAddon``, made in the same constructor right after ``terminal``) and the test reads the screen through
+xterm.js's public buffer API. The key is a real key press into the focused terminal.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason=f"{CHROMIUM} is missing: install Debian's chromium package (.ci/run does)",
+    ),
+]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Runs before the page's scripts. textual.js does `this.terminal = new Terminal(…); this.fitAddon = …`;
+# a setter for `fitAddon` on Object.prototype sees that `this`, keeps its terminal, then steps aside.
+CATCH_TERMINAL = """
+Object.defineProperty(Object.prototype, "fitAddon", {
+  configurable: true,
+  set(value) {
+    Object.defineProperty(this, "fitAddon", {value, writable: true, configurable: true, enumerable: true});
+    if (this.terminal && !window.__terminal) window.__terminal = this.terminal;
+  },
+});
+window.__screen = () => {
+  const terminal = window.__terminal;
+  if (!terminal) return "";
+  const buffer = terminal.buffer.active;
+  const lines = [];
+  for (let row = 0; row < terminal.rows; row++) {
+    const line = buffer.getLine(buffer.viewportY + row);
+    lines.push(line ? line.translateToString(true) : "");
+  }
+  return lines.join("\\n");
+};
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_page(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise AssertionError(f"bulkdash serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{url} did not answer within {timeout}s")
+        time.sleep(0.05)  # polling interval, not synchronisation
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("wb")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulkdash", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the tabs' dashboards end with it
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_for_page(url, process)
+        yield url
+    except BaseException:
+        log.flush()
+        print((tmp_path / "serve.log").read_text(errors="replace"))
+        raise
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is left, dashboards included
+        process.wait(timeout=5)
+        log.close()
+
+
+def test_the_page_shows_the_dashboard_and_a_key_reaches_it(served: str, tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the [test] extra")
+
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a fresh, empty user data dir
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 800},
+        )
+        try:
+            page = context.new_page()
+            requested: list[str] = []
+            page.on("request", lambda request: requested.append(request.url))
+            page.add_init_script(CATCH_TERMINAL)
+
+            response = page.goto(served)
+            assert response is not None and response.status == 200
+            # The home screen, once the tab's own (fresh, so empty) simulator is connected.
+            page.wait_for_function(
+                "() => window.__screen().includes('No bulks yet')", timeout=20_000, polling=100
+            )
+            home = page.evaluate("window.__screen()")
+            assert "bulkdash — Bulks" in home
+            assert "? Help" in home
+            assert "Everywhere" not in home
+
+            page.locator(".xterm-helper-textarea").focus()
+            page.keyboard.press("?")
+            page.wait_for_function(
+                "() => window.__screen().includes('Everywhere')", timeout=10_000, polling=100
+            )
+            assert "this help" in page.evaluate("window.__screen()")
+
+            # Everything the page needed came from the server itself: no CDN, works offline.
+            assert requested and all(url.startswith(served.rstrip("/")) for url in requested), requested
+        finally:
+            context.close()
