@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -20,6 +21,9 @@ from bulkdash.api.client import CallRecord, WeavrClient
 from bulkdash.model.timeline import Timeline
 from bulkdash.serving import QuietServer
 from bulkdash.webhooks import ReceivedWebhook, ReceiverSettings, WebhookReceiver
+
+if TYPE_CHECKING:
+    from bulkdash.simctl import SimControl
 
 DEMO_API_KEY = "sim-api-key-P1"
 DEMO_EMAIL = "alice@acme.example"
@@ -46,6 +50,9 @@ class Session:
         self.receiver: WebhookReceiver | None = None
         self.simulator = None  # simulator.server.Simulator when embedded
         self._sim_server: QuietServer | None = None
+        #: Root URL of a simulator's control API (``/_sim``): the embedded one; None for a real endpoint.
+        self.sim_root: str | None = None
+        self._sim_control: SimControl | None = None
         self._webhook_listeners: list[Callable[[ReceivedWebhook], None]] = []
         self._call_listeners: list[Callable[[CallRecord], None]] = []
         self._owned_token = False
@@ -86,6 +93,7 @@ class Session:
         client = WeavrClient(server.url + "/multi", DEMO_API_KEY, budget=RequestBudget(DEFAULT_WINDOWS))
         session = cls(client, label=f"embedded simulator {server.url}")
         session.simulator, session._sim_server = simulator, server
+        session.sim_root = server.url
         session._attach_receiver(receiver)
         await client.login(DEMO_EMAIL, DEMO_PASSWORD)
         session._owned_token = True
@@ -123,7 +131,19 @@ class Session:
         self.receiver = receiver
         receiver.add_listener(self._on_webhook)
 
+    def sim_control(self) -> SimControl | None:
+        """The simulator's control API (scenarios, presenter controls), or None on a real endpoint."""
+        if self.sim_root is None:
+            return None
+        if self._sim_control is None:
+            from bulkdash.simctl import SimControl
+
+            self._sim_control = SimControl(self.sim_root)
+        return self._sim_control
+
     async def close(self) -> None:
+        if self._sim_control is not None:
+            await self._sim_control.aclose()
         if self._owned_token and self.client.token:
             try:
                 await self.client.logout()

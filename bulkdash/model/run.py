@@ -182,7 +182,11 @@ class RunModel:
         if self.details is None:
             return None
         attempted = counts.get("COMPLETED", 0) + counts.get("FAILED", 0)
-        if attempted < self.attempted or (attempted == self.attempted and status == self.status):
+        if attempted < self.attempted:
+            return None
+        # At the same count only an end event is news: a progress event published as operation N finished
+        # can arrive after a poll already saw the bulk PAUSED at N, and must not turn it back to RUNNING.
+        if attempted == self.attempted and (status == self.status or status not in FINAL):
             return None
         previous = self.status
         self.details = self.details.model_copy(update={"status": status})

@@ -18,13 +18,25 @@ from textual.screen import Screen
 
 from bulkdash.api.budget import BudgetExhausted
 from bulkdash.api.client import ApiError
+from bulkdash.api.scenarios import ScenarioSummary
 from bulkdash.config import ConfigError
 from bulkdash.connect import ConnectChoice
+from bulkdash.model.training import Training
 from bulkdash.session import Session
+from bulkdash.simctl import SimControl, SimControlError
 from bulkdash.ui.connection import ConnectionState
-from bulkdash.ui.format import Display
-from bulkdash.ui.messages import BulkActionDone, BulkSubmitted, SessionFailed, SessionReady, WebhookArrived
+from bulkdash.ui.format import Display, presenter_summary
+from bulkdash.ui.messages import (
+    BulkActionDone,
+    BulkSubmitted,
+    PresenterChanged,
+    SessionFailed,
+    SessionReady,
+    TrainingStarted,
+    WebhookArrived,
+)
 from bulkdash.ui.readonly import READ_ONLY_MESSAGE, ReadOnlyAware, refused
+from bulkdash.ui.screens.checklist import ChecklistScreen
 from bulkdash.ui.screens.confirm import ConfirmScreen
 from bulkdash.ui.screens.connect import ConnectScreen, SecretPromptScreen
 from bulkdash.ui.screens.execute import ExecuteChoice, ExecuteScreen
@@ -32,6 +44,7 @@ from bulkdash.ui.screens.help import HelpScreen
 from bulkdash.ui.screens.home import HomeScreen
 from bulkdash.ui.screens.new_bulk import NewBulkChoice, NewBulkScreen
 from bulkdash.ui.screens.run import RunScreen
+from bulkdash.ui.screens.scenarios import ScenariosScreen
 from bulkdash.ui.screens.webhooks import WebhooksScreen
 from bulkdash.ui.widgets.status_bar import StatusBar
 from bulkdash.webhooks import ReceivedWebhook
@@ -41,6 +54,12 @@ STYLES = Path(__file__).parent / "styles"
 MAX_RUN_SCREENS = 6
 VERBS = {"execute": "execute", "pause": "pause", "resume": "resume", "cancel": "cancel"}
 DONE = {"execute": "Execution started", "pause": "Paused", "resume": "Resumed", "cancel": "Cancelled"}
+#: Playback speeds the presenter steps through with + and -.
+SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
+#: Actions that need a simulator's control API (hidden on a real endpoint).
+SIMULATOR_ACTIONS = frozenset(
+    {"scenarios", "world_pause", "world_step", "speed_up", "speed_down", "fault_now"}
+)
 
 Connector = Callable[[], Awaitable[Session]]
 
@@ -61,6 +80,15 @@ class BulkdashApp(App[int]):
         Binding("w", "webhooks", "Webhooks", id="app.webhooks"),
         # Hidden from the footer (it is in the command palette), which keeps the footers as they were.
         Binding("l", "api_log", "API calls", id="app.api_log", show=False),
+        Binding("s", "scenarios", "Scenarios", id="app.scenarios", show=False),
+        # Shown (and enabled) only while a scenario is being trained.
+        Binding("k", "checklist", "Checklist", id="app.checklist"),
+        # Presenter controls (simulator only): hidden from the footer, listed in help and the palette.
+        Binding("P", "world_pause", "Pause world", id="app.world_pause", show=False),
+        Binding("full_stop", "world_step", "Step one operation", id="app.world_step", show=False),
+        Binding("plus", "speed_up", "Faster", id="app.speed_up", show=False),
+        Binding("minus", "speed_down", "Slower", id="app.speed_down", show=False),
+        Binding("exclamation_mark", "fault_now", "Fault now", id="app.fault_now", show=False),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
     ]
@@ -75,6 +103,8 @@ class BulkdashApp(App[int]):
         config_path: Path | None = None,
         read_only: bool = False,
         report_dir: Path | None = None,
+        start: str = "home",
+        speed: float | None = None,
     ) -> None:
         """``connect`` builds the session in this app's event loop (an embedded simulator must share it).
 
@@ -86,6 +116,9 @@ class BulkdashApp(App[int]):
 
         ``read_only`` hides and refuses every action that changes something (``bulkdash.ui.readonly``);
         ``report_dir`` is where ``e`` writes run reports (default: the current directory).
+
+        ``start="scenarios"`` opens the Scenarios screen over the bulks (``bulkdash train``); ``speed`` is the
+        simulator's playback speed to set once connected (presenter controls).
         """
         super().__init__()
         self._connect = connect
@@ -105,6 +138,11 @@ class BulkdashApp(App[int]):
         ] = {}  # bulk id -> last status seen (for the timeline's state entries)
         self._run_screens: deque[str] = deque()
         self.last_report: Path | None = None
+        self.start = start
+        self.initial_speed = speed
+        self.training: Training | None = None
+        self._starting_scenario = False
+        self.presenter_state: dict[str, object] | None = None
         self.home = HomeScreen()
         self._unsubscribe: list[Callable[[], None]] = []
         if frozen:
@@ -114,6 +152,8 @@ class BulkdashApp(App[int]):
     def on_mount(self) -> None:
         self.connection.on_change.append(self._refresh_status_bars)
         self.push_screen(self.home)
+        if self.start == "scenarios":
+            self.push_screen(ScenariosScreen())
         if self.choices:
             self.choose_connection()
         else:
@@ -164,6 +204,12 @@ class BulkdashApp(App[int]):
         self.connection.ok()
         self._unsubscribe.append(message.session.on_webhook(self._on_webhook))
         self.home.session_ready()
+        for screen in self.screen_stack:
+            if isinstance(screen, ScenariosScreen):
+                screen.load()
+        if self.initial_speed is not None and message.session.sim_control() is not None:
+            speed = self.initial_speed
+            self._presenter(lambda c: c.set_presenter(speed=speed), quiet=True)
 
     def on_session_failed(self, message: SessionFailed) -> None:
         self.connection.failed(message.error)
@@ -379,8 +425,12 @@ class BulkdashApp(App[int]):
             )
         else:
             self.notify(f"{DONE.get(message.action, message.action)}: bulk {message.bulk_id}", timeout=4)
+            training = self.training
+            if message.action == "execute" and training is not None and training.bulk_id == message.bulk_id:
+                training.executed = True
         screen = self.run_screen(message.bulk_id)
         if screen is not None:
+            screen.refresh_brief()
             screen.wake()
         self.home.wake()
 
@@ -388,6 +438,10 @@ class BulkdashApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if refused(self, action):
             return False
+        if action == "checklist" and self.training is None:
+            return False
+        if action in SIMULATOR_ACTIONS and self.session is not None and self.session.sim_root is None:
+            return False  # a real Weavr endpoint has no scenarios and no presenter
         return super().check_action(action, parameters)
 
     async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:  # type: ignore[no-untyped-def]
@@ -426,10 +480,136 @@ class BulkdashApp(App[int]):
             self.last_report = out
             self.notify(f"Report written to {out}", title=f"Bulk {bulk_id}", timeout=8, markup=False)
 
+    # --- training -----------------------------------------------------------------------------------
+    def _sim(self) -> SimControl:
+        control = self.session.sim_control() if self.session is not None else None
+        if control is None:
+            raise SimControlError(
+                "scenarios and presenter controls need the simulator (this is a real endpoint)"
+            )
+        return control
+
+    async def list_scenarios(self) -> list[ScenarioSummary]:
+        """The simulator's packs (called from the Scenarios screen's worker)."""
+        return [ScenarioSummary.model_validate(s) for s in await self._sim().scenarios()]
+
+    def action_scenarios(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, ScenariosScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(ScenariosScreen())
+
+    def start_scenario(self, scenario: ScenarioSummary) -> None:
+        """Set ``scenario`` up on the simulator, then open its run (``on_training_started``)."""
+        if refused(self, "start_scenario"):
+            self.notify(READ_ONLY_MESSAGE, severity="warning", timeout=3)
+            return
+        if self.session is None:
+            self.notify("Not connected yet", severity="warning")
+            return
+        if self._starting_scenario:
+            return
+        self._starting_scenario = True
+        self.notify(f"Setting up “{scenario.title}”…", timeout=3)
+        self.run_worker(
+            self._start_scenario(scenario), name="scenario", group="scenario", exit_on_error=False
+        )
+
+    async def _start_scenario(self, scenario: ScenarioSummary) -> None:
+        try:
+            result = await self._sim().start_scenario(scenario.name)
+            training = Training(scenario, str(result["bulkId"]), bool(result.get("executed")))
+        except Exception as exc:  # SimControlError and anything else: a sentence, never a traceback
+            self.post_message(TrainingStarted(None, str(exc)))
+        else:
+            self.post_message(TrainingStarted(training))
+
+    def on_training_started(self, message: TrainingStarted) -> None:
+        self._starting_scenario = False
+        if message.training is None:
+            self.notify(f"Scenario not set up: {message.error}", severity="error", timeout=8, markup=False)
+            return
+        training = self.training = message.training
+        self.home.wake()
+        self.open_bulk(training.bulk_id)
+        move = "execute it (x) and act on it" if not training.executed else "it is running"
+        self.notify(f"Bulk {training.bulk_id}: {move}. k opens the checklist.", title=training.scenario.title)
+
+    def action_checklist(self) -> None:
+        if self.training is None:
+            self.notify("No scenario is being trained: s lists them", severity="warning", timeout=3)
+            return
+        if isinstance(self.screen, ChecklistScreen):
+            return
+        self.push_screen(ChecklistScreen(self.training))
+
+    # --- presenter controls -------------------------------------------------------------------------
+    def _presenter(self, call: Callable[[SimControl], Awaitable[dict]], *, quiet: bool = False) -> None:
+        async def run() -> None:
+            try:
+                state = await call(self._sim())
+            except Exception as exc:
+                self.post_message(PresenterChanged(None, str(exc)))
+            else:
+                self.post_message(PresenterChanged(state if not quiet else {**state, "quiet": True}))
+
+        self.run_worker(run(), name="presenter", group="presenter", exit_on_error=False)
+
+    def on_presenter_changed(self, message: PresenterChanged) -> None:
+        if message.state is None:
+            self.notify(f"Presenter: {message.error}", severity="error", timeout=6, markup=False)
+            return
+        quiet = bool(message.state.pop("quiet", False))
+        self.presenter_state = message.state
+        self._refresh_status_bars()
+        if not quiet:
+            self.notify(presenter_summary(message.state), title="Presenter", timeout=3)
+        for screen in self.screen_stack:
+            if isinstance(screen, RunScreen):
+                screen.wake()
+
+    def _speed(self) -> float:
+        return float((self.presenter_state or {}).get("speed", 1.0))  # type: ignore[arg-type]
+
+    def action_world_pause(self) -> None:
+        paused = bool((self.presenter_state or {}).get("paused"))
+        self._presenter(lambda c: c.set_presenter(paused=not paused))
+
+    def action_world_step(self) -> None:
+        self._presenter(lambda c: c.step())
+
+    def action_speed_up(self) -> None:
+        faster = next((s for s in SPEEDS if s > self._speed() + 1e-9), SPEEDS[-1])
+        self._presenter(lambda c: c.set_presenter(speed=faster))
+
+    def action_speed_down(self) -> None:
+        slower = next((s for s in reversed(SPEEDS) if s < self._speed() - 1e-9), SPEEDS[0])
+        self._presenter(lambda c: c.set_presenter(speed=slower))
+
+    def action_fault_now(self) -> None:
+        self._presenter(lambda c: c.fault_now())
+
     # --- command palette ----------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         if not self.read_only:
             yield SystemCommand("New bulk", "Submit a new bulk (n)", self.action_new_bulk)
+        for action, title, help_text in (
+            ("scenarios", "Scenarios", "Training scenarios: a customer's report to investigate (s)"),
+            ("checklist", "Checklist", "The questions of the scenario being trained (k)"),
+            ("world_pause", "Pause / resume the world", "Presenter: hold every operation and webhook (P)"),
+            (
+                "world_step",
+                "Step one operation",
+                "Presenter: while the world is paused, run one operation (.)",
+            ),
+            ("speed_up", "Faster playback", "Presenter: double the simulator's speed (+)"),
+            ("speed_down", "Slower playback", "Presenter: halve the simulator's speed (-)"),
+            ("fault_now", "Trigger the next fault now", "Presenter: the next operation fails (!)"),
+        ):
+            if self.check_action(action, ()):
+                yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
         for action, title, help_text in (
             ("execute", "Execute bulk", "Execute the bulk on screen or selected (x)"),
             ("pause", "Pause bulk", "Pause the running bulk (p)"),

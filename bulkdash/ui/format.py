@@ -128,3 +128,12 @@ def seconds(value: float) -> str:
 
 def percent(share: float) -> str:
     return f"{share * 100:.0f}%"
+
+
+def presenter_summary(state: dict[str, object]) -> str:
+    """``World paused · speed 0.5× · fault pending`` for toasts and the status bar."""
+    parts = ["World paused" if state.get("paused") else "World running"]
+    parts.append(f"speed {float(state.get('speed', 1.0)):g}×")  # type: ignore[arg-type]
+    if state.get("faultPending"):
+        parts.append("fault pending")
+    return " · ".join(parts)

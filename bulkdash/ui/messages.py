@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from bulkdash.api.models import BulkProcess, BulkProcessDetails
+from bulkdash.api.scenarios import ScenarioSummary
 from bulkdash.model.follow import RunUpdate
+from bulkdash.model.training import Training
 
 if TYPE_CHECKING:
     from bulkdash.session import Session
@@ -90,4 +92,31 @@ class BulkSubmitted(Message):
         super().__init__()
         self.bulk_id = bulk_id
         self.count = count
+        self.error = error
+
+
+class ScenariosLoaded(Message):
+    """The simulator's scenario packs (``error`` instead when they could not be listed)."""
+
+    def __init__(self, scenarios: list[ScenarioSummary], error: str | None = None) -> None:
+        super().__init__()
+        self.scenarios = scenarios
+        self.error = error
+
+
+class TrainingStarted(Message):
+    """A scenario was set up on the simulator (``error`` instead when it could not be)."""
+
+    def __init__(self, training: Training | None, error: str | None = None) -> None:
+        super().__init__()
+        self.training = training
+        self.error = error
+
+
+class PresenterChanged(Message):
+    """The simulator's playback state after a presenter control (``error`` when the control failed)."""
+
+    def __init__(self, state: dict[str, object] | None, error: str | None = None) -> None:
+        super().__init__()
+        self.state = state
         self.error = error

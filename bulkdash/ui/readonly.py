@@ -1,11 +1,26 @@
 """``--read-only``: the actions that change something (submit, execute, pause, resume, cancel, edit a
-profile) are disabled through Textual's ``check_action``, so they leave the bindings, the footer and the
-command palette, and are refused (with a toast) if run anyway."""
+profile, start a scenario, the presenter controls) are disabled through Textual's ``check_action``, so they
+leave the bindings, the footer and the command palette, and are refused (with a toast) if run anyway."""
 
 from __future__ import annotations
 
-#: Action names that change a bulk or the config file.
-MUTATING_ACTIONS = frozenset({"new_bulk", "execute", "pause", "resume", "cancel", "edit"})
+#: Action names that change a bulk, the simulator's world (scenarios, presenter controls) or the config file.
+MUTATING_ACTIONS = frozenset(
+    {
+        "new_bulk",
+        "execute",
+        "pause",
+        "resume",
+        "cancel",
+        "edit",
+        "start_scenario",
+        "world_pause",
+        "world_step",
+        "speed_up",
+        "speed_down",
+        "fault_now",
+    }
+)
 READ_ONLY_MESSAGE = "read-only mode"
 
 

@@ -3,7 +3,7 @@
 A scenario has a title, a narrative (what the customer reports), the bulk to submit (kind, size and the
 parameters of a generated item list, :mod:`.items`), the execute options, what the headless runner does
 while the bulk runs (pause, resume, cancel), a fault plan with its speed (:mod:`simulator.faults.plan`),
-the expected outcome, and questions with answers for self-checks.
+the expected outcome, and the trainee's checklist (``bulkdash.api.scenarios.Question``).
 
 * :func:`list_scenarios` / :func:`get_scenario` read the packs (package data, via ``importlib.resources``).
 * :func:`simulator.scenarios.setup.setup_scenario` applies one to a running engine — used by
@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bulkdash.api.kinds import OperationKind
+from bulkdash.api.scenarios import Difficulty, Question, ScenarioSummary
 from simulator.faults.plan import FaultPlan, PlanError, problems_of
 
 PACKAGE = "simulator.scenarios.packs"
@@ -97,14 +98,10 @@ class Expect(_Strict):
     client: ClientExpect | None = None
 
 
-class Question(_Strict):
-    question: str
-    answer: str
-
-
 class Scenario(_Strict):
     name: str
     title: str
+    difficulty: Difficulty = "intermediate"
     narrative: str
     seed: int = 1
     bulk: BulkSpec
@@ -114,6 +111,7 @@ class Scenario(_Strict):
     #: the bulk is submitted for).
     faults: FaultPlan = FaultPlan()
     expect: Expect
+    #: The trainee's checklist (multiple choice, each answer settled by facts the dashboard shows).
     questions: list[Question] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -144,14 +142,18 @@ class Scenario(_Strict):
         )
 
     def summary(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "title": self.title,
-            "kind": self.bulk.kind.value,
-            "size": self.bulk.size,
-            "mode": self.execute.mode,
-            "narrative": self.narrative,
-        }
+        """The pack as the dashboard lists it and briefs the trainee (``bulkdash.api.scenarios``)."""
+        return ScenarioSummary(
+            name=self.name,
+            title=self.title,
+            difficulty=self.difficulty,
+            kind=self.bulk.kind.value,
+            size=self.bulk.size,
+            mode=self.execute.mode,
+            narrative=self.narrative.strip(),
+            byClient=self.execute.by_client,
+            questions=self.questions,
+        ).model_dump(mode="json")
 
 
 def parse_scenario(data: dict[str, Any], name: str, source: str) -> Scenario:

@@ -423,7 +423,7 @@ def run_scenario_sync(
         echo("Self-check:")
         for i, q in enumerate(scenario.questions, 1):
             echo(f"  {i}. {q.question}")
-            echo(f"     → {q.answer}")
+            echo(f"     → {q.choices[q.correct - 1]}. {q.answer}")
     return 0 if report.matched else 1
 
 

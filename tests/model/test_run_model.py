@@ -165,6 +165,19 @@ def test_webhook_stands_in_for_a_poll_only_when_newer() -> None:
     assert model.is_final and model.counts["FAILED"] == 1
 
 
+def test_a_late_progress_event_does_not_unpause_a_paused_bulk() -> None:
+    # Operation 6 finished (progress event at 6 published), then the pause took effect; the poll saw PAUSED
+    # at 6 before the event arrived. Found by the training test of the pause-then-resume pack.
+    model = RunModel("1", clock=Clock())
+    model.apply_details(details("PAUSED", 12, completed=6))
+    at_six = {"SUBMITTED": 6, "RUNNING": 0, "COMPLETED": 6, "FAILED": 0, "CANCELLED": 0}
+    assert model.apply_progress_event("RUNNING", at_six) is None
+    assert model.status == "PAUSED"
+    # An end event at the same count is news (cancelled while paused: the cancelled count moves).
+    change = model.apply_progress_event("CANCELLED", {**at_six, "SUBMITTED": 0, "CANCELLED": 6})
+    assert change is not None and change.became_final and model.status == "CANCELLED"
+
+
 def test_poll_policy() -> None:
     clock = Clock()
     model = RunModel("1", clock=clock)

@@ -27,6 +27,7 @@ from bulkdash.ui.messages import RunUpdated
 from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.screens.operation import OperationScreen
 from bulkdash.ui.widgets.banner import Banner
+from bulkdash.ui.widgets.brief import Brief
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.ops_table import OpsTable
 from bulkdash.ui.widgets.run_header import RunHeader
@@ -74,6 +75,9 @@ class RunScreen(ReadOnlyAware, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▤")
         yield Banner(id="run-banner")
+        training = self.bulkdash.training
+        if training is not None and training.bulk_id == self.bulk_id:
+            yield Brief(training, id="run-brief")
         yield RunHeader(id="run-header")
         with Horizontal(id="run-filters", classes="toolbar"):
             yield Static("Status", classes="toolbar-label")
@@ -119,9 +123,14 @@ class RunScreen(ReadOnlyAware, Screen[None]):
             self.follower.on_screen = False
 
     def on_screen_resume(self) -> None:
+        self.refresh_brief()  # the checklist may have moved on meanwhile
         if self.follower is not None:
             self.follower.on_screen = True
             self.follower.wake()
+
+    def refresh_brief(self) -> None:
+        for brief in self.query(Brief):
+            brief.show()
 
     def wake(self) -> None:
         if self.follower is not None:

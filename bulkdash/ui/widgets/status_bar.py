@@ -9,6 +9,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from bulkdash.ui.format import presenter_summary
+
 
 class StatusBar(Static):
     DEFAULT_CLASSES = "status-bar"
@@ -45,4 +47,8 @@ class StatusBar(Static):
                 text.append(f" {unit}", style="dim")
             webhooks = getattr(app, "webhook_count", 0)
             text.append(f"   webhooks {webhooks}", style="dim")
+            presenter = getattr(app, "presenter_state", None)
+            if presenter and (presenter.get("paused") or presenter.get("speed", 1.0) != 1.0):
+                style = "bold #ffd75f" if presenter.get("paused") else "#5fafff"
+                text.append(f"   {presenter_summary(presenter)}", style=style)
         self.update(text)

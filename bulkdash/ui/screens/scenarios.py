@@ -1,0 +1,157 @@
+"""Scenarios: the simulator's training packs (level, title, size, mode) with the customer's report of the one
+highlighted; enter sets it up on the simulator and opens its run with the brief (``BulkdashApp``).
+
+The list is read from the simulator's control API in a worker (``ScenariosLoaded``); it needs a simulator —
+the embedded one, which ``bulkdash`` and ``bulkdash train`` start by default.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Header, Static
+
+from bulkdash.api.scenarios import ScenarioSummary
+from bulkdash.ui.messages import ScenariosLoaded
+from bulkdash.ui.readonly import ReadOnlyAware
+from bulkdash.ui.widgets.footer import CoalescingFooter
+from bulkdash.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from bulkdash.ui.app import BulkdashApp
+
+LEVEL_STYLE = {"beginner": "#5fd787", "intermediate": "#ffd75f", "advanced": "#ff875f"}
+LEVELS = ("beginner", "intermediate", "advanced")
+
+
+class ScenariosScreen(ReadOnlyAware, Screen[None]):
+    TITLE = "bulkdash"
+    SUB_TITLE = "Scenarios"
+
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="scenarios.back"),
+        Binding("enter", "start_scenario", "Start", id="scenarios.start"),
+        Binding("g", "reload", "Reload", id="scenarios.reload", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="scenarios")
+        self.scenarios: dict[str, ScenarioSummary] = {}
+        self.loading = False
+
+    @property
+    def bulkdash(self) -> BulkdashApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="▤")
+        yield Static(
+            "Each scenario is a customer's report. Start one: the simulator plays it, you investigate with "
+            "the dashboard and answer its checklist (k).",
+            id="scenarios-intro",
+        )
+        with Horizontal(id="scenarios-body"):
+            yield DataTable(id="scenarios-table", cursor_type="row", zebra_stripes=True)
+            with VerticalScroll(id="scenario-detail"):
+                yield Static("Loading the scenarios…", id="scenario-report", markup=False)
+        yield StatusBar(id="scenarios-status-bar")
+        yield CoalescingFooter()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#scenarios-table", DataTable)
+        table.add_column("Level", key="level", width=12)
+        table.add_column("Scenario", key="title", width=38)
+        table.add_column("Ops", key="size", width=6)
+        table.add_column("Mode", key="mode", width=19)
+        table.focus()
+        self.load()
+
+    def load(self) -> None:
+        """List the packs (again); a no-op until the session is connected (the app calls it then)."""
+        if self.bulkdash.session is None or self.loading:
+            return
+        self.loading = True
+        self.run_worker(
+            self._load(), name="scenarios", group="scenarios", exclusive=True, exit_on_error=False
+        )
+
+    async def _load(self) -> None:
+        try:
+            found = await self.bulkdash.list_scenarios()
+        except Exception as exc:  # a sentence on screen, never a traceback
+            self.post_message(ScenariosLoaded([], str(exc)))
+        else:
+            self.post_message(ScenariosLoaded(found))
+
+    def on_scenarios_loaded(self, message: ScenariosLoaded) -> None:
+        self.loading = False
+        report = self.query_one("#scenario-report", Static)
+        if message.error:
+            report.update(f"Scenarios are not available: {message.error}")
+            return
+        table = self.query_one("#scenarios-table", DataTable)
+        table.clear()
+        self.scenarios = {s.name: s for s in message.scenarios}
+        ordered = sorted(message.scenarios, key=lambda s: (LEVELS.index(s.difficulty), s.title))
+        for s in ordered:
+            table.add_row(
+                Text(s.difficulty, style=LEVEL_STYLE.get(s.difficulty, "")),
+                s.title,
+                f"{s.size:,}",
+                s.mode,
+                key=s.name,
+            )
+        if ordered:
+            self._show(ordered[0].name)
+
+    @on(DataTable.RowHighlighted, "#scenarios-table")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self._show(str(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#scenarios-table")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_start_scenario()
+
+    def _show(self, name: str) -> None:
+        s = self.scenarios.get(name)
+        if s is None:
+            return
+        text = Text()
+        text.append(f"{s.title}\n", style="bold")
+        text.append(s.difficulty, style=LEVEL_STYLE.get(s.difficulty, ""))
+        text.append(f" · {s.size:,} {s.kind} · {s.mode}\n\n", style="dim")
+        text.append("The customer says\n", style="bold underline")
+        text.append(f"{s.narrative}\n\n")
+        you = (
+            "you execute the bulk (x) and act on it"
+            if s.byClient
+            else "the bulk runs as soon as it is set up"
+        )
+        text.append(f"{len(s.questions)} questions · {you}\n", style="dim")
+        text.append("enter: start", style="bold #ffaf5f")
+        self.query_one("#scenario-report", Static).update(text)
+
+    def selected(self) -> str | None:
+        table = self.query_one("#scenarios-table", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    # --- actions ------------------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.app.pop_screen()  # the bulks screen is always below
+
+    def action_reload(self) -> None:
+        self.load()
+
+    def action_start_scenario(self) -> None:
+        name = self.selected()
+        if name is not None and name in self.scenarios:
+            self.bulkdash.start_scenario(self.scenarios[name])

@@ -1,0 +1,323 @@
+"""Training mode: every shipped scenario pack is played in the dashboard and its checklist answered from what
+the screens show.
+
+For each pack a trainee (the Pilot) opens Scenarios (``s``), starts the pack, does what the brief asks
+(execute, then pause or cancel at the operation the pack names — held there by a gate, not by timing), then
+reads every fact the checklist's evidence names off the widgets — the run header, the operations table (also
+filtered by FAILED), the webhooks table, the API-calls table — waiting until each one shows, and only then
+answers each question in the checklist (``k``), which must mark it correct.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from rich.text import Text
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Select
+
+from bulkdash.api.scenarios import Evidence, ScenarioSummary
+from bulkdash.model.training import Training
+from bulkdash.session import EmbeddedOptions, Session
+from bulkdash.ui.app import BulkdashApp
+from bulkdash.ui.screens.checklist import ChecklistScreen
+from bulkdash.ui.screens.run import RunScreen
+from bulkdash.ui.screens.scenarios import ScenariosScreen
+from bulkdash.ui.widgets.brief import Brief
+from bulkdash.ui.widgets.ops_table import OpsTable
+from bulkdash.ui.widgets.webhook_table import WebhookTable
+from simulator.scenarios import get_scenario, list_scenarios
+from tests.ui.helpers import SIZE, Gate, connected, execute, notes, until
+
+FINAL = {"COMPLETED", "PARTIALLY_COMPLETED", "FAILED", "CANCELLED"}
+
+
+def training_app(**kwargs: object) -> BulkdashApp:
+    async def connect() -> Session:
+        return await Session.embedded(
+            EmbeddedOptions(fresh=True, op_delay_ms=0, rate_limits="off", transaction_webhooks=True)
+        )
+
+    return BulkdashApp(connect, token="t", start="scenarios", **kwargs)  # type: ignore[arg-type]
+
+
+def plain(cell: object) -> str:
+    return cell.plain if isinstance(cell, Text) else str(cell)
+
+
+# --- reading the screens ------------------------------------------------------------------------------
+
+
+def run_facts(run: RunScreen) -> dict[str, str]:
+    """run.* and op.N.* as the run screen shows them (header texts and the table's cells)."""
+    title = plain(run.query_one("#run-title").content)
+    counts = plain(run.query_one("#run-counts").content)
+    facts: dict[str, str] = {}
+    if m := re.search(
+        r"\b(COMPLETED|PARTIALLY_COMPLETED|FAILED|CANCELLED|RUNNING|PAUSED|SUBMITTED)\b", title
+    ):
+        facts["run.status"] = m.group(1)
+    if m := re.search(r"\b(ON_FAILURE_\w+)\b", title):
+        facts["run.mode"] = m.group(1)
+    for status, value in re.findall(r"(completed|failed|cancelled) (\d+)", counts):
+        facts[f"run.{status.upper()}"] = value
+    table = run.query_one(OpsTable)
+    for row_key in table.rows:
+        seq, _method, _path, status, response = (plain(c) for c in table.get_row(row_key))
+        facts[f"op.{seq}.status"] = status
+        facts[f"op.{seq}.response"] = response
+    return facts
+
+
+def failed_responses(run: RunScreen) -> set[str]:
+    table = run.query_one(OpsTable)
+    return {plain(table.get_row(key)[4]) for key in table.rows}
+
+
+def webhook_facts(table: WebhookTable) -> dict[str, str]:
+    counts = dict.fromkeys(("end", "progress", "transactions", "rejected", "duplicates"), 0)
+    for key in table.rows:
+        _time, event, _bulk, _status, _done, _sig, dup, http = (plain(c) for c in table.get_row(key))
+        if event == "bulk end":
+            counts["end"] += 1
+        elif event == "bulk progress":
+            counts["progress"] += 1
+        else:
+            counts["transactions"] += 1
+        counts["rejected"] += not http.startswith("2")
+        counts["duplicates"] += bool(dup.strip())
+    return {f"webhooks.{k}": str(v) for k, v in counts.items()}
+
+
+def api_facts(table: DataTable) -> dict[str, str]:
+    statuses = [plain(table.get_row(key)[3]) for key in table.rows]
+    return {
+        "api.429": str(sum(s == "429" for s in statuses)),
+        "api.5xx": str(sum(s in {"500", "502", "503", "504"} for s in statuses)),
+    }
+
+
+async def settle(pilot: Pilot, facts: list[Evidence], read: Callable[[], dict[str, str]], where: str) -> None:
+    """Wait until every fact in ``facts`` shows on the current screen (they arrive live)."""
+
+    def shown() -> bool:
+        seen = read()
+        return all(f.holds(seen.get(f.fact)) for f in facts)
+
+    try:
+        await until(pilot, shown, timeout=20, what=where)
+    except AssertionError:
+        seen = read()
+        missing = {f.fact: (f.value, seen.get(f.fact)) for f in facts if not f.holds(seen.get(f.fact))}
+        raise AssertionError(f"{where}: not shown (expected, seen): {missing}") from None
+
+
+# --- playing a pack -----------------------------------------------------------------------------------
+
+
+async def start(pilot: Pilot, name: str) -> tuple[BulkdashApp, RunScreen, Training]:
+    app = await connected(pilot)
+    scenarios = app.screen
+    assert isinstance(scenarios, ScenariosScreen)
+    table = scenarios.query_one("#scenarios-table", DataTable)
+    await until(pilot, lambda: table.row_count == len(list_scenarios()), what="the scenario list")
+    table.move_cursor(row=table.get_row_index(name))
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(app.screen, RunScreen), what="the scenario's run")
+    run = app.screen
+    assert isinstance(run, RunScreen) and app.training is not None
+    assert run.bulk_id == app.training.bulk_id and run.query(Brief)
+    return app, run, app.training
+
+
+async def play(pilot: Pilot, app: BulkdashApp, run: RunScreen, name: str) -> None:
+    """Do what the brief asks: for a pack the trainee drives, execute, then pause/resume or cancel."""
+    scenario = get_scenario(name)
+    assert scenario is not None
+    if not scenario.execute.by_client:
+        return
+    assert app.session is not None
+    at = scenario.run.pause_at or scenario.run.cancel_at
+    gate = Gate(app.session, at) if at else None
+    await until(pilot, lambda: run.model.details is not None, what="the bulk's details")
+    await execute(
+        pilot, stop=scenario.execute.mode == "ON_FAILURE_STOP", interval=scenario.execute.webhook_interval
+    )
+    if gate is None:
+        return
+    await until(pilot, lambda: gate.reached, what=f"operation {at} running")
+    if scenario.run.pause_at:
+        await pilot.press("p")
+        await until(pilot, lambda: gate.stop_requested(run.bulk_id), what="the pause request")
+        gate.release()
+        await until(pilot, lambda: run.model.status == "PAUSED", what="PAUSED on screen")
+        await pilot.press("r")
+    else:
+        await pilot.press("c")
+        await until(pilot, lambda: app.screen.id != run.id, what="the confirm dialog")
+        await pilot.press("y")  # the confirm dialog: yes, cancel the bulk
+        await until(pilot, lambda: gate.stop_requested(run.bulk_id), what="the cancel request")
+        gate.release()
+
+
+async def read_evidence(pilot: Pilot, app: BulkdashApp, run: RunScreen, training: Training) -> None:
+    """Read every fact the checklist names off the screens, each screen opened the way a trainee would."""
+    facts = [f for q in training.questions for f in q.facts()]
+    await until(pilot, lambda: run.model.status in FINAL, timeout=30, what="a final status")
+    on_run = [f for f in facts if f.fact.startswith(("run.", "op."))]
+    await settle(pilot, on_run, lambda: run_facts(run), "run screen")
+    failed = [f for f in facts if f.fact == "failed.response"]
+    if failed:
+        await pilot.press("f")  # the status filter, as the hint says
+        run.query_one("#run-status", Select).value = "FAILED"
+        await until(pilot, lambda: run.model.status_filter == "FAILED", what="the FAILED filter")
+        await settle(
+            pilot,
+            failed,
+            lambda: {"failed.response": "/".join(sorted(failed_responses(run)))},
+            "FAILED filter",
+        )
+    hooks = [f for f in facts if f.fact.startswith("webhooks.")]
+    if hooks:
+        await pilot.press("w")
+        await until(pilot, lambda: app.screen.id == "webhooks", what="the webhooks screen")
+        table = app.screen.query_one(WebhookTable)
+        await settle(pilot, hooks, lambda: webhook_facts(table), "webhooks screen")
+        await pilot.press("escape")
+    calls = [f for f in facts if f.fact.startswith("api.")]
+    if calls:
+        await pilot.press("l")
+        await until(pilot, lambda: app.screen.id == "api-log", what="the API calls screen")
+        table = app.screen.query_one(DataTable)
+        await settle(pilot, calls, lambda: api_facts(table), "API calls screen")
+        await pilot.press("escape")
+
+
+async def answer_checklist(pilot: Pilot, app: BulkdashApp, training: Training) -> None:
+    await pilot.press("k")
+    await until(pilot, lambda: isinstance(app.screen, ChecklistScreen), what="the checklist")
+    checklist = app.screen
+    assert isinstance(checklist, ChecklistScreen)
+    for i, question in enumerate(training.questions):
+        checklist.query_one("#checklist-questions").highlighted = i  # type: ignore[attr-defined]
+        await until(pilot, lambda i=i: checklist.current == i, what=f"question {i + 1}")
+        if i == 0:
+            await pilot.press("h")
+            assert question.hint in plain(checklist.query_one("#question-hint").content)
+        await pilot.press(str(question.correct))
+        await until(pilot, lambda i=i: i in training.verdicts, what=f"the verdict on question {i + 1}")
+        verdict_shown = plain(checklist.query_one("#question-verdict").content)
+        assert verdict_shown.startswith("✓ Correct") and question.answer in verdict_shown
+    assert training.finished and training.score == len(training.questions) and training.hints == {0}
+    assert any("Checklist done" in n for n in notes(app))
+
+
+@pytest.mark.parametrize("name", [s.name for s in list_scenarios()])
+async def test_each_packs_checklist_is_answered_from_the_dashboard(name: str) -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, run, training = await start(pilot, name)
+        assert training.scenario.name == name and training.questions
+        await play(pilot, app, run, name)
+        await read_evidence(pilot, app, run, training)
+        await answer_checklist(pilot, app, training)
+
+
+# --- the checklist's own behaviour ----------------------------------------------------------------------
+
+
+def summary(**kw: object) -> ScenarioSummary:
+    base = {
+        "name": "demo",
+        "title": "Demo",
+        "kind": "transfers",
+        "size": 3,
+        "mode": "ON_FAILURE_STOP",
+        "narrative": "n",
+        "questions": [
+            {
+                "question": "Which?",
+                "choices": ["a", "b", "c"],
+                "correct": 2,
+                "hint": "look",
+                "answer": "because",
+                "evidence": ["op.2.status = FAILED", "api.429 >= 1"],
+            }
+        ],
+    }
+    return ScenarioSummary.model_validate({**base, **kw})
+
+
+def test_a_wrong_answer_is_explained_and_the_first_answer_counts() -> None:
+    training = Training(summary(), "1", True)
+    wrong = training.answer(0, 3)
+    assert not wrong.correct and wrong.right == 2 and wrong.right_text == "b"
+    assert wrong.where == [
+        "operation 2's status (run screen, operations table): FAILED",
+        "429 Too Many Requests answers (API calls screen (l)): at least 1",
+    ]
+    assert training.answer(0, 2) is wrong and training.score == 0 and training.finished
+    with pytest.raises(ValueError):
+        Training(summary(), "1", True).answer(0, 4)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "problem"),
+    [
+        ("op.0.status = FAILED", "unknown fact"),
+        ("run.colour = red", "unknown fact"),
+        ("api.429 >= some", "whole number"),
+        ("run.status", "expected 'FACT = VALUE'"),
+    ],
+)
+def test_bad_evidence_is_refused_by_name(evidence: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        Evidence.parse(evidence)
+
+
+async def test_checklist_marks_a_wrong_answer_and_shows_where_to_look() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, _run, training = await start(pilot, "stop-on-first-failure")
+        await pilot.press("k")
+        await until(pilot, lambda: isinstance(app.screen, ChecklistScreen), what="the checklist")
+        await pilot.press("1")  # "Operation 4": wrong
+        shown = plain(app.screen.query_one("#question-verdict").content)
+        assert shown.startswith("✗ Not quite: the answer is 2")
+        assert "operation 5's status (run screen, operations table): FAILED" in shown
+        assert training.progress() == "1/3 answered · 0 correct"
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunScreen)
+        assert "1/3 answered · 0 correct" in plain(app.screen.query_one(Brief).content)
+
+
+async def test_scenarios_and_presenter_controls_are_hidden_read_only() -> None:
+    app = training_app(read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        screen = app.screen
+        assert isinstance(screen, ScenariosScreen)
+        table = screen.query_one("#scenarios-table", DataTable)
+        await until(pilot, lambda: table.row_count > 0, what="the scenario list")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.training is None and not isinstance(app.screen, RunScreen)
+        for key in ("P", "full_stop", "plus", "minus", "exclamation_mark"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert app.presenter_state is None
+        active = {b.binding.action for b in app.screen.active_bindings.values() if b.enabled}
+        assert not active & {
+            "start_scenario",
+            "world_pause",
+            "world_step",
+            "speed_up",
+            "speed_down",
+            "fault_now",
+        }
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert not {"Pause / resume the world", "Step one operation", "Trigger the next fault now"} & set(
+            titles
+        )
