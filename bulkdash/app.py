@@ -103,6 +103,30 @@ def check_args(args: argparse.Namespace) -> str | None:
     return None
 
 
+def training_connector():  # type: ignore[no-untyped-def]
+    """The embedded simulator on a throw-away database, sending transaction webhooks too (the packs are
+    small and some questions are about them)."""
+    options = EmbeddedOptions(fresh=True, op_delay_ms=50, transaction_webhooks=True)
+
+    async def embedded() -> Session:
+        return await Session.embedded(options)
+
+    return embedded
+
+
+def run_training(args: argparse.Namespace) -> int:
+    """``bulkdash train``: the Scenarios screen first, on a fresh simulator at the chosen playback speed."""
+    from bulkdash.ui.app import BulkdashApp
+
+    app = BulkdashApp(
+        training_connector(),
+        read_only=bool(getattr(args, "read_only", False)),
+        start="scenarios",
+        speed=getattr(args, "speed", None),
+    )
+    return int(app.run() or 0)
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
     problem = check_args(args)
     if problem is not None:

@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_listen_command(commands)
     _add_config_command(commands)
     _add_report_command(commands)
+    _add_train_command(commands)
     add_serve_command(commands)
     return parser
 
@@ -98,6 +99,43 @@ def _add_dashboard_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="hide and refuse every action that changes something (new bulk, execute, pause, resume, cancel)",
     )
+
+
+def _add_train_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    train = commands.add_parser(
+        "train",
+        help="training mode: the Scenarios screen on a fresh simulator database",
+        description=(
+            "Open the dashboard on the Scenarios screen, with the embedded simulator on a throw-away "
+            "database: pick a customer's report, investigate the run it plays, answer its checklist (k). "
+            "Presenter controls: P pauses the world, . steps one operation, + and - change the speed, "
+            "! triggers the next fault now."
+        ),
+    )
+    train.add_argument(
+        "--speed",
+        type=float,
+        default=0.25,
+        metavar="X",
+        help="playback speed of the simulator, 0.1 to 10 (default: %(default)s, slow enough to follow)",
+    )
+    # SUPPRESS: `bulkdash --read-only train` (the dashboard's own flag) must not be reset here.
+    train.add_argument(
+        "--read-only",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="hide every action that changes something, presenter controls included (for projecting)",
+    )
+    train.set_defaults(handler=_train_command)
+
+
+def _train_command(args: argparse.Namespace) -> int:
+    if not 0.1 <= args.speed <= 10:
+        print(f"bulkdash train: --speed must be between 0.1 and 10, not {args.speed:g}", file=sys.stderr)
+        return 2
+    from bulkdash.app import run_training  # Textual is imported only when the dashboard runs
+
+    return run_training(args)
 
 
 def _add_listen_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

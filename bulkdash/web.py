@@ -69,6 +69,18 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="connect every tab to this config profile's real endpoint instead of a fresh simulator",
     )
     dashboard.add_argument("--config", metavar="PATH", default=argparse.SUPPRESS, help="the config file")
+    dashboard.add_argument(
+        "--train",
+        action="store_true",
+        help="each tab opens `bulkdash train`: the Scenarios screen on its own fresh simulator",
+    )
+    dashboard.add_argument(
+        "--speed",
+        type=float,
+        default=0.25,
+        metavar="X",
+        help="with --train: the simulator's playback speed (default: %(default)s)",
+    )
     serve.set_defaults(handler=_serve_command)
 
 
@@ -96,7 +108,10 @@ def dashboard_command(args: argparse.Namespace) -> list[str]:
     """The command line each browser tab's dashboard runs with."""
     argv = [sys.executable, "-m", "bulkdash"]
     profile = getattr(args, "profile", None)
-    if profile:
+    if getattr(args, "train", False):
+        # Training mode: its own fresh simulator per tab, on the Scenarios screen.
+        argv += ["train", "--speed", str(args.speed)]
+    elif profile:
         argv += ["--profile", profile]
         if getattr(args, "config", None):
             argv += ["--config", str(args.config)]

@@ -74,6 +74,7 @@ class BulkdashApp(App[int]):
         STYLES / "webhooks.tcss",
         STYLES / "api_log.tcss",
         STYLES / "connect.tcss",
+        STYLES / "training.tcss",
     ]
     BINDINGS = [
         Binding("n", "new_bulk", "New bulk", id="app.new_bulk"),

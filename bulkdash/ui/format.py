@@ -130,6 +130,12 @@ def percent(share: float) -> str:
     return f"{share * 100:.0f}%"
 
 
+def presenter_badge(state: dict[str, object]) -> str:
+    """``⏸ world paused · 0.25×`` for the status bar."""
+    badge = "⏸ world paused" if state.get("paused") else "▶"
+    return f"{badge} {float(state.get('speed', 1.0)):g}×"  # type: ignore[arg-type]
+
+
 def presenter_summary(state: dict[str, object]) -> str:
     """``World paused · speed 0.5× · fault pending`` for toasts and the status bar."""
     parts = ["World paused" if state.get("paused") else "World running"]

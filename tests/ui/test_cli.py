@@ -40,3 +40,20 @@ def test_inconsistent_flags_are_refused_before_the_ui(
     args = build_parser().parse_args(argv)
     assert run_dashboard(args) == 2
     assert problem in capsys.readouterr().err
+
+
+def test_train_parses_and_refuses_a_bad_speed(capsys: pytest.CaptureFixture[str]) -> None:
+    from bulkdash.cli import main
+
+    args = build_parser().parse_args(["train", "--speed", "0.5", "--read-only"])
+    assert (args.command, args.speed, args.read_only) == ("train", 0.5, True)
+    assert build_parser().parse_args(["--read-only", "train"]).read_only  # the flag before the command
+    assert main(["train", "--speed", "50"]) == 2
+    assert "--speed must be between 0.1 and 10" in capsys.readouterr().err
+
+
+def test_serve_train_gives_each_tab_a_training_dashboard() -> None:
+    from bulkdash.web import dashboard_command
+
+    argv = dashboard_command(build_parser().parse_args(["serve", "--train", "--speed", "0.5", "--read-only"]))
+    assert argv[1:] == ["-m", "bulkdash", "train", "--speed", "0.5", "--read-only"]

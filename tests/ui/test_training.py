@@ -321,3 +321,38 @@ async def test_scenarios_and_presenter_controls_are_hidden_read_only() -> None:
         assert not {"Pause / resume the world", "Step one operation", "Trigger the next fault now"} & set(
             titles
         )
+
+
+async def test_presenter_controls_pause_step_fault_and_speed() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("P")  # pause the world before the scenario starts: nothing may run
+        await until(pilot, lambda: (app.presenter_state or {}).get("paused") is True, what="world paused")
+        app, run, _training = await start(pilot, "all-succeed")
+        await until(pilot, lambda: run.model.status == "RUNNING", what="the bulk RUNNING")
+        assert run.model.attempted == 0
+        bar = plain(run.query_one("#run-status-bar").content)
+        assert "⏸ world paused 1×" in bar
+        for n in (1, 2):
+            await pilot.press("full_stop")  # one operation per step
+            await until(pilot, lambda n=n: run.model.attempted == n, what=f"{n} operation(s) done")
+        await pilot.press("exclamation_mark")  # the next operation fails...
+        await until(pilot, lambda: (app.presenter_state or {}).get("faultPending") is True, what="fault pending")
+        await pilot.press("full_stop")  # ...and it is operation 3
+        await until(pilot, lambda: run.model.counts.get("FAILED") == 1, what="the forced failure")
+        assert run.model.attempted == 3
+        await pilot.press("plus")
+        await until(pilot, lambda: (app.presenter_state or {}).get("speed") == 2.0, what="speed 2×")
+        await pilot.press("minus", "minus")
+        await until(pilot, lambda: (app.presenter_state or {}).get("speed") == 0.5, what="speed 0.5×")
+        await pilot.press("P")  # play on
+        await until(pilot, lambda: run.model.status == "PARTIALLY_COMPLETED", what="the end of the run")
+        assert run.model.counts["COMPLETED"] == 19
+        await until(pilot, lambda: run.query_one(OpsTable).row_count == 20, what="the whole page")
+        assert run_facts(run)["op.3.status"] == "FAILED"
+        assert any("World running · speed 0.5×" in n for n in notes(app))
+        # On a real endpoint there is no presenter: the controls leave the bindings and the palette.
+        assert app.session is not None
+        app.session.sim_root = None
+        assert not app.check_action("world_pause", ()) and not app.check_action("scenarios", ())

@@ -57,10 +57,22 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("/", "choose the bulk of the timeline"),
         ),
     ),
+    (
+        "Training (bulkdash train) and presenting — simulator only",
+        (
+            ("s", "scenarios: a customer's report to investigate; enter plays it"),
+            ("k", "the scenario's checklist: 1–5 or enter answers, h shows a hint"),
+            ("P", "pause / resume the whole world: no operation runs, no webhook is sent"),
+            (".", "while the world is paused: run exactly one more operation"),
+            ("+ -", "faster / slower playback (0.1× to 10×)"),
+            ("!", "trigger the next fault now: the next operation fails"),
+        ),
+    ),
 )
 
 NOTES = (
     "An action the server refuses says why, e.g. “Cannot pause bulk 1000042: INVALID_STATE”.\n"
+    "--read-only hides every action that changes something, scenarios and presenter controls included.\n"
     "The status bar shows the connection and the request budget spent per minute, hour and day."
 )
 

@@ -66,9 +66,9 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#scenarios-table", DataTable)
         table.add_column("Level", key="level", width=12)
-        table.add_column("Scenario", key="title", width=38)
+        table.add_column("Scenario", key="title", width=42)
         table.add_column("Ops", key="size", width=6)
-        table.add_column("Mode", key="mode", width=19)
+        table.add_column("On failure", key="mode", width=10)
         table.focus()
         self.load()
 
@@ -104,7 +104,7 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
                 Text(s.difficulty, style=LEVEL_STYLE.get(s.difficulty, "")),
                 s.title,
                 f"{s.size:,}",
-                s.mode,
+                s.mode.removeprefix("ON_FAILURE_"),
                 key=s.name,
             )
         if ordered:
@@ -128,7 +128,7 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
         text.append(s.difficulty, style=LEVEL_STYLE.get(s.difficulty, ""))
         text.append(f" · {s.size:,} {s.kind} · {s.mode}\n\n", style="dim")
         text.append("The customer says\n", style="bold underline")
-        text.append(f"{s.narrative}\n\n")
+        text.append(" ".join(s.narrative.split()) + "\n\n")  # reflowed: the packs wrap it by hand
         you = (
             "you execute the bulk (x) and act on it"
             if s.byClient

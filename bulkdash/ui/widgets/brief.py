@@ -28,7 +28,7 @@ class Brief(Static):
         text.append("Scenario ", style="dim")
         text.append(s.title, style="bold")
         text.append(f"  {s.difficulty}", style=LEVEL_STYLE.get(s.difficulty, ""))
-        text.append(f"\n{s.narrative}\n", style="italic")
+        text.append("\n" + " ".join(s.narrative.split()) + "\n", style="italic")
         if s.byClient and not t.executed:
             text.append("Your move: execute the bulk (x) and act on it as the report says. ", style="#ffaf5f")
         text.append("Checklist ", style="bold")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from bulkdash.ui.format import presenter_summary
+from bulkdash.ui.format import presenter_badge
 
 
 class StatusBar(Static):
@@ -50,5 +50,5 @@ class StatusBar(Static):
             presenter = getattr(app, "presenter_state", None)
             if presenter and (presenter.get("paused") or presenter.get("speed", 1.0) != 1.0):
                 style = "bold #ffd75f" if presenter.get("paused") else "#5fafff"
-                text.append(f"   {presenter_summary(presenter)}", style=style)
+                text.append(f"   {presenter_badge(presenter)}", style=style)
         self.update(text)
