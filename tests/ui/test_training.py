@@ -338,7 +338,8 @@ async def test_presenter_controls_pause_step_fault_and_speed() -> None:
             await pilot.press("full_stop")  # one operation per step
             await until(pilot, lambda n=n: run.model.attempted == n, what=f"{n} operation(s) done")
         await pilot.press("exclamation_mark")  # the next operation fails...
-        await until(pilot, lambda: (app.presenter_state or {}).get("faultPending") is True, what="fault pending")
+        pending = lambda: (app.presenter_state or {}).get("faultPending") is True  # noqa: E731
+        await until(pilot, pending, what="fault pending")
         await pilot.press("full_stop")  # ...and it is operation 3
         await until(pilot, lambda: run.model.counts.get("FAILED") == 1, what="the forced failure")
         assert run.model.attempted == 3
