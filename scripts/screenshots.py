@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from textual.pilot import Pilot  # noqa: E402
+from textual.widgets import DataTable  # noqa: E402
 
 from bulkdash.session import EmbeddedOptions, Session  # noqa: E402
 from bulkdash.ui.app import BulkdashApp  # noqa: E402
@@ -124,9 +125,43 @@ async def main(out: Path) -> None:
         await shot("help")
 
 
+async def training(out: Path) -> None:
+    """``bulkdash train``: the Scenarios list, a scenario's run with its brief, the checklist."""
+
+    async def connect() -> Session:
+        return await Session.embedded(
+            EmbeddedOptions(fresh=True, op_delay_ms=3, rate_limits="off", transaction_webhooks=True)
+        )
+
+    app = BulkdashApp(connect, token="demo", start="scenarios")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+
+        async def shot(name: str) -> None:
+            app.clear_notifications()
+            await pilot.pause()
+            app.save_screenshot(f"{name}.svg", str(out))
+            print(f"wrote {out / name}.svg")
+
+        await until(pilot, lambda: app.session is not None)
+        table = app.screen.query_one("#scenarios-table", DataTable)
+        await until(pilot, lambda: table.row_count > 0)
+        table.move_cursor(row=table.get_row_index("stop-on-first-failure"))
+        await shot("scenarios")
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RunScreen))
+        run = app.screen
+        await until(pilot, lambda: run.model.is_final and len(run.model.rows) == 12)
+        await shot("scenario-run")
+        await pilot.press("k")
+        await until(pilot, lambda: app.screen.id == "checklist")
+        await pilot.press("h", "2")  # a hint, then the right answer to "Which operation stopped the run?"
+        await shot("checklist")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     out_dir = parser.parse_args().out
     out_dir.mkdir(parents=True, exist_ok=True)
     asyncio.run(main(out_dir))
+    asyncio.run(training(out_dir))
