@@ -1,7 +1,8 @@
 """Snapshot tests of every screen (pytest-textual-snapshot): a fresh embedded simulator per snapshot, the app
 in frozen mode (fixed times, no rates or request counts, no blinking cursor), a fixed terminal size, and
 notifications cleared before the picture is taken.
-Update with ``pytest tests/ui/snapshots --snapshot-update``.
+Update with ``pytest tests/ui/snapshots -n 0 --snapshot-update`` (one process: xdist workers do not share
+the snapshot report).
 """
 
 from __future__ import annotations
