@@ -110,6 +110,10 @@ class SimControl:
             "POST", f"/scenarios/{quote(name, safe='')}", json=body, what=f"scenario {name!r}"
         )
 
+    async def clear_faults(self, identity: str | None = None) -> None:
+        """``DELETE /_sim/faults``: the identity's plan (a scenario's), or every plan without one."""
+        await self._call("DELETE", "/faults" + (f"?identity={quote(identity, safe='')}" if identity else ""))
+
     # --- presenter ----------------------------------------------------------------------------------
     async def presenter(self) -> dict[str, Any]:
         """``{"paused", "speed", "opDelayMs", "effectiveOpDelayMs", "faultPending", "waiting", …}``."""

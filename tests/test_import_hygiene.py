@@ -19,6 +19,9 @@ RULES = {
     "bulkdash.webhooks": ("textual", "simulator", "bulkdash.ui"),
     "bulkdash.model.follow": ("textual", "simulator", "bulkdash.ui"),
     "bulkdash.session": ("textual", "simulator", "bulkdash.ui"),  # the simulator only when embedded
+    "bulkdash.simctl": ("textual", "simulator", "bulkdash.ui", "bulkdash.model"),
+    "bulkdash.model.training": ("textual", "simulator", "bulkdash.ui", "httpx"),
+    "bulkdash.api.scenarios": ("textual", "simulator", "bulkdash.ui", "httpx"),
     "bulkdash.cli": ("textual", "textual_serve", "aiohttp", "simulator", "bulkdash.ui"),  # a fast --help
     "simulator.server": ("textual", "bulkdash.ui", "bulkdash.model", "bulkdash.session"),
     "simulator.engine.engine": ("textual", "starlette", "httpx", "bulkdash.ui"),

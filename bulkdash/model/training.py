@@ -27,6 +27,10 @@ class Training:
     scenario: ScenarioSummary
     bulk_id: str
     executed: bool
+    #: The identity the scenario's fault plan is scoped to (ending the scenario clears that plan).
+    identity: str = "1001"
+    #: Why the simulator could not execute the bulk at set-up (e.g. another transfers bulk is running).
+    execute_refused: str | None = None
     verdicts: dict[int, Verdict] = field(default_factory=dict)  # question index (0-based) -> verdict
     hints: set[int] = field(default_factory=set)
 

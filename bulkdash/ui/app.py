@@ -439,7 +439,7 @@ class BulkdashApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if refused(self, action):
             return False
-        if action == "checklist" and self.training is None:
+        if action in {"checklist", "end_scenario"} and self.training is None:
             return False
         if action in SIMULATOR_ACTIONS and self.session is not None and self.session.sim_root is None:
             return False  # a real Weavr endpoint has no scenarios and no presenter
@@ -521,7 +521,13 @@ class BulkdashApp(App[int]):
     async def _start_scenario(self, scenario: ScenarioSummary) -> None:
         try:
             result = await self._sim().start_scenario(scenario.name)
-            training = Training(scenario, str(result["bulkId"]), bool(result.get("executed")))
+            training = Training(
+                scenario,
+                str(result["bulkId"]),
+                bool(result.get("executed")),
+                identity=str(result.get("identity", "1001")),
+                execute_refused=result.get("executeRefused"),
+            )
         except Exception as exc:  # SimControlError and anything else: a sentence, never a traceback
             self.post_message(TrainingStarted(None, str(exc)))
         else:
@@ -535,8 +541,38 @@ class BulkdashApp(App[int]):
         training = self.training = message.training
         self.home.wake()
         self.open_bulk(training.bulk_id)
+        if training.execute_refused:
+            # The bulk exists; the simulator refused to run it now (another bulk of its kind is running).
+            self.notify(
+                f"Bulk {training.bulk_id} was submitted but not executed: {training.execute_refused}. "
+                "Execute it (x) once the other bulk has ended.",
+                title=training.scenario.title,
+                severity="warning",
+                timeout=12,
+            )
+            return
         move = "execute it (x) and act on it" if not training.executed else "it is running"
         self.notify(f"Bulk {training.bulk_id}: {move}. k opens the checklist.", title=training.scenario.title)
+
+    def action_end_scenario(self) -> None:
+        """Stop training: the scenario's fault plan leaves the simulator (its bulks stay)."""
+        training = self.training
+        if training is None:
+            return
+        self.training = None
+
+        async def clear() -> None:
+            try:
+                await self._sim().clear_faults(training.identity)
+            except Exception as exc:
+                self.post_message(PresenterChanged(None, f"the scenario's faults stay: {exc}"))
+
+        self.run_worker(clear(), name="end-scenario", group="scenario", exit_on_error=False)
+        t = training
+        self.notify(
+            f"{t.scenario.title}: {t.score}/{len(t.questions)} correct. Its faults are cleared.",
+            title="Scenario ended",
+        )
 
     def action_checklist(self) -> None:
         if self.training is None:
@@ -599,6 +635,7 @@ class BulkdashApp(App[int]):
         for action, title, help_text in (
             ("scenarios", "Scenarios", "Training scenarios: a customer's report to investigate (s)"),
             ("checklist", "Checklist", "The questions of the scenario being trained (k)"),
+            ("end_scenario", "End the scenario", "Clear its fault plan from the simulator; its bulks stay"),
             ("world_pause", "Pause / resume the world", "Presenter: hold every operation and webhook (P)"),
             (
                 "world_step",

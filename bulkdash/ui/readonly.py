@@ -14,6 +14,7 @@ MUTATING_ACTIONS = frozenset(
         "cancel",
         "edit",
         "start_scenario",
+        "end_scenario",
         "world_pause",
         "world_step",
         "speed_up",

@@ -11,7 +11,14 @@ import httpx
 import pytest
 
 from tests.conftest import wait_for
-from tests.simulator.helpers import free_port, login, sim_is_up, start_sim_process, transfer
+from tests.simulator.helpers import (
+    free_port,
+    login,
+    sim_is_up,
+    start_sim_process,
+    stop_process,
+    transfer,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -60,12 +67,45 @@ async def test_kill_9_mid_run_loses_nothing_and_runs_nothing_twice(tmp_path: Pat
             ops = (await api.get(f"/bulks/{bulk_id}/operations?status=COMPLETED&limit=1")).json()
             assert ops["count"] == N
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stop_process(proc)
+
+
+async def test_kill_9_while_the_world_is_paused_then_restart(tmp_path: Path) -> None:
+    """Presenter controls hold operations in memory only: a kill while paused (and after steps) loses
+    nothing, and after a restart (playing again: presenter state is not persisted) every operation runs
+    exactly once."""
+    n, db, port = 40, tmp_path / "paused.db", free_port()
+    proc = start_sim(db, port, delay_ms=0)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", trust_env=False) as client:
+            await wait_for(lambda: sim_is_up(client), bool, timeout=20)
+            before = await balances(client)
+            api = await login(client)
+            assert (await client.put("/_sim/presenter", json={"paused": True})).status_code == 200
+            bulk_id = await api.submit([transfer(AMOUNT, dest="5002")] * n)
+            assert (await api.post(f"/bulks/{bulk_id}/execute", json={})).status_code == 204
+            for _ in range(3):
+                assert (await client.post("/_sim/presenter/step")).status_code == 200
+
+            def completed(bulk: dict) -> int:
+                return {x["status"]: x["count"] for x in bulk["operationStatusCounts"]}["COMPLETED"]
+
+            await wait_for(lambda: api.bulk(bulk_id), lambda b: completed(b) == 3, timeout=20)
+            held = (await client.get("/_sim/presenter")).json()
+            assert held["paused"] and held["waiting"] == 1
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(timeout=10)
+
+            proc = start_sim(db, port, delay_ms=0)
+            await wait_for(lambda: sim_is_up(client), bool, timeout=20)
+            assert (await client.get("/_sim/presenter")).json()["paused"] is False
+            api = await login(client)
+            done = await wait_for(lambda: api.bulk(bulk_id), lambda b: b["status"] != "RUNNING", timeout=30)
+            assert done["status"] == "COMPLETED" and completed(done) == n
+            after = await balances(client)
+            assert before["4001"] - after["4001"] == n * AMOUNT
+    finally:
+        stop_process(proc)
 
 
 async def test_sigterm_shuts_down_cleanly(tmp_path: Path) -> None:

@@ -17,7 +17,19 @@ from bulkdash.ui.readonly import MUTATING_ACTIONS
 from bulkdash.ui.screens.run import RunScreen
 from tests.ui.helpers import SIZE, connected, make_app, notes, submit_bulk, until
 
-MUTATING_TITLES = {"New bulk", "Execute bulk", "Pause bulk", "Resume bulk", "Cancel bulk"}
+MUTATING_TITLES = {
+    "New bulk",
+    "Execute bulk",
+    "Pause bulk",
+    "Resume bulk",
+    "Cancel bulk",
+    "End the scenario",
+    "Pause / resume the world",
+    "Step one operation",
+    "Faster playback",
+    "Slower playback",
+    "Trigger the next fault now",
+}
 
 
 def _read_only_app() -> BulkdashApp:

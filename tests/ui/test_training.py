@@ -357,3 +357,34 @@ async def test_presenter_controls_pause_step_fault_and_speed() -> None:
         assert app.session is not None
         app.session.sim_root = None
         assert not app.check_action("world_pause", ()) and not app.check_action("scenarios", ())
+
+
+async def test_a_refused_execute_is_explained_and_ending_clears_the_faults() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("P")  # hold the first bulk RUNNING, so the second cannot run beside it
+        await until(pilot, lambda: (app.presenter_state or {}).get("paused") is True, what="world paused")
+        app, run, first = await start(pilot, "all-succeed")
+        await until(pilot, lambda: run.model.status == "RUNNING", what="the first bulk RUNNING")
+        await pilot.press("escape")  # back to the list
+        assert isinstance(app.screen, ScenariosScreen)
+        table = app.screen.query_one("#scenarios-table", DataTable)
+        table.move_cursor(row=table.get_row_index("stop-on-first-failure"))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.training is not first, what="the second scenario")
+        second = app.training
+        assert second is not None and not second.executed
+        assert second.execute_refused == "DUPLICATE_OPERATION_TYPE"
+        await until(
+            pilot, lambda: any("submitted but not executed" in n for n in notes(app)), what="the note"
+        )
+
+        assert app.session is not None and app.session.simulator is not None
+        faults = app.session.simulator.engine.faults
+        assert "1001" in faults.plans
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "End the scenario" in titles
+        app.action_end_scenario()
+        await until(pilot, lambda: "1001" not in faults.plans, what="the scenario's plan cleared")
+        assert app.training is None and not app.check_action("checklist", ())
