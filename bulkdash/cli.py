@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bulkdash.options import add_speed_option
 from bulkdash.web import add_serve_command
 
 if TYPE_CHECKING:
@@ -112,13 +113,7 @@ def _add_train_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
             "! triggers the next fault now."
         ),
     )
-    train.add_argument(
-        "--speed",
-        type=float,
-        default=0.25,
-        metavar="X",
-        help="playback speed of the simulator, 0.1 to 10 (default: %(default)s, slow enough to follow)",
-    )
+    add_speed_option(train, "playback speed of the simulator, 0.1 to 10")
     # SUPPRESS: `bulkdash --read-only train` (the dashboard's own flag) must not be reset here.
     train.add_argument(
         "--read-only",
@@ -130,9 +125,6 @@ def _add_train_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
 
 
 def _train_command(args: argparse.Namespace) -> int:
-    if not 0.1 <= args.speed <= 10:
-        print(f"bulkdash train: --speed must be between 0.1 and 10, not {args.speed:g}", file=sys.stderr)
-        return 2
     from bulkdash.app import run_training  # Textual is imported only when the dashboard runs
 
     return run_training(args)

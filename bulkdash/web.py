@@ -21,6 +21,8 @@ import socket
 import sys
 from typing import Any
 
+from bulkdash.options import add_speed_option
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
@@ -74,13 +76,7 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         action="store_true",
         help="each tab opens `bulkdash train`: the Scenarios screen on its own fresh simulator",
     )
-    dashboard.add_argument(
-        "--speed",
-        type=float,
-        default=0.25,
-        metavar="X",
-        help="with --train: the simulator's playback speed (default: %(default)s)",
-    )
+    add_speed_option(dashboard, "with --train: the simulator's playback speed")
     serve.set_defaults(handler=_serve_command)
 
 

@@ -48,8 +48,10 @@ def test_train_parses_and_refuses_a_bad_speed(capsys: pytest.CaptureFixture[str]
     args = build_parser().parse_args(["train", "--speed", "0.5", "--read-only"])
     assert (args.command, args.speed, args.read_only) == ("train", 0.5, True)
     assert build_parser().parse_args(["--read-only", "train"]).read_only  # the flag before the command
-    assert main(["train", "--speed", "50"]) == 2
-    assert "--speed must be between 0.1 and 10" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:
+        main(["train", "--speed", "50"])
+    assert refused.value.code == 2
+    assert "--speed: must be between 0.1 and 10, not 50" in capsys.readouterr().err
 
 
 def test_serve_train_gives_each_tab_a_training_dashboard() -> None:

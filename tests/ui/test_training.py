@@ -179,19 +179,20 @@ async def read_evidence(pilot: Pilot, app: BulkdashApp, run: RunScreen, training
             lambda: {"failed.response": "/".join(sorted(failed_responses(run)))},
             "FAILED filter",
         )
-    hooks = [f for f in facts if f.fact.startswith("webhooks.")]
-    if hooks:
-        await pilot.press("w")
-        await until(pilot, lambda: app.screen.id == "webhooks", what="the webhooks screen")
-        table = app.screen.query_one(WebhookTable)
-        await settle(pilot, hooks, lambda: webhook_facts(table), "webhooks screen")
-        await pilot.press("escape")
-    calls = [f for f in facts if f.fact.startswith("api.")]
-    if calls:
-        await pilot.press("l")
-        await until(pilot, lambda: app.screen.id == "api-log", what="the API calls screen")
-        table = app.screen.query_one(DataTable)
-        await settle(pilot, calls, lambda: api_facts(table), "API calls screen")
+    # The other screens, opened with their keys: the webhooks table, the API calls table.
+    for prefix, key, screen_id, widget, reader in (
+        ("webhooks.", "w", "webhooks", WebhookTable, webhook_facts),
+        ("api.", "l", "api-log", DataTable, api_facts),
+    ):
+        wanted = [f for f in facts if f.fact.startswith(prefix)]
+        if not wanted:
+            continue
+        await pilot.press(key)
+        await until(
+            pilot, lambda screen_id=screen_id: app.screen.id == screen_id, what=f"the {screen_id} screen"
+        )
+        table = app.screen.query_one(widget)
+        await settle(pilot, wanted, lambda table=table, reader=reader: reader(table), f"{screen_id} screen")
         await pilot.press("escape")
 
 
