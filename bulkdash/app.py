@@ -69,10 +69,17 @@ def connector_from_args(args: argparse.Namespace):  # type: ignore[no-untyped-de
         email: str | None = args.email
         password: str | None = args.password
         receiver_port: int = getattr(args, "receiver_port", 0) or 0
+        sim_root: str | None = getattr(args, "sim", None)
 
         async def remote() -> Session:
             return await Session.remote(
-                url, api_key, token=token, email=email, password=password, receiver_port=receiver_port
+                url,
+                api_key,
+                token=token,
+                email=email,
+                password=password,
+                receiver_port=receiver_port,
+                sim_root=sim_root,
             )
 
         return remote
@@ -100,6 +107,8 @@ def check_args(args: argparse.Namespace) -> str | None:
             return "--url needs --token, or --email with --password"
     elif getattr(args, "email", None):
         return "--email is for a real endpoint: give --url too"
+    elif getattr(args, "sim", None):
+        return "--sim is for a standalone bulkdash-sim reached with --url (the embedded one has it already)"
     return None
 
 

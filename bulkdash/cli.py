@@ -77,6 +77,12 @@ def _add_dashboard_options(parser: argparse.ArgumentParser) -> None:
         help=f"the user's password (default: ${PASSWORD_ENV})",
     )
     remote.add_argument(
+        "--sim",
+        metavar="ROOT",
+        help="with --url pointing at a standalone bulkdash-sim: its root URL (e.g. http://127.0.0.1:8080), "
+        "for Scenarios and presenter controls",
+    )
+    remote.add_argument(
         "--receiver-port",
         type=int,
         default=0,

@@ -112,9 +112,13 @@ class Session:
         receiver_host: str = "127.0.0.1",
         receiver_port: int = 0,
         label: str | None = None,
+        sim_root: str | None = None,
     ) -> Session:
+        """A real endpoint — or a standalone ``bulkdash-sim``, whose control API at ``sim_root`` then gives
+        the Scenarios screen and the presenter controls."""
         client = WeavrClient(url, api_key, token)
         session = cls(client, label=label or url)
+        session.sim_root = sim_root.rstrip("/") if sim_root else None
         receiver = WebhookReceiver(
             ReceiverSettings(
                 signing_key=SecretStr(signing_key or api_key), host=receiver_host, port=receiver_port

@@ -32,6 +32,7 @@ def test_listen_still_parses() -> None:
         (["--url", "https://example.test/multi", "--token", "t", "--api-key", ""], "--api-key"),
         (["--url", "https://example.test/multi", "--api-key", "k", "--token", ""], "--token"),
         (["--email", "a@b.example"], "give --url too"),
+        (["--sim", "http://127.0.0.1:8080"], "--sim is for a standalone bulkdash-sim"),
     ],
 )
 def test_inconsistent_flags_are_refused_before_the_ui(

@@ -176,3 +176,23 @@ def test_fewer_than_two_profiles_keep_the_embedded_default(tmp_path: Path) -> No
     assert choices_from_file(path, embedded) is None
     choices = choices_from_file(path, embedded, minimum=1)
     assert choices is not None and choices[0].title == EMBEDDED_TITLE
+
+
+async def test_a_standalone_simulator_reached_by_url_offers_scenarios_with_sim(
+    sim_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``bulkdash --url …/multi --sim ROOT``: a dashboard on another process's simulator can train too."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    from bulkdash.app import connector_from_args
+    from bulkdash.cli import build_parser
+
+    root = sim_url.removesuffix("/multi")
+    argv = ["--url", sim_url, "--api-key", API_KEY, "--email", "alice@acme.example", "--sim", root]
+    args = build_parser().parse_args([*argv, "--password", DEMO_PASSWORD])
+    app = BulkdashApp(connector_from_args(args), token="t", start="scenarios")
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        assert app.session is not None and app.session.sim_root == root
+        table = app.screen.query_one("#scenarios-table")
+        await until(pilot, lambda: table.row_count == 12, what="the standalone simulator's scenarios")
+        assert app.check_action("world_pause", ())
