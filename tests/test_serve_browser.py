@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -89,12 +90,17 @@ def _wait_for_page(url: str, process: subprocess.Popen[bytes], timeout: float = 
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[str]:
+def serve_args() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def served(tmp_path: Path, serve_args: list[str]) -> Iterator[str]:
     port = _free_port()
     log = (tmp_path / "serve.log").open("wb")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bulkdash", "serve", "--port", str(port)],
+        [sys.executable, "-m", "bulkdash", "serve", "--port", str(port), *serve_args],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -122,42 +128,65 @@ def served(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-def test_the_page_shows_the_dashboard_and_a_key_reaches_it(served: str, tmp_path: Path) -> None:
+@contextlib.contextmanager
+def browser(tmp_path: Path) -> Iterator[Any]:
+    """Headless Debian chromium with a fresh, empty profile (Playwright drives it; it downloads nothing)."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the [test] extra")
-
     with sync_api.sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh, empty user data dir
+            str(tmp_path / "chromium-profile"),
             executable_path=CHROMIUM,
             headless=True,
             args=CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 800},
         )
         try:
-            page = context.new_page()
-            requested: list[str] = []
-            page.on("request", lambda request: requested.append(request.url))
-            page.add_init_script(CATCH_TERMINAL)
-
-            response = page.goto(served)
-            assert response is not None and response.status == 200
-            # The home screen, once the tab's own (fresh, so empty) simulator is connected.
-            page.wait_for_function(
-                "() => window.__screen().includes('No bulks yet')", timeout=20_000, polling=100
-            )
-            home = page.evaluate("window.__screen()")
-            assert "bulkdash — Bulks" in home
-            assert "? Help" in home
-            assert "Everywhere" not in home
-
-            page.locator(".xterm-helper-textarea").focus()
-            page.keyboard.press("?")
-            page.wait_for_function(
-                "() => window.__screen().includes('Everywhere')", timeout=10_000, polling=100
-            )
-            assert "this help" in page.evaluate("window.__screen()")
-
-            # Everything the page needed came from the server itself: no CDN, works offline.
-            assert requested and all(url.startswith(served.rstrip("/")) for url in requested), requested
+            yield context
         finally:
             context.close()
+
+
+def test_the_page_shows_the_dashboard_and_a_key_reaches_it(served: str, tmp_path: Path) -> None:
+    with browser(tmp_path) as context:
+        page = context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        page.add_init_script(CATCH_TERMINAL)
+
+        response = page.goto(served)
+        assert response is not None and response.status == 200
+        # The home screen, once the tab's own (fresh, so empty) simulator is connected.
+        page.wait_for_function(
+            "() => window.__screen().includes('No bulks yet')", timeout=20_000, polling=100
+        )
+        home = page.evaluate("window.__screen()")
+        assert "bulkdash — Bulks" in home
+        assert "? Help" in home
+        assert "Everywhere" not in home
+
+        page.locator(".xterm-helper-textarea").focus()
+        page.keyboard.press("?")
+        page.wait_for_function("() => window.__screen().includes('Everywhere')", timeout=10_000, polling=100)
+        assert "this help" in page.evaluate("window.__screen()")
+
+        # Everything the page needed came from the server itself: no CDN, works offline.
+        assert requested and all(url.startswith(served.rstrip("/")) for url in requested), requested
+
+
+@pytest.mark.parametrize("serve_args", [["--train", "--speed", "1"]])
+def test_a_classroom_tab_trains(served: str, tmp_path: Path) -> None:
+    """`bulkdash serve --train`: the tab opens on Scenarios with its own simulator; enter plays one."""
+    with browser(tmp_path) as context:
+        page = context.new_page()
+        page.add_init_script(CATCH_TERMINAL)
+        page.goto(served)
+        page.wait_for_function(
+            "() => window.__screen().includes('Receiver down')", timeout=20_000, polling=100
+        )
+        assert "bulkdash — Scenarios" in page.evaluate("window.__screen()")
+        page.locator(".xterm-helper-textarea").focus()
+        page.keyboard.press("Enter")  # the first scenario: All succeed
+        page.wait_for_function(
+            "() => window.__screen().includes('Checklist 0/2 answered')", timeout=20_000, polling=100
+        )
+        assert "Scenario All succeed" in page.evaluate("window.__screen()")
