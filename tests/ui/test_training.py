@@ -289,9 +289,18 @@ async def test_checklist_marks_a_wrong_answer_and_shows_where_to_look() -> None:
         assert shown.startswith("✗ Not quite: the answer is 2")
         assert "operation 5's status (run screen, operations table): FAILED" in shown
         assert training.progress() == "1/3 answered · 0 correct"
+        # Another question, answered with the arrows and enter instead of its number.
+        await pilot.press("shift+tab", "down")  # the question list, then question 2
+        await until(pilot, lambda: app.screen.current == 1, what="question 2")
+        await pilot.press("tab", "down", "down", "enter")  # the choices: 2. CANCELLED: never attempted
+        await until(pilot, lambda: 1 in training.verdicts, what="the second verdict")
+        assert training.verdicts[1].correct and training.verdicts[1].chosen == 2
         await pilot.press("escape")
         assert isinstance(app.screen, RunScreen)
-        assert "1/3 answered · 0 correct" in plain(app.screen.query_one(Brief).content)
+        brief = app.screen.query_one(Brief)
+        assert "2/3 answered · 1 correct" in plain(brief.content)
+        await pilot.press("b")
+        assert not brief.display
 
 
 async def test_scenarios_and_presenter_controls_are_hidden_read_only() -> None:

@@ -56,7 +56,6 @@ class ChecklistScreen(Screen[None]):
             Binding(str(n), f"answer({n})", f"Answer {n}", id=f"checklist.answer_{n}", show=False)
             for n in range(1, 6)
         ),
-        Binding("tab", "focus_next", "Next pane", show=False),
     ]
 
     def __init__(self, training: Training) -> None:

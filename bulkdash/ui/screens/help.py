@@ -62,6 +62,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("s", "scenarios: a customer's report to investigate; enter plays it"),
             ("k", "the scenario's checklist: 1–5 or enter answers, h shows a hint"),
+            ("b", "on the scenario's run: fold its brief away and back"),
             ("P", "pause / resume the whole world: no operation runs, no webhook is sent"),
             (".", "while the world is paused: run exactly one more operation"),
             ("+ -", "faster / slower playback (0.1× to 10×)"),

@@ -55,6 +55,7 @@ class RunScreen(ReadOnlyAware, Screen[None]):
         # Hidden from the footer (in the palette and help), which keeps the footers as they were.
         Binding("e", "export", "Report", id="run.export", show=False),
         Binding("g", "refresh", "Refresh", id="run.refresh", show=False),
+        Binding("b", "toggle_brief", "Brief", id="run.toggle_brief", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="run.prev_page"),
         Binding("right_square_bracket", "page(1)", "Next page", id="run.next_page"),
     ]
@@ -258,6 +259,11 @@ class RunScreen(ReadOnlyAware, Screen[None]):
 
     def action_refresh(self) -> None:
         self.wake()
+
+    def action_toggle_brief(self) -> None:
+        """Fold the scenario's brief away (and back) to give the operations its lines."""
+        for brief in self.query(Brief):
+            brief.display = not brief.display
 
     def action_search(self) -> None:
         self.query_one("#run-search", Input).focus()

@@ -32,5 +32,5 @@ class Brief(Static):
         if s.byClient and not t.executed:
             text.append("Your move: execute the bulk (x) and act on it as the report says. ", style="#ffaf5f")
         text.append("Checklist ", style="bold")
-        text.append(f"{t.progress()} — k to answer", style="dim")
+        text.append(f"{t.progress()} — k to answer, b folds this brief", style="dim")
         self.update(text)
