@@ -42,7 +42,8 @@ class Simulator:
         # Fault plans span the layers: operation faults in the engine, API faults at the HTTP edge, delivery
         # faults in the dispatcher. One controller, installed in each here.
         self.engine.faults = FaultController(self.engine)
-        self.engine.on_committed.append(self.engine.faults.note_committed)
+        # Before the commit: the dispatcher may read a committed event before on_committed callbacks run.
+        self.engine.on_sealed.append(self.engine.faults.note_sealed)
         self.dispatcher.faults = self.engine.faults
         # Presenter controls: a paused world also holds webhook deliveries; any change wakes the dispatcher.
         self.dispatcher.presenter = self.engine.presenter

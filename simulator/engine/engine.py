@@ -121,6 +121,9 @@ class Engine:
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
         self.on_committed: list[Callable[[WriteBatch], None]] = []  # e.g. wake the webhook dispatcher
+        # Called with a sealed batch before it is committed, i.e. before any reader (the dispatcher polling
+        # the outbox on its own timer) can see its events: the fault layer decides each event's fate here.
+        self.on_sealed: list[Callable[[WriteBatch], None]] = []
         self.maintenance = False
         # Awaited when an operation has started (RUNNING) and before it runs: tests hold a bulk at an exact
         # sequence with it, and a presenter's "step" control can run one operation at a time.
@@ -253,6 +256,8 @@ class Engine:
             batch = self._seal()
             if batch.is_empty() and batch.next_id is None:
                 return
+            for callback in self.on_sealed:
+                callback(batch)
             await self.store.commit_batch(batch)
             for bulk_id, row in batch.bulks.items():
                 lb = self.bulks.get(bulk_id)

@@ -114,10 +114,10 @@ class FaultController:
         live = self.engine.bulks.get(int(bulk_id))
         return live.row.identity_id if live is not None else None
 
-    def note_committed(self, batch: WriteBatch) -> None:
-        """Engine.on_committed: let the webhook layer number the events just written to the outbox."""
+    def note_sealed(self, batch: WriteBatch) -> None:
+        """Engine.on_sealed: let the webhook layer number the events about to be written to the outbox."""
         if self.webhooks is not None and batch.events:
-            self.webhooks.note_committed(batch)
+            self.webhooks.note_sealed(batch)
 
     # --- reading ------------------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:

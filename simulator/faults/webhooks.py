@@ -12,9 +12,10 @@ while some active plan has a ``[webhooks]`` section. What it does:
 * **bad signature / stale timestamp** — the *wire* headers are changed (signed with a wrong key, or re-signed
   correctly over an old timestamp); the stored event, and so ``GET /_sim/webhooks``, is never changed.
 
-Which events are hit is decided when they are committed (:meth:`WebhookLayer.note_committed`, an
-``Engine.on_committed`` callback): events are numbered per selection in publication order, which the
-outbox fixes, so the same run hits the same events whatever the delivery timing.
+Which events are hit is decided as their batch is sealed, before it is committed and so before the
+dispatcher can read them (:meth:`WebhookLayer.note_sealed`, an ``Engine.on_sealed`` callback): events are
+numbered per selection in publication order, which the outbox fixes, so the same run hits the same events
+whatever the delivery timing.
 """
 
 from __future__ import annotations
@@ -185,8 +186,9 @@ class WebhookLayer:
         scope = identity if identity is not None and identity in self.by_scope else None
         return self.by_scope.get(scope)
 
-    def note_committed(self, batch: WriteBatch) -> None:
-        """Engine.on_committed: number the new events in publication (outbox) order and fix their faults."""
+    def note_sealed(self, batch: WriteBatch) -> None:
+        """Engine.on_sealed: number the batch's events in publication (outbox) order and fix their faults,
+        before the commit makes them visible to the dispatcher."""
         for event in batch.events:
             if event.url is None:  # SKIPPED: never delivered, so it takes no number
                 continue

@@ -111,7 +111,16 @@ async def settle(pilot: Pilot, facts: list[Evidence], read: Callable[[], dict[st
     except AssertionError:
         seen = read()
         missing = {f.fact: (f.value, seen.get(f.fact)) for f in facts if not f.holds(seen.get(f.fact))}
-        raise AssertionError(f"{where}: not shown (expected, seen): {missing}") from None
+        app = pilot.app
+        assert isinstance(app, BulkdashApp) and app.session is not None and app.session.simulator is not None
+        # What the simulator sent (each event's attempts) and what the receiver recorded, to tell a delivery
+        # fault from a display fault.
+        sent = await app.session.simulator.engine.store.list_webhooks(None)
+        outbox = [(e["path"], e.get("deliveryStatus"), e.get("attempts")) for e in sent]
+        received = [(r.id, r.path, r.bulk_status, r.http_status, r.duplicate_of) for r in app.webhooks]
+        raise AssertionError(
+            f"{where}: not shown (expected, seen): {missing}\noutbox: {outbox}\nreceived: {received}"
+        ) from None
 
 
 # --- playing a pack -----------------------------------------------------------------------------------
