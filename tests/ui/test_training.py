@@ -132,7 +132,9 @@ async def start(pilot: Pilot, name: str) -> tuple[BulkdashApp, RunScreen, Traini
     assert isinstance(scenarios, ScenariosScreen)
     table = scenarios.query_one("#scenarios-table", DataTable)
     await until(pilot, lambda: table.row_count == len(list_scenarios()), what="the scenario list")
-    table.move_cursor(row=table.get_row_index(name))
+    assert app.focused is table
+    await pilot.press(*["down"] * table.get_row_index(name))  # the arrows, as a trainee would
+    assert table.cursor_row == table.get_row_index(name)
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, RunScreen), what="the scenario's run")
     run = app.screen

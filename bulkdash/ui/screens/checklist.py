@@ -48,6 +48,7 @@ def verdict_text(verdict: Verdict) -> Text:
 
 class ChecklistScreen(Screen[None]):
     TITLE = "bulkdash"
+    AUTO_FOCUS = "#question-choices"
 
     BINDINGS = [
         Binding("escape", "back", "Back to the run", id="checklist.back"),
@@ -88,7 +89,6 @@ class ChecklistScreen(Screen[None]):
         if self.training.questions:
             questions.highlighted = 0
         self._show(0)
-        self.query_one("#question-choices", OptionList).focus()
 
     def _question_label(self, index: int) -> Text:
         label = Text()

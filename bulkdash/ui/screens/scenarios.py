@@ -33,10 +33,12 @@ LEVELS = ("beginner", "intermediate", "advanced")
 class ScenariosScreen(ReadOnlyAware, Screen[None]):
     TITLE = "bulkdash"
     SUB_TITLE = "Scenarios"
+    AUTO_FOCUS = "#scenarios-table"  # the arrows move through the list at once
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="scenarios.back"),
-        Binding("enter", "start_scenario", "Start", id="scenarios.start"),
+        # priority: before the focused table's own (hidden) enter, so the footer shows "⏎ Start".
+        Binding("enter", "start_scenario", "Start", id="scenarios.start", priority=True),
         Binding("g", "reload", "Reload", id="scenarios.reload", show=False),
     ]
 
@@ -58,7 +60,7 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
         )
         with Horizontal(id="scenarios-body"):
             yield DataTable(id="scenarios-table", cursor_type="row", zebra_stripes=True)
-            with VerticalScroll(id="scenario-detail"):
+            with VerticalScroll(id="scenario-detail", can_focus=False):
                 yield Static("Loading the scenarios…", id="scenario-report", markup=False)
         yield StatusBar(id="scenarios-status-bar")
         yield CoalescingFooter()
@@ -69,7 +71,6 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
         table.add_column("Scenario", key="title", width=42)
         table.add_column("Ops", key="size", width=6)
         table.add_column("On failure", key="mode", width=10)
-        table.focus()
         self.load()
 
     def load(self) -> None:
@@ -109,6 +110,7 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
             )
         if ordered:
             self._show(ordered[0].name)
+        table.focus()  # pushed while the app was still starting, the screen may have lost its focus
 
     @on(DataTable.RowHighlighted, "#scenarios-table")
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
