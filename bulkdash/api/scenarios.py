@@ -137,6 +137,7 @@ class ScenarioSummary(BaseModel):
     kind: str
     size: int
     mode: str
+    webhookInterval: int | None = None  # the execute options the scenario uses (or suggests, byClient)
     narrative: str
     #: The trainee executes (and pauses or cancels) the bulk; otherwise set-up executes it.
     byClient: bool = False

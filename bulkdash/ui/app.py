@@ -364,6 +364,12 @@ class BulkdashApp(App[int]):
                     bulk_id, "execute", mode=choice.mode, webhook_interval=choice.webhook_interval
                 )
 
+        training = self.training
+        if training is not None and training.bulk_id == bulk_id:
+            s = training.scenario
+            suggested = ExecuteChoice(s.mode, s.webhookInterval)
+            self.push_screen(ExecuteScreen(bulk_id, suggested, f"The options of “{s.title}”."), go)
+            return
         self.push_screen(ExecuteScreen(bulk_id), go)
 
     def request_cancel(self, bulk_id: str) -> None:

@@ -150,6 +150,7 @@ class Scenario(_Strict):
             kind=self.bulk.kind.value,
             size=self.bulk.size,
             mode=self.execute.mode,
+            webhookInterval=self.execute.webhook_interval,
             narrative=self.narrative.strip(),
             byClient=self.execute.by_client,
             questions=self.questions,

@@ -29,7 +29,7 @@ from bulkdash.ui.widgets.brief import Brief
 from bulkdash.ui.widgets.ops_table import OpsTable
 from bulkdash.ui.widgets.webhook_table import WebhookTable
 from simulator.scenarios import get_scenario, list_scenarios
-from tests.ui.helpers import SIZE, Gate, connected, execute, notes, until
+from tests.ui.helpers import SIZE, Gate, connected, notes, until
 
 FINAL = {"COMPLETED", "PARTIALLY_COMPLETED", "FAILED", "CANCELLED"}
 
@@ -153,9 +153,14 @@ async def play(pilot: Pilot, app: BulkdashApp, run: RunScreen, name: str) -> Non
     at = scenario.run.pause_at or scenario.run.cancel_at
     gate = Gate(app.session, at) if at else None
     await until(pilot, lambda: run.model.details is not None, what="the bulk's details")
-    await execute(
-        pilot, stop=scenario.execute.mode == "ON_FAILURE_STOP", interval=scenario.execute.webhook_interval
-    )
+    await pilot.press("x")  # the dialog comes filled in with the scenario's options
+    await until(pilot, lambda: app.screen.id == "execute", what="the execute dialog")
+    interval = scenario.execute.webhook_interval
+    assert app.screen.query_one("#execute-interval").value == ("" if interval is None else str(interval))
+    assert app.screen.query_one("#mode-stop").value == (scenario.execute.mode == "ON_FAILURE_STOP")
+    app.screen.query_one("#execute-interval").focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: app.screen.id != "execute", what="the dialog to close")
     if gate is None:
         return
     await until(pilot, lambda: gate.reached, what=f"operation {at} running")

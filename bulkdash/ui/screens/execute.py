@@ -23,22 +23,36 @@ class ExecuteChoice:
 class ExecuteScreen(ModalScreen[ExecuteChoice | None]):
     BINDINGS = [Binding("escape", "dismiss_none", "Close", id="execute.close")]
 
-    def __init__(self, bulk_id: str) -> None:
+    def __init__(self, bulk_id: str, suggested: ExecuteChoice | None = None, why: str = "") -> None:
+        """``suggested`` pre-fills the dialog (a training scenario's options, ``why`` says so)."""
         super().__init__(id="execute")
         self.bulk_id = bulk_id
+        self.suggested = suggested
+        self.why = why
 
     def compose(self) -> ComposeResult:
         with Vertical(id="execute-dialog", classes="dialog"):
             yield Static(f"Execute bulk {self.bulk_id}", classes="dialog-title", markup=False)
+            if self.why:
+                yield Static(self.why, classes="hint", markup=False)
+            stop = self.suggested is not None and self.suggested.mode == MODES[1]
             yield Static("Mode", classes="field-label")
             with RadioSet(id="execute-mode"):
-                yield RadioButton("ON_FAILURE_CONTINUE — run every operation", value=True, id="mode-continue")
-                yield RadioButton("ON_FAILURE_STOP — stop at the first failure", id="mode-stop")
+                yield RadioButton(
+                    "ON_FAILURE_CONTINUE — run every operation", value=not stop, id="mode-continue"
+                )
+                yield RadioButton("ON_FAILURE_STOP — stop at the first failure", value=stop, id="mode-stop")
             yield Static(
                 "webhookInterval (progress webhook every N operations; empty: end only)",
                 classes="field-label",
             )
-            yield Input(placeholder="e.g. 100", type="integer", id="execute-interval")
+            interval = self.suggested.webhook_interval if self.suggested else None
+            yield Input(
+                "" if interval is None else str(interval),
+                placeholder="e.g. 100",
+                type="integer",
+                id="execute-interval",
+            )
             yield Static("", id="execute-error", classes="form-error")
             with Horizontal(classes="buttons"):
                 yield Button("Execute", variant="primary", id="execute-go")

@@ -30,7 +30,9 @@ class Brief(Static):
         text.append(f"  {s.difficulty}", style=LEVEL_STYLE.get(s.difficulty, ""))
         text.append("\n" + " ".join(s.narrative.split()) + "\n", style="italic")
         if s.byClient and not t.executed:
-            text.append("Your move: execute the bulk (x) and act on it as the report says. ", style="#ffaf5f")
+            text.append(
+                "Your move: execute the bulk (x) and act on it as the report says.\n", style="#ffaf5f"
+            )
         text.append("Checklist ", style="bold")
         text.append(f"{t.progress()} — k to answer, b folds this brief", style="dim")
         self.update(text)
