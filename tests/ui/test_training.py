@@ -294,6 +294,24 @@ def test_bad_evidence_is_refused_by_name(evidence: str, problem: str) -> None:
         Evidence.parse(evidence)
 
 
+@pytest.mark.parametrize(
+    ("evidence", "words"),
+    [
+        ("run.status = FAILED", "the bulk's status (run screen header): FAILED"),
+        ("run.CANCELLED = 7", "the CANCELLED count (run screen header): 7"),
+        ("op.12.response = X", "operation 12's Response column (run screen, operations table): X"),
+        (
+            "failed.response = E",
+            "the Response column of every failed operation (run screen filtered to FAILED (f)): E",
+        ),
+        ("webhooks.duplicates = 2", "duplicate deliveries (Dup ⧉) (webhooks screen (w)): 2"),
+        ("api.5xx >= 1", "500/503 answers (API calls screen (l)): at least 1"),
+    ],
+)
+def test_evidence_says_what_and_where_in_words(evidence: str, words: str) -> None:
+    assert Evidence.parse(evidence).describe() == words
+
+
 async def test_checklist_marks_a_wrong_answer_and_shows_where_to_look() -> None:
     app = training_app()
     async with app.run_test(size=SIZE) as pilot:
