@@ -10,7 +10,7 @@ from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.checklist import ChecklistScreen
 from bulkdash.ui.screens.run import RunScreen
 from tests.ui.helpers import connected, until
-from tests.ui.snapshots.conftest import SNAP_SIZE, settle
+from tests.ui.snapshots.conftest import SNAP_SIZE, quiet, settle
 
 
 def frozen_training_app() -> BulkdashApp:
@@ -19,7 +19,7 @@ def frozen_training_app() -> BulkdashApp:
             EmbeddedOptions(fresh=True, op_delay_ms=0, rate_limits="off", transaction_webhooks=True)
         )
 
-    return BulkdashApp(connect, frozen=True, token="t", start="scenarios")
+    return quiet(BulkdashApp(connect, frozen=True, token="t", start="scenarios"))
 
 
 async def scenarios_listed(pilot: Pilot) -> DataTable:
