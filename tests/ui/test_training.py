@@ -132,7 +132,7 @@ async def start(pilot: Pilot, name: str) -> tuple[BulkdashApp, RunScreen, Traini
     assert isinstance(scenarios, ScenariosScreen)
     table = scenarios.query_one("#scenarios-table", DataTable)
     await until(pilot, lambda: table.row_count == len(list_scenarios()), what="the scenario list")
-    assert app.focused is table
+    await until(pilot, lambda: app.focused is table, what="the list to have the focus")  # focus() is deferred
     await pilot.press(*["down"] * table.get_row_index(name))  # the arrows, as a trainee would
     assert table.cursor_row == table.get_row_index(name)
     await pilot.press("enter")
