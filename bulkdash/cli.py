@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from bulkdash.options import add_speed_option
+from bulkdash.options import add_speed_option, run_server
 from bulkdash.web import add_serve_command
 
 if TYPE_CHECKING:
@@ -333,16 +333,7 @@ def _listen_command(args: argparse.Namespace) -> int:
         )
         print(f"bulkdash listen: {problems}", file=sys.stderr)
         return 2
-    try:
-        asyncio.run(listen(settings, out=sys.stdout))
-    except OSError as exc:
-        # Binding the port or creating the history directory failed.
-        print(f"bulkdash listen: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        # Only reachable where the loop cannot install signal handlers (Windows); still a clean stop.
-        pass
-    return 0
+    return run_server("listen", args.host, args.port, lambda: asyncio.run(listen(settings, out=sys.stdout)))
 
 
 def _can_encode(stream: TextIO, text: str) -> bool:

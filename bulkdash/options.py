@@ -1,8 +1,11 @@
-"""Command-line options shared by more than one ``bulkdash`` command (``train`` and ``serve --train``)."""
+"""What more than one ``bulkdash`` command shares: the playback speed option (``train``, ``serve --train``)
+and running a server until it is stopped (``listen``, ``serve``)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Callable
 
 #: The presenter's playback speeds range (the simulator refuses others).
 MIN_SPEED, MAX_SPEED = 0.1, 10.0
@@ -27,3 +30,16 @@ def add_speed_option(parser: argparse.ArgumentParser | argparse._ArgumentGroup, 
         metavar="X",
         help=f"{help} (default: %(default)s)",
     )
+
+
+def run_server(command: str, host: str, port: int, serve: Callable[[], object]) -> int:
+    """Run ``serve`` until it returns or Ctrl-C: 0, or 1 with one line (no traceback) when it cannot start
+    (the port is taken, the address does not exist, a directory cannot be created)."""
+    try:
+        serve()
+    except OSError as exc:
+        print(f"bulkdash {command}: cannot start on {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass  # where the loop cannot install signal handlers (Windows): still a clean stop
+    return 0

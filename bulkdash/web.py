@@ -21,7 +21,7 @@ import socket
 import sys
 from typing import Any
 
-from bulkdash.options import add_speed_option
+from bulkdash.options import add_speed_option, run_server
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -177,14 +177,7 @@ def _serve_command(args: argparse.Namespace) -> int:
             )
     command = shlex.join(dashboard_command(args))
     url = public_url or public_url_for(args.host, args.port)
-    try:
-        _make_server(command, args.host, args.port, url).serve()
-    except OSError as exc:
-        print(f"bulkdash serve: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return run_server("serve", args.host, args.port, _make_server(command, args.host, args.port, url).serve)
 
 
 def _check_bindable(host: str, port: int) -> None:
