@@ -596,7 +596,7 @@ class BulkdashApp(App[int]):
             except Exception as exc:
                 self.post_message(PresenterChanged(None, str(exc)))
             else:
-                self.post_message(PresenterChanged(state if not quiet else {**state, "quiet": True}))
+                self.post_message(PresenterChanged(state, quiet=quiet))
 
         self.run_worker(run(), name="presenter", group="presenter", exit_on_error=False)
 
@@ -604,10 +604,9 @@ class BulkdashApp(App[int]):
         if message.state is None:
             self.notify(f"Presenter: {message.error}", severity="error", timeout=6, markup=False)
             return
-        quiet = bool(message.state.pop("quiet", False))
         self.presenter_state = message.state
         self._refresh_status_bars()
-        if not quiet:
+        if not message.quiet:
             self.notify(presenter_summary(message.state), title="Presenter", timeout=3)
         for screen in self.screen_stack:
             if isinstance(screen, RunScreen):

@@ -116,7 +116,10 @@ class TrainingStarted(Message):
 class PresenterChanged(Message):
     """The simulator's playback state after a presenter control (``error`` when the control failed)."""
 
-    def __init__(self, state: dict[str, object] | None, error: str | None = None) -> None:
+    def __init__(
+        self, state: dict[str, object] | None, error: str | None = None, *, quiet: bool = False
+    ) -> None:
         super().__init__()
         self.state = state
         self.error = error
+        self.quiet = quiet  # set by the app itself (the starting speed): no toast
