@@ -22,6 +22,15 @@ RULES = {
     "bulkdash.simctl": ("textual", "simulator", "bulkdash.ui", "bulkdash.model"),
     "bulkdash.model.training": ("textual", "simulator", "bulkdash.ui", "httpx"),
     "bulkdash.api.scenarios": ("textual", "simulator", "bulkdash.ui", "httpx"),
+    # Start-up path: training is imported when first used, the simulator when the session embeds it.
+    "bulkdash.ui.app": (
+        "simulator",
+        "bulkdash.simctl",
+        "bulkdash.model.training",
+        "bulkdash.api.scenarios",
+        "bulkdash.ui.screens.scenarios",
+        "bulkdash.ui.screens.checklist",
+    ),
     "bulkdash.cli": ("textual", "textual_serve", "aiohttp", "simulator", "bulkdash.ui"),  # a fast --help
     "simulator.server": ("textual", "bulkdash.ui", "bulkdash.model", "bulkdash.session"),
     "simulator.engine.engine": ("textual", "starlette", "httpx", "bulkdash.ui"),

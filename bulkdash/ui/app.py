@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -18,12 +19,9 @@ from textual.screen import Screen
 
 from bulkdash.api.budget import BudgetExhausted
 from bulkdash.api.client import ApiError
-from bulkdash.api.scenarios import ScenarioSummary
 from bulkdash.config import ConfigError
 from bulkdash.connect import ConnectChoice
-from bulkdash.model.training import Training
 from bulkdash.session import Session
-from bulkdash.simctl import SimControl, SimControlError
 from bulkdash.ui.connection import ConnectionState
 from bulkdash.ui.format import Display, presenter_summary
 from bulkdash.ui.messages import (
@@ -36,7 +34,6 @@ from bulkdash.ui.messages import (
     WebhookArrived,
 )
 from bulkdash.ui.readonly import READ_ONLY_MESSAGE, ReadOnlyAware, refused
-from bulkdash.ui.screens.checklist import ChecklistScreen
 from bulkdash.ui.screens.confirm import ConfirmScreen
 from bulkdash.ui.screens.connect import ConnectScreen, SecretPromptScreen
 from bulkdash.ui.screens.execute import ExecuteChoice, ExecuteScreen
@@ -44,10 +41,16 @@ from bulkdash.ui.screens.help import HelpScreen
 from bulkdash.ui.screens.home import HomeScreen
 from bulkdash.ui.screens.new_bulk import NewBulkChoice, NewBulkScreen
 from bulkdash.ui.screens.run import RunScreen
-from bulkdash.ui.screens.scenarios import ScenariosScreen
 from bulkdash.ui.screens.webhooks import WebhooksScreen
 from bulkdash.ui.widgets.status_bar import StatusBar
 from bulkdash.webhooks import ReceivedWebhook
+
+if TYPE_CHECKING:
+    # Training (scenarios, checklist, the simulator's control API) is imported when first used: start-up
+    # time is at its 1 s target and most sessions never train.
+    from bulkdash.api.scenarios import ScenarioSummary
+    from bulkdash.model.training import Training
+    from bulkdash.simctl import SimControl
 
 STYLES = Path(__file__).parent / "styles"
 #: Run screens kept alive (following slowly) after they are left; older ones are dropped.
@@ -154,7 +157,7 @@ class BulkdashApp(App[int]):
         self.connection.on_change.append(self._refresh_status_bars)
         self.push_screen(self.home)
         if self.start == "scenarios":
-            self.push_screen(ScenariosScreen())
+            self.action_scenarios()
         if self.choices:
             self.choose_connection()
         else:
@@ -206,8 +209,8 @@ class BulkdashApp(App[int]):
         self._unsubscribe.append(message.session.on_webhook(self._on_webhook))
         self.home.session_ready()
         for screen in self.screen_stack:
-            if isinstance(screen, ScenariosScreen):
-                screen.load()
+            if screen.id == "scenarios":
+                screen.load()  # type: ignore[attr-defined]
         if self.initial_speed is not None and message.session.sim_control() is not None:
             speed = self.initial_speed
             self._presenter(lambda c: c.set_presenter(speed=speed), quiet=True)
@@ -489,6 +492,8 @@ class BulkdashApp(App[int]):
 
     # --- training -----------------------------------------------------------------------------------
     def _sim(self) -> SimControl:
+        from bulkdash.simctl import SimControlError
+
         control = self.session.sim_control() if self.session is not None else None
         if control is None:
             raise SimControlError(
@@ -498,9 +503,13 @@ class BulkdashApp(App[int]):
 
     async def list_scenarios(self) -> list[ScenarioSummary]:
         """The simulator's packs (called from the Scenarios screen's worker)."""
+        from bulkdash.api.scenarios import ScenarioSummary
+
         return [ScenarioSummary.model_validate(s) for s in await self._sim().scenarios()]
 
     def action_scenarios(self) -> None:
+        from bulkdash.ui.screens.scenarios import ScenariosScreen
+
         for screen in self.screen_stack:
             if isinstance(screen, ScenariosScreen):
                 while self.screen is not screen:
@@ -525,6 +534,8 @@ class BulkdashApp(App[int]):
         )
 
     async def _start_scenario(self, scenario: ScenarioSummary) -> None:
+        from bulkdash.model.training import Training
+
         try:
             result = await self._sim().start_scenario(scenario.name)
             training = Training(
@@ -584,6 +595,8 @@ class BulkdashApp(App[int]):
         if self.training is None:
             self.notify("No scenario is being trained: s lists them", severity="warning", timeout=3)
             return
+        from bulkdash.ui.screens.checklist import ChecklistScreen
+
         if isinstance(self.screen, ChecklistScreen):
             return
         self.push_screen(ChecklistScreen(self.training))

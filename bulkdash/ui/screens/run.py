@@ -27,7 +27,6 @@ from bulkdash.ui.messages import RunUpdated
 from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.screens.operation import OperationScreen
 from bulkdash.ui.widgets.banner import Banner
-from bulkdash.ui.widgets.brief import Brief
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.ops_table import OpsTable
 from bulkdash.ui.widgets.run_header import RunHeader
@@ -78,6 +77,8 @@ class RunScreen(ReadOnlyAware, Screen[None]):
         yield Banner(id="run-banner")
         training = self.bulkdash.training
         if training is not None and training.bulk_id == self.bulk_id:
+            from bulkdash.ui.widgets.brief import Brief  # training only: not on the start-up path
+
             yield Brief(training, id="run-brief")
         yield RunHeader(id="run-header")
         with Horizontal(id="run-filters", classes="toolbar"):
@@ -130,8 +131,8 @@ class RunScreen(ReadOnlyAware, Screen[None]):
             self.follower.wake()
 
     def refresh_brief(self) -> None:
-        for brief in self.query(Brief):
-            brief.show()
+        for brief in self.query(".brief"):
+            brief.show()  # type: ignore[attr-defined]
 
     def wake(self) -> None:
         if self.follower is not None:
@@ -262,7 +263,7 @@ class RunScreen(ReadOnlyAware, Screen[None]):
 
     def action_toggle_brief(self) -> None:
         """Fold the scenario's brief away (and back) to give the operations its lines."""
-        for brief in self.query(Brief):
+        for brief in self.query(".brief"):
             brief.display = not brief.display
 
     def action_search(self) -> None:
