@@ -104,7 +104,8 @@ def _add_dashboard_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--read-only",
         action="store_true",
-        help="hide and refuse every action that changes something (new bulk, execute, pause, resume, cancel)",
+        help="hide and refuse every action that changes something (new bulk, execute, pause, resume, cancel, "
+        "scenarios, presenter controls)",
     )
 
 
