@@ -7,8 +7,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
-#: The presenter's playback speeds range (the simulator refuses others).
-MIN_SPEED, MAX_SPEED = 0.1, 10.0
+from bulkdash.api.presenter import MAX_SPEED, MIN_SPEED
+
 TRAINING_SPEED = 0.25  # slow enough to follow a 12-operation scenario by eye
 
 

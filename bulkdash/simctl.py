@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import httpx
 
+from bulkdash.api.presenter import PresenterUpdate
+
 
 class SimControlError(Exception):
     """A control call failed; ``str(error)`` is human readable. ``status`` is the HTTP status, if any."""
@@ -122,11 +124,8 @@ class SimControl:
     async def set_presenter(
         self, *, paused: bool | None = None, speed: float | None = None
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {}
-        if paused is not None:
-            body["paused"] = paused
-        if speed is not None:
-            body["speed"] = speed
+        # The contract's field names; the simulator validates (its 400 names the field).
+        body = PresenterUpdate.model_construct(paused=paused, speed=speed).model_dump(exclude_none=True)
         return await self._json("PUT", "/presenter", json=body)
 
     async def step(self) -> dict[str, Any]:

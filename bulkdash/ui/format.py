@@ -143,3 +143,7 @@ def presenter_summary(state: dict[str, object]) -> str:
     if state.get("faultPending"):
         parts.append("fault pending")
     return " · ".join(parts)
+
+
+#: A training scenario's level, coloured like a traffic light.
+LEVEL_STYLE = {"beginner": "#5fd787", "intermediate": "#ffd75f", "advanced": "#ff875f"}

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bulkdash.api.kinds import OperationKind
+from bulkdash.api.presenter import MAX_SPEED, MIN_SPEED
 from simulator.settings import SimSettings
 from simulator.store.store import BulkRow
 
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
     from simulator.engine.engine import LiveBulk
     from simulator.faults.operations import OperationLayer, OpFault
 
-MIN_SPEED = 0.1
-MAX_SPEED = 10.0
 
 #: The 409 ``errorCode`` a forced fault answers when no fault plan rule is at hand: a common one per kind.
 DEFAULT_CONFLICT: dict[OperationKind, str] = {
@@ -174,4 +173,4 @@ class Presenter:
         }
 
 
-__all__ = ["MAX_SPEED", "MIN_SPEED", "Presenter", "WorldNotPaused", "default_fault"]
+__all__ = ["Presenter", "WorldNotPaused", "default_fault"]

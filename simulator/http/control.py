@@ -24,9 +24,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bulkdash.api.presenter import PresenterUpdate
 from bulkdash.api.validation import validate_model
 from simulator.engine.engine import Engine
-from simulator.engine.presenter import MAX_SPEED, MIN_SPEED, WorldNotPaused
+from simulator.engine.presenter import WorldNotPaused
 from simulator.faults import PlanError, parse_plan
 from simulator.http import responses as r
 from simulator.http.app import read_json
@@ -53,15 +54,6 @@ class ScenarioStart(BaseModel):
     seed: int | None = None
     identity: str | None = Field(default=None, pattern=r"^[0-9]+$")
     execute: bool | None = None  # default: execute unless the scenario leaves it to the client
-
-
-class PresenterUpdate(BaseModel):
-    """Body of ``PUT /_sim/presenter``: what to change; absent fields stay as they are."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    paused: bool | None = None
-    speed: float | None = Field(default=None, ge=MIN_SPEED, le=MAX_SPEED)
 
 
 class Control:

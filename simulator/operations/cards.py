@@ -36,9 +36,9 @@ def _marked_lost_or_stolen(card: Instrument) -> bool:
     return card.blocked_reason == "LOST" or card.destroyed_reason in LOST_STOLEN
 
 
-def block_card(
-    world: World, identity: Identity, path_params: dict[str, str], body: dict[str, Any] | None, now_ms: int
-) -> OpResult:
+def _block_target(world: World, identity: Identity, path_params: dict[str, str]) -> Instrument | OpResult:
+    """The card to block or unblock, or the answer that comes first: 404, then lost/stolen, then destroyed
+    (the same order for both)."""
     card = _card(world, identity, path_params)
     if card is None:
         return not_found()
@@ -46,6 +46,15 @@ def block_card(
         return conflict("INSTRUMENT_MARKED_LOST_STOLEN")
     if card.state == "DESTROYED":
         return conflict("INSTRUMENT_DESTROYED")
+    return card
+
+
+def block_card(
+    world: World, identity: Identity, path_params: dict[str, str], body: dict[str, Any] | None, now_ms: int
+) -> OpResult:
+    card = _block_target(world, identity, path_params)
+    if isinstance(card, OpResult):
+        return card
     if card.state == "BLOCKED":
         return conflict("INSTRUMENT_ALREADY_BLOCKED")
     card.state, card.blocked_reason = "BLOCKED", "USER"
@@ -56,13 +65,9 @@ def block_card(
 def unblock_card(
     world: World, identity: Identity, path_params: dict[str, str], body: dict[str, Any] | None, now_ms: int
 ) -> OpResult:
-    card = _card(world, identity, path_params)
-    if card is None:
-        return not_found()
-    if _marked_lost_or_stolen(card):
-        return conflict("INSTRUMENT_MARKED_LOST_STOLEN")
-    if card.state == "DESTROYED":
-        return conflict("INSTRUMENT_DESTROYED")
+    card = _block_target(world, identity, path_params)
+    if isinstance(card, OpResult):
+        return card
     if card.state != "BLOCKED":
         return conflict("INSTRUMENT_NOT_BLOCKED")
     if card.blocked_reason == "SYSTEM":

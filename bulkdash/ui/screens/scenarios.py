@@ -7,7 +7,7 @@ the embedded one, which ``bulkdash`` and ``bulkdash train`` start by default.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from rich.text import Text
 from textual import on
@@ -17,7 +17,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from bulkdash.api.scenarios import ScenarioSummary
+from bulkdash.api.scenarios import Difficulty, ScenarioSummary
+from bulkdash.ui.format import LEVEL_STYLE
 from bulkdash.ui.messages import ScenariosLoaded
 from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.widgets.footer import CoalescingFooter
@@ -26,8 +27,7 @@ from bulkdash.ui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from bulkdash.ui.app import BulkdashApp
 
-LEVEL_STYLE = {"beginner": "#5fd787", "intermediate": "#ffd75f", "advanced": "#ff875f"}
-LEVELS = ("beginner", "intermediate", "advanced")
+LEVELS = get_args(Difficulty)  # easiest first
 
 
 class ScenariosScreen(ReadOnlyAware, Screen[None]):

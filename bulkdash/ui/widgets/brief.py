@@ -7,8 +7,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from bulkdash.model.training import Training
-
-LEVEL_STYLE = {"beginner": "#5fd787", "intermediate": "#ffd75f", "advanced": "#ff875f"}
+from bulkdash.ui.format import LEVEL_STYLE
 
 
 class Brief(Static):
