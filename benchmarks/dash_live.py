@@ -20,7 +20,7 @@ import time
 from textual import events
 
 from benchmarks._common import percentile, transfer_items
-from bulkdash.api.kinds import OperationKind
+from bulkdash.contract.kinds import OperationKind
 from bulkdash.session import EmbeddedOptions, Session
 from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.run import RunScreen

@@ -12,7 +12,7 @@ import asyncio
 import time
 
 from benchmarks._common import transfer_items
-from bulkdash.api.kinds import OperationKind
+from bulkdash.contract.kinds import OperationKind
 from bulkdash.model.follow import RunFollower
 from bulkdash.model.run import RunModel
 from bulkdash.session import EmbeddedOptions, Session

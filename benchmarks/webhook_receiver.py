@@ -41,7 +41,7 @@ sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 import httpx  # noqa: E402
 
-from bulkdash.api.signatures import sign_v1, sign_v2  # noqa: E402
+from bulkdash.contract.signatures import sign_v1, sign_v2  # noqa: E402
 from bulkdash.webhooks import ReceiverSettings, WebhookReceiver  # noqa: E402
 
 API_KEY = "bench-api-key"

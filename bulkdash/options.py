@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bulkdash.api.presenter import MAX_SPEED, MIN_SPEED
+from bulkdash.contract.presenter import MAX_SPEED, MIN_SPEED
 
 TRAINING_SPEED = 0.25  # slow enough to follow a 12-operation scenario by eye
 

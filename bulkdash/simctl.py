@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bulkdash.api.presenter import PresenterUpdate
+from bulkdash.contract.presenter import PresenterUpdate
 
 
 class SimControlError(Exception):

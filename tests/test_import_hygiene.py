@@ -15,19 +15,19 @@ ROOT = Path(__file__).resolve().parent.parent
 # module to import → prefixes it must not pull in
 RULES = {
     "bulkdash.api.client": ("textual", "simulator", "bulkdash.ui", "bulkdash.model"),
-    "bulkdash.api.validation": ("textual", "simulator", "httpx"),
+    "bulkdash.contract.validation": ("textual", "simulator", "httpx"),
     "bulkdash.webhooks": ("textual", "simulator", "bulkdash.ui"),
     "bulkdash.model.follow": ("textual", "simulator", "bulkdash.ui"),
     "bulkdash.session": ("textual", "simulator", "bulkdash.ui"),  # the simulator only when embedded
     "bulkdash.simctl": ("textual", "simulator", "bulkdash.ui", "bulkdash.model"),
     "bulkdash.model.training": ("textual", "simulator", "bulkdash.ui", "httpx"),
-    "bulkdash.api.scenarios": ("textual", "simulator", "bulkdash.ui", "httpx"),
+    "bulkdash.contract.scenarios": ("textual", "simulator", "bulkdash.ui", "httpx"),
     # Start-up path: training is imported when first used, the simulator when the session embeds it.
     "bulkdash.ui.app": (
         "simulator",
         "bulkdash.simctl",
         "bulkdash.model.training",
-        "bulkdash.api.scenarios",
+        "bulkdash.contract.scenarios",
         "bulkdash.ui.screens.scenarios",
         "bulkdash.ui.screens.checklist",
     ),
@@ -35,6 +35,27 @@ RULES = {
     "simulator.server": ("textual", "bulkdash.ui", "bulkdash.model", "bulkdash.session"),
     "simulator.engine.engine": ("textual", "starlette", "httpx", "bulkdash.ui"),
     "simulator.operations": ("textual", "aiosqlite", "starlette", "httpx"),
+    # The contract is shared by both sides and depends on neither (nor on any I/O library).
+    **{
+        f"bulkdash.contract.{name}": (
+            "textual",
+            "simulator",
+            "bulkdash.api",
+            "bulkdash.ui",
+            "bulkdash.model",
+            "httpx",
+        )
+        for name in (
+            "codec",
+            "kinds",
+            "models",
+            "presenter",
+            "requests",
+            "scenarios",
+            "signatures",
+            "validation",
+        )
+    },
 }
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bulkdash.api.kinds import OperationKind
-from bulkdash.api.models import FINAL_BULK_STATUSES
+from bulkdash.contract.kinds import OperationKind
+from bulkdash.contract.models import FINAL_BULK_STATUSES
 from bulkdash.model.generate import generate
 from bulkdash.report import build_report
 from bulkdash.session import DEMO_API_KEY, EmbeddedOptions, Session

@@ -1,7 +1,7 @@
 """An async client of Weavr's bulk-process API (httpx; no Textual): typed results, Weavr errors made readable.
 
 Every call is counted against a ``RequestBudget`` and reported to ``on_call`` (the dashboard's API-call log
-and delivery timeline). Responses are parsed with the tolerant wire models of ``bulkdash.api.models``, so
+and delivery timeline). Responses are parsed with the tolerant wire models of ``bulkdash.contract.models``, so
 unknown fields and enum values from a newer server are kept, not fatal.
 
 Behaviour on failure (kept deliberately small):
@@ -32,8 +32,8 @@ import httpx
 from pydantic import ValidationError
 
 from bulkdash.api.budget import RequestBudget
-from bulkdash.api.kinds import KINDS, OperationKind
-from bulkdash.api.models import (
+from bulkdash.contract.kinds import KINDS, OperationKind
+from bulkdash.contract.models import (
     BulkProcessDetails,
     BulkProcessesPaged,
     BulkProcessOperationsPaged,

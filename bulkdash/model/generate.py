@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bulkdash.api.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
+from bulkdash.contract.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
 
 Item = dict[str, Any]
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bulkdash.api.models import FINAL_BULK_STATUSES, BulkProcessDetails, BulkProcessOperation
+from bulkdash.contract.models import FINAL_BULK_STATUSES, BulkProcessDetails, BulkProcessOperation
 
 PAGE_SIZE = 100
 #: The longest wait between two polls of a running bulk on screen: the counts shown are never older than

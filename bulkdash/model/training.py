@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bulkdash.api.scenarios import Question, ScenarioSummary
+from bulkdash.contract.scenarios import Question, ScenarioSummary
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ from bulkdash.webhooks import ReceivedWebhook
 if TYPE_CHECKING:
     # Training (scenarios, checklist, the simulator's control API) is imported when first used: start-up
     # time is at its 1 s target and most sessions never train.
-    from bulkdash.api.scenarios import ScenarioSummary
+    from bulkdash.contract.scenarios import ScenarioSummary
     from bulkdash.model.training import Training
     from bulkdash.simctl import SimControl
 
@@ -503,7 +503,7 @@ class BulkdashApp(App[int]):
 
     async def list_scenarios(self) -> list[ScenarioSummary]:
         """The simulator's packs (called from the Scenarios screen's worker)."""
-        from bulkdash.api.scenarios import ScenarioSummary
+        from bulkdash.contract.scenarios import ScenarioSummary
 
         return [ScenarioSummary.model_validate(s) for s in await self._sim().scenarios()]
 

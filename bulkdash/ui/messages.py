@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from bulkdash.api.models import BulkProcess, BulkProcessDetails
+from bulkdash.contract.models import BulkProcess, BulkProcessDetails
 from bulkdash.model.follow import RunUpdate
 
 if TYPE_CHECKING:
-    from bulkdash.api.scenarios import ScenarioSummary
+    from bulkdash.contract.scenarios import ScenarioSummary
     from bulkdash.model.training import Training
     from bulkdash.session import Session
     from bulkdash.webhooks import ReceivedWebhook

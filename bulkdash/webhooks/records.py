@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bulkdash.api.models import BulkProcessProgressEvent
+from bulkdash.contract.models import BulkProcessProgressEvent
 
 #: ``id`` of a record that has not been written yet (SQLite row ids start at 1).
 UNSTORED_ID = 0

@@ -15,7 +15,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bulkdash.api.signatures import verify_v1, verify_v2
+from bulkdash.contract.signatures import verify_v1, verify_v2
 from bulkdash.webhooks.records import KeyVerdict, SignatureVerdict, TimestampVerdict
 
 

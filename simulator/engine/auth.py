@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from bulkdash.api.kinds import BULK_PERMISSIONS
+from bulkdash.contract.kinds import BULK_PERMISSIONS
 from simulator.world.model import Identity, Programme, User, World
 
 _BULK = frozenset(BULK_PERMISSIONS.values())

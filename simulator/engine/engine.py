@@ -24,9 +24,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from bulkdash.api.codec import compact_json, loads
-from bulkdash.api.kinds import KINDS, KindSpec, OperationKind
-from bulkdash.api.models import (
+from bulkdash.contract.codec import compact_json, loads
+from bulkdash.contract.kinds import KINDS, KindSpec, OperationKind
+from bulkdash.contract.models import (
     BulkMode,
     BulkProcess,
     BulkProcessDetails,
@@ -38,10 +38,11 @@ from bulkdash.api.models import (
     OperationStatus,
     status_counts,
 )
-from bulkdash.api.validation import ValidItem, cross_item_conflict, validate_submission
+from bulkdash.contract.validation import ValidItem, cross_item_conflict, validate_submission
 from simulator.engine.auth import Principal, TokenBook
 from simulator.engine.presenter import Presenter
 from simulator.engine.states import BulkAction, InvalidTransition, allowed, bulk_transition, op_outcome
+from simulator.errors import Conflict, NotFound
 from simulator.operations import OpResult, run_operation
 from simulator.settings import SimSettings
 from simulator.store.store import FIRST_ID, BulkRow, Store, WriteBatch
@@ -68,18 +69,6 @@ class NoFaults:
     """The engine's fault hook when no fault controller is installed."""
 
     operations = None
-
-
-class Conflict(Exception):
-    """A business refusal the HTTP layer turns into ``409 {"errorCode": code}``."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-class NotFound(Exception):
-    """404: the bulk does not exist or belongs to another identity (never 403, §2.5)."""
 
 
 @dataclass(slots=True)

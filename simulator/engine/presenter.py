@@ -30,8 +30,8 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bulkdash.api.kinds import OperationKind
-from bulkdash.api.presenter import MAX_SPEED, MIN_SPEED
+from bulkdash.contract.kinds import OperationKind
+from bulkdash.contract.presenter import MAX_SPEED, MIN_SPEED
 from simulator.settings import SimSettings
 from simulator.store.store import BulkRow
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bulkdash.api.models import BulkStatus as B
-from bulkdash.api.models import OperationStatus as O
+from bulkdash.contract.models import BulkStatus as B
+from bulkdash.contract.models import OperationStatus as O
 
 
 class BulkAction(StrEnum):

@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from bulkdash.api.kinds import OperationKind
+from bulkdash.contract.kinds import OperationKind
 from simulator.faults.plan import FaultPlan, OperationRule, RequestMatch, derive_rng
 from simulator.operations.common import INTERNAL_ERROR_BODY, UNAVAILABLE_BODY, OpResult
 from simulator.store.store import BulkRow

@@ -47,8 +47,8 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from bulkdash.api.kinds import KINDS, OperationKind
-from bulkdash.api.models import SyntaxErrorKind
+from bulkdash.contract.kinds import KINDS, OperationKind
+from bulkdash.contract.models import SyntaxErrorKind
 
 # --- the 409 errorCodes each single endpoint can return (BEHAVIOR §4.3) ------------------------------
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from bulkdash.api.signatures import sign_v1, sign_v2, verify_v1
+from bulkdash.contract.signatures import sign_v1, sign_v2, verify_v1
 from simulator.faults.plan import EventSelector, FaultPlan, WebhookFaults, derive_rng
 from simulator.store.store import WriteBatch
 

@@ -19,15 +19,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bulkdash.api.kinds import BULK_PERMISSIONS, KINDS, KindSpec
-from bulkdash.api.models import (
+from bulkdash.contract.kinds import BULK_PERMISSIONS, KINDS, KindSpec
+from bulkdash.contract.models import (
     AccessTokenRequest,
     BulkProcessExecute,
     BulkStatus,
     LoginWithPasswordRequest,
     OperationStatus,
 )
-from bulkdash.api.validation import RequestInvalid, validate_model
+from bulkdash.contract.validation import RequestInvalid, validate_model
 from simulator.engine.auth import LoginRefused, Principal, check_password
 from simulator.engine.engine import Conflict, Engine, NotFound
 from simulator.http import responses as r

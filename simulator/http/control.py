@@ -24,8 +24,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bulkdash.api.presenter import PresenterUpdate
-from bulkdash.api.validation import validate_model
+from bulkdash.contract.presenter import PresenterUpdate
+from bulkdash.contract.validation import validate_model
 from simulator.engine.engine import Engine
 from simulator.engine.presenter import WorldNotPaused
 from simulator.faults import PlanError, parse_plan

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bulkdash.api.kinds import OperationKind
+from bulkdash.contract.kinds import OperationKind
 from simulator.operations.cards import block_card, remove_card, unblock_card, update_spend_rules
 from simulator.operations.common import Handler, OpResult, TxEvent
 from simulator.operations.owt import create_owt

@@ -1,7 +1,7 @@
 """``POST /outgoing_wire_transfers`` (BEHAVIOR §4.3.7) and its SUBMITTED/COMPLETED webhooks (§6.6).
 
 The ``destinationBeneficiary`` shape is recognised with the same function the submission validated it with
-(:func:`bulkdash.api.requests.owt_beneficiary_shape`), so both always agree on which shape a body is.
+(:func:`bulkdash.contract.requests.owt_beneficiary_shape`), so both always agree on which shape a body is.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import Any
 
-from bulkdash.api.models import SyntaxErrorKind
-from bulkdash.api.requests import bank_details_shape, owt_beneficiary_shape
-from bulkdash.api.validation import invalid_field, validation_failed
+from bulkdash.contract.models import SyntaxErrorKind
+from bulkdash.contract.requests import bank_details_shape, owt_beneficiary_shape
+from bulkdash.contract.validation import invalid_field, validation_failed
 from simulator.operations.common import (
     OpResult,
     TxEvent,

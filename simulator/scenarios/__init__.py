@@ -3,7 +3,7 @@
 A scenario has a title, a narrative (what the customer reports), the bulk to submit (kind, size and the
 parameters of a generated item list, :mod:`.items`), the execute options, what the headless runner does
 while the bulk runs (pause, resume, cancel), a fault plan with its speed (:mod:`simulator.faults.plan`),
-the expected outcome, and the trainee's checklist (``bulkdash.api.scenarios.Question``).
+the expected outcome, and the trainee's checklist (``bulkdash.contract.scenarios.Question``).
 
 * :func:`list_scenarios` / :func:`get_scenario` read the packs (package data, via ``importlib.resources``).
 * :func:`simulator.scenarios.setup.setup_scenario` applies one to a running engine — used by
@@ -20,8 +20,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bulkdash.api.kinds import OperationKind
-from bulkdash.api.scenarios import Difficulty, Question, ScenarioSummary
+from bulkdash.contract.kinds import OperationKind
+from bulkdash.contract.scenarios import Difficulty, Question, ScenarioSummary
 from simulator.faults.plan import FaultPlan, PlanError, problems_of
 
 PACKAGE = "simulator.scenarios.packs"
@@ -142,7 +142,7 @@ class Scenario(_Strict):
         )
 
     def summary(self) -> dict[str, Any]:
-        """The pack as the dashboard lists it and briefs the trainee (``bulkdash.api.scenarios``)."""
+        """The pack as the dashboard lists it and briefs the trainee (``bulkdash.contract.scenarios``)."""
         return ScenarioSummary(
             name=self.name,
             title=self.title,

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bulkdash.api.kinds import KINDS, OperationKind
-from bulkdash.api.validation import RequestInvalid, validate_submission
+from bulkdash.contract.kinds import KINDS, OperationKind
+from bulkdash.contract.validation import RequestInvalid, validate_submission
 from simulator.faults.plan import PlanError, derive_rng, problems_of
 from simulator.scenarios import Scenario
 

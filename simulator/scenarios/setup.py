@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bulkdash.api.kinds import KINDS
-from bulkdash.api.models import BulkProcessExecute
+from bulkdash.contract.kinds import KINDS
+from bulkdash.contract.models import BulkProcessExecute
 from simulator.engine.auth import Principal, permissions_of
 from simulator.engine.engine import Conflict, Engine, NotFound
 from simulator.scenarios import Scenario

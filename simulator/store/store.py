@@ -17,7 +17,7 @@ from typing import Any
 
 import aiosqlite
 
-from bulkdash.api.codec import compact_json
+from bulkdash.contract.codec import compact_json
 from simulator.store.schema import MIGRATIONS
 
 FIRST_ID = 1_000_001

@@ -10,8 +10,8 @@ import os
 import uuid
 from typing import Any
 
-from bulkdash.api.codec import compact_json, compact_json_bytes
-from bulkdash.api.signatures import sign_v1, sign_v2
+from bulkdash.contract.codec import compact_json, compact_json_bytes
+from bulkdash.contract.signatures import sign_v1, sign_v2
 from simulator.store.store import OutboxEvent
 from simulator.world.model import Programme
 

@@ -13,7 +13,7 @@ import pytest
 
 from bulkdash.api.budget import RequestBudget
 from bulkdash.api.client import ApiError, CallRecord, WeavrClient, to_curl
-from bulkdash.api.kinds import OperationKind
+from bulkdash.contract.kinds import OperationKind
 from simulator.server import start_embedded
 from tests.simulator.helpers import sim_settings, transfer
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from bulkdash.api.kinds import OperationKind
-from bulkdash.api.requests import (
+from bulkdash.contract.kinds import OperationKind
+from bulkdash.contract.requests import (
     BODY_MODELS,
     BeneficiaryId,
     ExternalAccountId,
@@ -21,7 +21,7 @@ from bulkdash.api.requests import (
     UserCreate,
     owt_beneficiary_shape,
 )
-from bulkdash.api.validation import RequestInvalid, validate_model
+from bulkdash.contract.validation import RequestInvalid, validate_model
 
 IBAN = "DE89370400440532013000"
 FP_NAME_PATTERN = r"""^[a-zA-Z0-9\/\-?:().,'+\s#=!"%&*<>;\{@\r\n]*$"""  # §4.3.7, verbatim

@@ -11,9 +11,9 @@ import pytest
 from annotated_types import Le, MinLen
 from pydantic import BaseModel, Field, StringConstraints
 
-from bulkdash.api.kinds import KINDS, OperationKind
-from bulkdash.api.requests import CreateTransfer, UpdateCardLevelSpendRules, UserCreate
-from bulkdash.api.validation import (
+from bulkdash.contract.kinds import KINDS, OperationKind
+from bulkdash.contract.requests import CreateTransfer, UpdateCardLevelSpendRules, UserCreate
+from bulkdash.contract.validation import (
     RequestInvalid,
     ValidItem,
     cross_item_conflict,

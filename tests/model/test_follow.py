@@ -8,7 +8,7 @@ from typing import Any
 
 from bulkdash.api.budget import RequestBudget
 from bulkdash.api.client import ApiError
-from bulkdash.api.models import BulkProcessDetails, BulkProcessOperationsPaged, status_counts
+from bulkdash.contract.models import BulkProcessDetails, BulkProcessOperationsPaged, status_counts
 from bulkdash.model.follow import RunFollower, RunUpdate
 from bulkdash.model.run import RunModel
 from tests.conftest import wait_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bulkdash.api.models import BulkProcessDetails, BulkProcessOperation, status_counts
+from bulkdash.contract.models import BulkProcessDetails, BulkProcessOperation, status_counts
 from bulkdash.model.run import PAGE_SIZE, PageRequest, RunModel, response_key
 
 

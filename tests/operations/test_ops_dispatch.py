@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bulkdash.api.kinds import KINDS, OperationKind
-from bulkdash.api.validation import cross_item_conflict, validate_submission
+from bulkdash.contract.kinds import KINDS, OperationKind
+from bulkdash.contract.validation import cross_item_conflict, validate_submission
 from simulator.operations import HANDLERS, run_operation
 from simulator.world.model import Identity, World
 from tests.operations.helpers import NOW, owt, send, transfer, user

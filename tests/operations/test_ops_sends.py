@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bulkdash.api.kinds import OperationKind
+from bulkdash.contract.kinds import OperationKind
 from simulator.operations import run_operation
 from simulator.world.model import Beneficiary, Identity, World
 from tests.operations.helpers import NOW, send

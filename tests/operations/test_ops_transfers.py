@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bulkdash.api.kinds import OperationKind
+from bulkdash.contract.kinds import OperationKind
 from simulator.operations import run_operation
 from simulator.world.model import Identity, World
 from simulator.world.seed import build_seed_world

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bulkdash.api.signatures import verify_v1, verify_v2
+from bulkdash.contract.signatures import verify_v1, verify_v2
 from simulator.faults.webhooks import WRONG_KEY
 from simulator.server import Simulator
 from tests.conftest import wait_for

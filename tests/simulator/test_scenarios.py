@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bulkdash.api.kinds import OperationKind
+from bulkdash.contract.kinds import OperationKind
 from simulator import cli
 from simulator.faults import PlanError
 from simulator.scenarios import Scenario, get_scenario, list_scenarios, parse_scenario

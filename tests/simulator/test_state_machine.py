@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, rule
 
-from bulkdash.api.kinds import KINDS, OperationKind
-from bulkdash.api.models import BulkProcessExecute
-from bulkdash.api.validation import validate_submission
+from bulkdash.contract.kinds import KINDS, OperationKind
+from bulkdash.contract.models import BulkProcessExecute
+from bulkdash.contract.validation import validate_submission
 from simulator.engine.engine import Conflict, Engine
 from simulator.settings import SimSettings
 from simulator.store.store import Store

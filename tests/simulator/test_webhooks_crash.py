@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bulkdash.api.signatures import verify_v2
+from bulkdash.contract.signatures import verify_v2
 from bulkdash.webhooks import SignatureVerdict
 from tests.conftest import wait_for
 from tests.simulator.helpers import (

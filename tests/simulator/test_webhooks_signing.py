@@ -1,7 +1,7 @@
 """Webhook headers and signatures (BEHAVIOR §6.3): what a receiver gets on the wire, byte for byte.
 
 A scripted receiver keeps every request exactly as it arrived, so the signatures are checked with
-``bulkdash.api.signatures`` against the very bytes received, ``webhooks-key`` is seen unredacted, and a
+``bulkdash.contract.signatures`` against the very bytes received, ``webhooks-key`` is seen unredacted, and a
 retried request can be compared with its first try. The §6.3 worked example is a fixed test vector.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bulkdash.api.codec import compact_json_bytes
-from bulkdash.api.signatures import sign_v1, sign_v2, verify_v1, verify_v2
+from bulkdash.contract.codec import compact_json_bytes
+from bulkdash.contract.signatures import sign_v1, sign_v2, verify_v1, verify_v2
 from simulator.settings import SimSettings
 from tests.conftest import wait_for
 from tests.simulator.helpers import KEY1, Api, sim_settings, transfer

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bulkdash.api.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
-from bulkdash.api.validation import cross_item_conflict, validate_submission
+from bulkdash.contract.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
+from bulkdash.contract.validation import cross_item_conflict, validate_submission
 from bulkdash.model.generate import GenerateError, failing_indices, generate, load_items, size_limit
 from bulkdash.session import DEMO_EMAIL, DEMO_PASSWORD, EmbeddedOptions, Session
 from tests.conftest import wait_for

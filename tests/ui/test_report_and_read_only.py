@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from textual.widgets._footer import FooterKey
 
-from bulkdash.api.kinds import OperationKind
 from bulkdash.cli import main
+from bulkdash.contract.kinds import OperationKind
 from bulkdash.model.generate import generate
 from bulkdash.session import EmbeddedOptions, Session
 from bulkdash.ui.app import BulkdashApp

@@ -18,7 +18,7 @@ from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Select
 
-from bulkdash.api.scenarios import Evidence, ScenarioSummary
+from bulkdash.contract.scenarios import Evidence, ScenarioSummary
 from bulkdash.model.training import Training
 from bulkdash.session import EmbeddedOptions, Session
 from bulkdash.ui.app import BulkdashApp

@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from typing import Any
 
-from bulkdash.api.signatures import sign_v1, sign_v2
+from bulkdash.contract.signatures import sign_v1, sign_v2
 from bulkdash.webhooks import ReceivedWebhook
 
 # BEHAVIOR §6.3 worked example.

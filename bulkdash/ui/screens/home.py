@@ -21,7 +21,7 @@ from textual.widgets import DataTable, Header, Select, Static
 
 from bulkdash.api.budget import BudgetExhausted
 from bulkdash.api.client import ApiError
-from bulkdash.api.models import FINAL_BULK_STATUSES, BulkProcessDetails
+from bulkdash.contract.models import FINAL_BULK_STATUSES, BulkProcessDetails
 from bulkdash.ui.format import BULK_STATUSES
 from bulkdash.ui.messages import BulksFetched, BulksPage
 from bulkdash.ui.readonly import ReadOnlyAware

@@ -18,7 +18,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
-from bulkdash.api.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
+from bulkdash.contract.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
 from bulkdash.model.generate import GenerateError, describe_limits, generate, load_items, size_limit
 
 

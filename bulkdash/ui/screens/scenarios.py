@@ -17,7 +17,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from bulkdash.api.scenarios import Difficulty, ScenarioSummary
+from bulkdash.contract.scenarios import Difficulty, ScenarioSummary
 from bulkdash.ui.format import LEVEL_STYLE
 from bulkdash.ui.messages import ScenariosLoaded
 from bulkdash.ui.readonly import ReadOnlyAware

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from bulkdash.api.models import BulkProcess, BulkProcessDetails
+from bulkdash.contract.models import BulkProcess, BulkProcessDetails
 from bulkdash.ui.format import Display, percent, short_operation, status_text
 
 COLUMNS = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import DataTable
 
-from bulkdash.api.models import FINAL_BULK_STATUSES
+from bulkdash.contract.models import FINAL_BULK_STATUSES
 from bulkdash.ui.format import Display, status_text
 from bulkdash.webhooks import EventKind, ReceivedWebhook, SignatureVerdict
 

@@ -4,7 +4,7 @@ The simulator validates every item's ``requestBody`` against these at submission
 dashboard's client builds items with them, so each constraint of the published schema is written here once:
 lengths, patterns, enums, ranges, item counts and the ``oneOf`` shapes of send and wire-transfer destinations.
 
-Conventions, chosen so :mod:`bulkdash.api.validation` can turn pydantic's errors into Weavr's 400 bodies:
+Conventions, chosen so :mod:`bulkdash.contract.validation` can turn pydantic's errors into Weavr's 400 bodies:
 
 * Models are validated in **strict** mode on JSON-parsed Python objects, so ``"5"`` for an integer is a type
   error and enums are ``Literal[...]`` (strict enum classes would refuse plain strings).
@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Dis
 from pydantic import Tag as UnionTag  # ``Tag`` below is Weavr's tag string
 from pydantic_core import PydanticCustomError
 
-from bulkdash.api.kinds import OperationKind
+from bulkdash.contract.kinds import OperationKind
 
 # --- building blocks ---------------------------------------------------------------------------------
 

@@ -160,7 +160,7 @@ class BulkProcessExecute(BaseModel):
 
 
 class BulkSubmissionItem(BaseModel):
-    """One item of a submission array. Bodies are validated per endpoint (``bulkdash.api.requests``)."""
+    """One item of a submission array. Bodies are validated per endpoint (``bulkdash.contract.requests``)."""
 
     model_config = ConfigDict(extra="ignore")
 

@@ -1,6 +1,6 @@
 """Request validation with Weavr's 400 bodies (BEHAVIOR §3.3) and the submission checks of §4.1.
 
-``validate_model`` validates one body against a :mod:`bulkdash.api.requests` model and turns pydantic's
+``validate_model`` validates one body against a :mod:`bulkdash.contract.requests` model and turns pydantic's
 errors into ``invalidFields`` entries; ``validate_submission`` runs §4.1 step 1 over a whole bulk array,
 collecting every problem of every item; ``cross_item_conflict`` is §4.1 step 4.
 
@@ -30,9 +30,15 @@ from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from bulkdash.api.kinds import UNIQUE_TARGET_KINDS, KindSpec, OperationKind
-from bulkdash.api.models import BadRequestError, ConflictCode, InvalidField, SyntaxErrorKind, SyntaxErrors
-from bulkdash.api.requests import BODY_MODELS, NUMERIC_ID_PATTERN
+from bulkdash.contract.kinds import UNIQUE_TARGET_KINDS, KindSpec, OperationKind
+from bulkdash.contract.models import (
+    BadRequestError,
+    ConflictCode,
+    InvalidField,
+    SyntaxErrorKind,
+    SyntaxErrors,
+)
+from bulkdash.contract.requests import BODY_MODELS, NUMERIC_ID_PATTERN
 
 MAX_INVALID_FIELDS = 100
 MAX_ITEMS = 10_000
