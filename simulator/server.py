@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.routing import Mount
 from starlette.types import ASGIApp
 
@@ -54,10 +53,7 @@ class Simulator:
                 Mount("/multi", app=multi.build_multi_app(self.engine, self.limiter)),
                 Mount("/_sim", routes=control.routes()),
             ],
-            exception_handlers={
-                HTTPException: multi._on_http_exception,
-                **{cls: multi._on_app_error for cls in multi.APP_ERRORS},
-            },
+            exception_handlers=multi.EXCEPTION_HANDLERS,
             lifespan=self._lifespan,
         )
         self.asgi: ASGIApp = multi.WeavrEdge(inner, self.engine, lambda: self.settings.faults)
@@ -87,6 +83,17 @@ class Simulator:
 async def start_embedded(settings: SimSettings) -> tuple[Simulator, QuietServer]:
     """Start the simulator in this event loop on ``settings.host:settings.port`` (0 = any free port)."""
     sim = Simulator(settings)
+    # Opened before anything listens: a database that cannot serve raises its one-line StoreError here
+    # rather than failing inside the server's lifespan (whose start() is then a no-op).
+    try:
+        await sim.start()
+    except BaseException:
+        await sim.store.close()  # aiosqlite's threads would keep the process alive
+        raise
     server = QuietServer(sim.asgi, settings.host, settings.port)
-    await server.start()
+    try:
+        await server.start()
+    except BaseException:
+        await sim.stop()
+        raise
     return sim, server

@@ -12,24 +12,25 @@ Conventions, chosen so :mod:`bulkdash.contract.validation` can turn pydantic's e
   error mapper reads back to report *both* bounds of a ``SIZE``/``RANGE`` problem.
 * Strings with a minimum length of at least 1 reject whitespace-only values with the custom error type
   ``has_text`` (Weavr's ``HAS_TEXT``); an empty string still fails the length check (``SIZE``).
-* 64-bit integers reject values outside the signed 64-bit range with the custom error type ``int64_range``,
-  reported as a wrong type, as a JSON parser bound to a Java ``long`` would.
+* Integers carry Weavr's format (``int32`` / ``int64``, :mod:`bulkdash.contract.integers`): a value beyond
+  it fails with the custom error type ``int_format`` (a ``400`` naming the field), and a whole number written
+  ``100.0`` is taken as ``100``.
+* A ``destinationBeneficiary`` object that matches none of its shapes fails with the custom error type
+  ``no_shape`` (a constraint, so the item's other problems are reported with it).
 * Unknown properties are ignored, optional properties may be ``null`` (treated as absent).
 """
 
 from typing import Annotated, Any, Literal
 
-from annotated_types import Ge, Le, MaxLen, MinLen
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field
+from annotated_types import MaxLen, MinLen
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field
 from pydantic import Tag as UnionTag  # ``Tag`` below is Weavr's tag string
 from pydantic_core import PydanticCustomError
 
+from bulkdash.contract.integers import integer
 from bulkdash.contract.kinds import OperationKind
 
 # --- building blocks ---------------------------------------------------------------------------------
-
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
 
 #: The email check of BEHAVIOR §3.3 (a pattern, so failures are reported as ``REGEX [pattern]``).
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -54,12 +55,6 @@ def _reject_blank(value: Any) -> Any:
     return value
 
 
-def _check_int64(value: int) -> int:
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise PydanticCustomError("int64_range", "Value does not fit a signed 64-bit integer")
-    return value
-
-
 def text(min_length: int | None = None, max_length: int | None = None, pattern: str | None = None) -> Any:
     """A constrained string type: ``text(1, 50)``, ``text(max_length=50, pattern=TAG_PATTERN)``…"""
     meta: list[Any] = []
@@ -74,17 +69,7 @@ def text(min_length: int | None = None, max_length: int | None = None, pattern: 
     return Annotated[str, *meta] if meta else str
 
 
-def integer(ge: int | None = None, le: int | None = None) -> Any:
-    """A constrained integer type (bounds are reported as RANGE / AT_LEAST / AT_MOST)."""
-    meta: list[Any] = []
-    if ge is not None:
-        meta.append(Ge(ge))
-    if le is not None:
-        meta.append(Le(le))
-    return Annotated[int, *meta] if meta else int
-
-
-Int64 = Annotated[int, AfterValidator(_check_int64)]
+Int64 = integer("int64")
 Id = text(pattern=NUMERIC_ID_PATTERN)
 ProfileId = Id
 UserId = Id
@@ -112,9 +97,9 @@ SwiftAccount = text(1, 34, r"^[a-zA-Z0-9]{1,34}$")
 AccountNumber = text(pattern=r"^[0-9]{8}$")
 SortCode = text(pattern=r"^[0-9]{6}$")
 Purpose = text(max_length=255)
-Year = integer(1900, 2100)
-Month = integer(1, 12)
-Day = integer(1, 31)
+Year = integer("int32", 1900, 2100)
+Month = integer("int32", 1, 12)
+Day = integer("int32", 1, 31)
 InstrumentType = Literal["managed_cards", "managed_accounts"]
 
 
@@ -194,7 +179,7 @@ class RolloverPolicy(RequestModel):
 
 MerchantList = Annotated[list[str], MaxLen(200)]
 CountryList = Annotated[list[CountryCode2], MaxLen(50)]
-NonNegativeInt64 = Annotated[int, AfterValidator(_check_int64), Ge(0)]
+NonNegativeInt64 = integer("int64", ge=0)
 
 
 class UpdateCardLevelSpendRules(RequestModel):
@@ -366,6 +351,24 @@ def owt_beneficiary_shape(value: Any) -> str | None:
     return None
 
 
+#: What an object needs to be one of the ``destinationBeneficiary`` shapes, in the order they are tried
+#: (``id`` with ``"type": "linked_accounts"``): the params of the ``REQUIRES`` problem when it has none.
+OWT_SHAPE_KEYS = ("beneficiaryId", "id", "bankAccountDetails", "accountNumber", "account", "iban")
+#: pydantic error type of an object that matches no ``destinationBeneficiary`` shape.
+NO_SHAPE_ERROR = "no_shape"
+
+
+def _require_a_shape(value: Any) -> Any:
+    # An object matching no shape is a constraint problem like any other (docs/behaviour.md §3.3: every
+    # problem at once), not a wrong type: a type error would hide the item's other problems. A value that
+    # is not an object at all still reaches the discriminator and stays a wrong type.
+    if isinstance(value, dict) and owt_beneficiary_shape(value) is None:
+        raise PydanticCustomError(
+            NO_SHAPE_ERROR, "No destinationBeneficiary shape matches", {"keys": list(OWT_SHAPE_KEYS)}
+        )
+    return value
+
+
 DestinationBeneficiary = Annotated[
     Annotated[BeneficiaryId, UnionTag("beneficiaryId")]
     | Annotated[ExternalAccountId, UnionTag("externalAccount")]
@@ -374,6 +377,7 @@ DestinationBeneficiary = Annotated[
     | Annotated[SwiftBeneficiary, UnionTag("swift")]
     | Annotated[IbanBeneficiary, UnionTag("iban")],
     Discriminator(owt_beneficiary_shape),
+    BeforeValidator(_require_a_shape),
 ]
 
 
@@ -409,7 +413,9 @@ __all__ = [
     "BODY_MODELS",
     "DESCRIPTION_PATTERN",
     "EMAIL_PATTERN",
+    "NO_SHAPE_ERROR",
     "NUMERIC_ID_PATTERN",
+    "OWT_SHAPE_KEYS",
     "BeneficiaryId",
     "CreateTransfer",
     "Currency",

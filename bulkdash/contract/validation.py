@@ -13,11 +13,18 @@ Mapping of pydantic errors (first matching line wins):
 * number out of bounds, only a lower / only an upper bound  → ``AT_LEAST [min]`` / ``AT_MOST [max]``
 * literal / enum mismatch                                   → ``IN [allowed...]``
 * pattern mismatch                                          → ``REGEX [pattern]``
-* anything else (wrong JSON type, no ``oneOf`` shape, int64 overflow) → ``400 {"message": "Invalid type for
-  field <fieldName>"}`` without ``syntaxErrors``; the first such error wins over every constraint error.
+* integer beyond its int32/int64 format (``int_format``)     → ``AT_MOST [max]`` / ``AT_LEAST [min]``
+* wire-transfer beneficiary object of no shape (``no_shape``) → ``REQUIRES [the keys that pick a shape]``
+* anything else (wrong JSON type, a non-object where a ``oneOf`` object goes) → ``400 {"message": "Invalid
+  type for field <fieldName>"}`` without ``syntaxErrors``; the first such error wins over every constraint
+  error.
 
 pydantic reports only the bound that was broken, so the other bound is read back from the field's metadata by
 walking the model along the error's ``loc`` (:func:`_resolve`), which also renders the Weavr ``fieldName``.
+
+A whole number written ``100.0`` where an integer goes is valid (:mod:`bulkdash.contract.integers`); a
+submission item keeps its body as sent except that such numbers are written back as integers, so the
+operations and the stored ``requestPayload`` only ever see integers there.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from typing import Annotated, Any, Literal, TypeVar, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
+from bulkdash.contract.integers import FORMAT_ERROR
 from bulkdash.contract.kinds import UNIQUE_TARGET_KINDS, KindSpec, OperationKind
 from bulkdash.contract.models import (
     BadRequestError,
@@ -38,7 +46,7 @@ from bulkdash.contract.models import (
     SyntaxErrorKind,
     SyntaxErrors,
 )
-from bulkdash.contract.requests import BODY_MODELS, NUMERIC_ID_PATTERN
+from bulkdash.contract.requests import BODY_MODELS, NO_SHAPE_ERROR, NUMERIC_ID_PATTERN
 
 MAX_INVALID_FIELDS = 100
 MAX_ITEMS = 10_000
@@ -53,7 +61,10 @@ _NUMBER_BOUND_ERRORS = frozenset({"greater_than_equal", "less_than_equal", "grea
 _IN_ERRORS = frozenset({"literal_error", "enum"})
 #: Error types that are constraint violations (everything else with a non-null input is a wrong type).
 _CONSTRAINT_ERRORS = (
-    _SIZE_ERRORS | _NUMBER_BOUND_ERRORS | _IN_ERRORS | {"missing", "has_text", "string_pattern_mismatch"}
+    _SIZE_ERRORS
+    | _NUMBER_BOUND_ERRORS
+    | _IN_ERRORS
+    | {"missing", "has_text", "string_pattern_mismatch", FORMAT_ERROR, NO_SHAPE_ERROR}
 )
 _UNION_ORIGINS = (typing.Union, types.UnionType)
 
@@ -202,6 +213,10 @@ def map_error(root: Any, err: Any, prefix: str = "") -> InvalidField | str:
         return invalid_field(SyntaxErrorKind.IN, name, _allowed_values(tp, ctx))
     if etype == "string_pattern_mismatch":
         return invalid_field(SyntaxErrorKind.REGEX, name, [str(ctx.get("pattern", ""))])
+    if etype == FORMAT_ERROR:
+        return invalid_field(SyntaxErrorKind(ctx["error"]), name, [str(ctx["bound"])])
+    if etype == NO_SHAPE_ERROR:
+        return invalid_field(SyntaxErrorKind.REQUIRES, name, [str(k) for k in ctx["keys"]])
     return name
 
 
@@ -259,6 +274,24 @@ class ValidItem:
     body: dict[str, Any] | None
 
 
+def _write_back_integers(parsed: BaseModel, sent: dict[str, Any]) -> None:
+    """Put the integers pydantic made of whole-number floats (``100.0`` → ``100``) back into the body as
+    sent, following the validated model, so unknown properties and everything else stay untouched."""
+    for name in type(parsed).model_fields:
+        if name in sent:
+            sent[name] = _integral_like(getattr(parsed, name), sent[name])
+
+
+def _integral_like(value: Any, sent: Any) -> Any:
+    if type(sent) is float and type(value) is int:
+        return value
+    if isinstance(value, BaseModel) and type(sent) is dict:
+        _write_back_integers(value, sent)
+    elif type(value) is list and type(sent) is list:
+        sent[:] = [_integral_like(v, s) for v, s in zip(value, sent, strict=True)]
+    return sent
+
+
 def _is_numeric_id(value: str) -> bool:
     # ``^[0-9]+$`` without the regex engine (and without re's "$ matches before a final newline").
     return value.isascii() and value.isdigit()
@@ -279,6 +312,7 @@ def validate_submission(spec: KindSpec, payload: Any) -> list[ValidItem]:
     collector = _Collector()
     items: list[ValidItem] = []
     append = items.append
+    seen: dict[str, bool] = {}  # the validators note any whole-number float here (contract/integers.py)
     for i, item in enumerate(payload):
         if type(item) is not dict:
             raise RequestInvalid(type_error(f"[{i}]"))
@@ -306,10 +340,14 @@ def validate_submission(spec: KindSpec, payload: Any) -> list[ValidItem]:
             if body is None:
                 collector.add(invalid_field(SyntaxErrorKind.REQUIRED, f"[{i}].requestBody"))
             else:
+                seen.clear()
                 try:
-                    validator.validate_python(body, strict=True)
+                    parsed = validator.validate_python(body, strict=True, context=seen)
                 except ValidationError as exc:
                     collector.add_pydantic(model, exc.errors(include_url=False), f"[{i}].requestBody")
+                else:
+                    if seen:
+                        _write_back_integers(parsed, body)
         append(ValidItem(path_params, body))
     collector.raise_if_any()
     return items

@@ -22,10 +22,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from starlette.responses import Response
-
+from simulator.errors import InternalError, ServiceUnavailable, SimError
 from simulator.faults.plan import ApiFaults, FaultPlan, Latency, Throttle, derive_rng, endpoint_regex
-from simulator.http import responses as r
 
 if TYPE_CHECKING:
     from simulator.engine.engine import Engine
@@ -42,9 +40,7 @@ def request_line(method: str, path: str) -> str:
 
 def token_identity(engine: Engine, authorization: str | None) -> str | None:
     """The identity behind a bearer token, without renewing the token (a peek, not a login check)."""
-    if not authorization or not authorization.startswith("Bearer "):
-        return None
-    record = engine.tokens.tokens.get(authorization[7:].strip())
+    record = engine.tokens.peek(authorization)  # tokens are kept by digest (simulator/engine/auth.py)
     if record is None:
         return None
     user = engine.world.users.get(record.user_id)
@@ -158,22 +154,23 @@ class ApiLayer:
 
     async def before_request(
         self, engine: Engine, method: str, path: str, authorization: str | None
-    ) -> Response | None:
-        """WeavrEdge: a response that replaces the request (maintenance / injected 5xx), after any latency."""
+    ) -> SimError | None:
+        """WeavrEdge: the refusal that replaces the request (maintenance / injected 5xx), after any latency;
+        the HTTP layer turns it into its response, as it does every ``SimError``."""
         faults = self._for(token_identity(engine, authorization))
         if faults is None:
             return None
         if faults.in_maintenance(self.clock()):
-            return r.unavailable()
+            return ServiceUnavailable()
         line = request_line(method, path)
         delay = faults.delay_s(line)
         if delay > 0:
             await asyncio.sleep(delay)
         status = faults.error_status(line)
         if status == 500:
-            return r.internal_error()
+            return InternalError()
         if status == 503:
-            return r.unavailable()
+            return ServiceUnavailable()
         return None
 
     def throttle(

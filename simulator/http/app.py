@@ -1,13 +1,16 @@
 """The simulator's HTTP surface: thin Starlette routes over the engine (BEHAVIOR §2–4, §8).
 
 Each handler runs the checks of §2.6 in order through ``guard`` (api-key → rate limit → token →
-permission), validates its input, and hands the work to the engine, whose exceptions map to Weavr's error
-bodies here and nowhere else.
+permission), validates its input, and hands the work to the engine. Every refusal, from here or from the
+layers below, is raised as a :class:`simulator.errors.SimError` (or the contract's ``RequestInvalid``) that
+carries its own status, body and headers; :func:`on_error`, the one exception handler, answers it.
+``WeavrEdge`` wraps it all: ``request-ref`` on every response, and one Weavr 500 (and one log line) for a bug.
 """
 
 from __future__ import annotations
 
-import json
+import logging
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -19,6 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bulkdash.contract.codec import loads_bounded
+from bulkdash.contract.integers import IntFormat, format_violation
 from bulkdash.contract.kinds import BULK_PERMISSIONS, KINDS, KindSpec
 from bulkdash.contract.models import (
     AccessTokenRequest,
@@ -27,58 +32,67 @@ from bulkdash.contract.models import (
     LoginWithPasswordRequest,
     OperationStatus,
 )
-from bulkdash.contract.validation import RequestInvalid, validate_model
+from bulkdash.contract.requests import NUMERIC_ID_PATTERN
+from bulkdash.contract.validation import NOT_AN_ARRAY_MESSAGE, RequestInvalid, validate_model
 from simulator.engine.auth import LoginRefused, Principal, check_password
-from simulator.engine.engine import Conflict, Engine, NotFound
-from simulator.http import responses as r
+from simulator.engine.engine import Engine
+from simulator.errors import (
+    BadRequest,
+    EmptyRefusal,
+    Forbidden,
+    HttpStatus,
+    InternalError,
+    InvalidParam,
+    Malformed,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    SimError,
+    StoreUnavailable,
+    Unauthorized,
+)
 from simulator.http.ratelimit import RateLimiter
+from simulator.http.responses import JSON, empty, error_response
+from simulator.world.model import Programme
+
+log = logging.getLogger(__name__)
 
 MAX_BODY = 32 * 1024 * 1024
+BODY_REQUIRED_MESSAGE = "Request body is required"
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
-class _Malformed(Exception):
-    pass
-
-
-class _Missing(Exception):
-    pass
-
-
-async def read_json(request: Request, *, required: bool = True) -> Any:
-    """The parsed body, with Weavr's errors: 413 over 32 MiB, 400 malformed, 400 missing when required."""
+async def _read_body(request: Request) -> bytes:
+    """The raw body, or 413 as soon as it is known to exceed ``MAX_BODY``."""
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > MAX_BODY:
-        raise _BodyTooLarge()
+    if length is not None and length.isascii() and length.isdigit() and int(length) > MAX_BODY:
+        raise PayloadTooLarge()
     chunks = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > MAX_BODY:
-            raise _BodyTooLarge()
+            raise PayloadTooLarge()
         chunks.append(chunk)
-    raw = b"".join(chunks)
+    return b"".join(chunks)
+
+
+async def read_json(
+    request: Request, *, required: bool = True, missing_message: str = BODY_REQUIRED_MESSAGE
+) -> Any:
+    """The parsed body, for every route that takes one (``/multi`` and ``/_sim``), with Weavr's errors: 413
+    over 32 MiB; 400 ``Malformed`` for anything ``loads_bounded`` refuses (bad JSON or UTF-8, nesting deeper
+    than ``MAX_JSON_DEPTH``, ``NaN``); 400 ``missing_message`` for an empty body when one is required."""
+    raw = await _read_body(request)
     if not raw.strip():
         if required:
-            raise _Missing()
+            raise BadRequest(missing_message)
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise _Malformed() from exc
-
-
-def _invalid(field: str, error: str, params: list[str]) -> Response:
-    return r.JSON(
-        {
-            "message": f"Invalid parameter {field}",
-            "syntaxErrors": {"invalidFields": [{"params": params, "fieldName": field, "error": error}]},
-        },
-        status_code=400,
-    )
+        return loads_bounded(raw)
+    except ValueError as exc:
+        raise Malformed() from exc
 
 
 class Api:
@@ -101,44 +115,44 @@ class Api:
                 return throttled
         return self.limiter.hit(api_key)
 
-    def guard(self, request: Request, *permissions: str) -> Principal | Response:
+    def _programme(self, request: Request) -> Programme:
+        """§2.6 steps 2–3: a known api-key (else 401), within its rate limits (else 429)."""
         api_key = request.headers.get("api-key")
         programme = self.engine.world.programme_by_key(api_key) if api_key else None
         if programme is None:
-            return r.empty(401)
+            raise Unauthorized()
         limited = self._rate_limited(programme.api_key, request)
         if limited is not None:
-            return r.empty(429, {"x-ratelimit-limit": limited[0], "x-ratelimit-reset": str(limited[1])})
+            raise RateLimited(*limited)
+        return programme
+
+    def guard(self, request: Request, *permissions: str) -> Principal:
+        """§2.6 steps 2–5: the caller, or the refusal raised (401, 429, 401, 403)."""
+        programme = self._programme(request)
         principal = self.engine.tokens.resolve(
             programme.api_key, request.headers.get("authorization"), self.engine.clock()
         )
         if principal is None:
-            return r.empty(401)
+            raise Unauthorized()
         if permissions and not principal.may(*permissions):
-            return r.forbidden()
+            raise Forbidden()
         return principal
 
     # --- auth endpoints -----------------------------------------------------------------------------
     async def login(self, request: Request) -> Response:
-        api_key = request.headers.get("api-key")
-        programme = self.engine.world.programme_by_key(api_key) if api_key else None
-        if programme is None:
-            return r.empty(401)
-        limited = self._rate_limited(programme.api_key, request)
-        if limited is not None:
-            return r.empty(429, {"x-ratelimit-limit": limited[0], "x-ratelimit-reset": str(limited[1])})
+        programme = self._programme(request)
         body = validate_model(LoginWithPasswordRequest, await read_json(request))
         now = self.engine.clock()
         try:
             user = check_password(self.engine.world, programme, body.email, body.password.value, now)
         except LoginRefused as refused:
             await self.engine.flush()  # the failed-attempt counter survives a restart
-            return r.empty(refused.status)
+            raise EmptyRefusal(refused.status) from None
         await self.engine.flush()
         token = self.engine.tokens.issue(programme.api_key, user.id, now)
         await self.engine.store.save_token(token, programme.api_key, user.id, now)
         identity = self.engine.world.identities[user.identity_id]
-        return r.JSON(
+        return JSON(
             {
                 "token": token,
                 "tokenType": "ACCESS",
@@ -149,23 +163,19 @@ class Api:
 
     async def logout(self, request: Request) -> Response:
         principal = self.guard(request)
-        if isinstance(principal, Response):
-            return principal
         self.engine.tokens.revoke(principal.token)
         await self.engine.store.revoke_token(principal.token)
-        return r.empty(204)
+        return empty(204)
 
     async def access_token(self, request: Request) -> Response:
         principal = self.guard(request)
-        if isinstance(principal, Response):
-            return principal
         body = validate_model(AccessTokenRequest, await read_json(request))
         if body.identity.id != principal.identity.id or body.identity.type != principal.identity.type:
-            return r.empty(403)
+            raise EmptyRefusal(403)
         now = self.engine.clock()
         token = self.engine.tokens.issue(principal.programme.api_key, principal.user.id, now)
         await self.engine.store.save_token(token, principal.programme.api_key, principal.user.id, now)
-        return r.JSON(
+        return JSON(
             {
                 "token": token,
                 "identity": {"type": principal.identity.type, "id": principal.identity.id},
@@ -177,51 +187,37 @@ class Api:
     # --- reads --------------------------------------------------------------------------------------
     async def list_bulks(self, request: Request) -> Response:
         principal = self.guard(request, BULK_PERMISSIONS["list"])
-        if isinstance(principal, Response):
-            return principal
         offset, limit, status = _paging(request, BulkStatus)
-        return r.JSON(self.engine.list_bulks(principal, offset, limit, status))
+        return JSON(self.engine.list_bulks(principal, offset, limit, status))
 
     async def get_bulk(self, request: Request) -> Response:
         principal = self.guard(request, BULK_PERMISSIONS["get"])
-        if isinstance(principal, Response):
-            return principal
-        return r.JSON(self.engine.get_bulk(principal, _bulk_id(request)))
+        return JSON(self.engine.get_bulk(principal, _bulk_id(request)))
 
     async def list_operations(self, request: Request) -> Response:
         principal = self.guard(request, BULK_PERMISSIONS["get_operations"])
-        if isinstance(principal, Response):
-            return principal
         bulk_id = _bulk_id(request)
         offset, limit, status = _paging(request, OperationStatus)
-        sequence = _int_param(request, "sequence", minimum=None)
+        sequence = _int_param(request, "sequence", minimum=None, fmt="int64")
         page = await self.engine.list_operations(principal, bulk_id, offset, limit, status, sequence)
-        return r.JSON(page)
+        return JSON(page)
 
     # --- lifecycle ----------------------------------------------------------------------------------
     async def execute(self, request: Request) -> Response:
         principal = self.guard(request, BULK_PERMISSIONS["execute"])
-        if isinstance(principal, Response):
-            return principal
         bulk_id = _bulk_id(request)
-        try:
-            data = await read_json(request)
-        except _Missing:
-            return r.bad_request("Request body is required")
-        if data is None:
-            return r.bad_request("Request body is required")
+        data = await read_json(request)
+        if data is None:  # a JSON null counts as no body (§3.8)
+            raise BadRequest(BODY_REQUIRED_MESSAGE)
         body = validate_model(BulkProcessExecute, data)
         await self.engine.execute(principal, bulk_id, body)
-        return r.empty(204)
+        return empty(204)
 
     def _action(self, permission: str, action: Callable[[Principal, str], Awaitable[None]]):
         async def handler(request: Request) -> Response:
             principal = self.guard(request, permission)
-            if isinstance(principal, Response):
-                return principal
-            bulk_id = _bulk_id(request)
-            await action(principal, bulk_id)
-            return r.empty(204)
+            await action(principal, _bulk_id(request))
+            return empty(204)
 
         return handler
 
@@ -229,16 +225,11 @@ class Api:
     def _submission(self, spec: KindSpec):
         async def handler(request: Request) -> Response:
             principal = self.guard(request, *spec.permissions)
-            if isinstance(principal, Response):
-                return principal
-            try:
-                payload = await read_json(request)
-            except _Missing:
-                return r.bad_request("Request body must be a JSON array")
+            payload = await read_json(request, missing_message=NOT_AN_ARRAY_MESSAGE)
             result = await self.engine.submit(
                 principal, spec, payload, request.headers.get("idempotency-ref")
             )
-            return r.JSON(result.body, status_code=result.status)
+            return JSON(result.body, status_code=result.status)
 
         return handler
 
@@ -277,143 +268,163 @@ class Api:
 
 # --- query and path parameters (§3.4) ---------------------------------------------------------------
 
-
-class _ParamInvalid(Exception):
-    def __init__(self, response: Response) -> None:
-        super().__init__("invalid parameter")
-        self.response = response
+#: Bulk ids are allotted far below 10**18, and the engine looks them up as 64-bit integers.
+MAX_ID_DIGITS = 18
+#: An integer query parameter: optional sign, ASCII digits (``int()`` would also take " 1", "1_0", "١").
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+#: The most digits a format holds (int64's bounds have 19), and a stand-in for any longer number.
+_MAX_INT_DIGITS = 19
+_BEYOND_EVERY_FORMAT = 10**_MAX_INT_DIGITS
 
 
 def _bulk_id(request: Request) -> str:
-    bulk_id = request.path_params["bulk_id"]
-    if not bulk_id.isascii() or not bulk_id.isdigit() or len(bulk_id) > 18:
-        raise _ParamInvalid(_invalid("bulk_id", "REGEX", ["^[0-9]+$"]))
-    return bulk_id
+    """The ``bulk_id`` path parameter, leading zeros dropped: 400 ``REGEX`` unless it is all digits, 404
+    when it has more digits than any bulk id (it matches the pattern, so it is not a bad request)."""
+    bulk_id: str = request.path_params["bulk_id"]
+    if not bulk_id.isascii() or not bulk_id.isdigit():
+        raise InvalidParam("bulk_id", "REGEX", [NUMERIC_ID_PATTERN])
+    significant = bulk_id.lstrip("0") or "0"
+    if len(significant) > MAX_ID_DIGITS:
+        raise NotFound()
+    return significant
 
 
 def _single(request: Request, name: str) -> str | None:
     values = request.query_params.getlist(name)
     if len(values) > 1:
-        raise _ParamInvalid(r.bad_request(f"Query parameter {name} must be given at most once"))
+        raise BadRequest(f"Query parameter {name} must be given at most once")
     return values[0] if values else None
 
 
-def _int_param(request: Request, name: str, *, minimum: int | None) -> int | None:
+def _parse_int(text: str) -> int:
+    """``int(text)`` of an ``_INT_TEXT``, except that a number longer than any format is taken as ±10**19:
+    ``int()`` of thousands of digits is slow, and refused past 4,300."""
+    if len(text.lstrip("+-").lstrip("0")) > _MAX_INT_DIGITS:
+        return -_BEYOND_EVERY_FORMAT if text.startswith("-") else _BEYOND_EVERY_FORMAT
+    return int(text)
+
+
+def _int_param(request: Request, name: str, *, minimum: int | None, fmt: IntFormat) -> int | None:
+    """An integer query parameter of Weavr's ``fmt``: 400 type error unless it is written as an integer
+    (``1.5``, ``x``; query strings are not JSON, so ``100.0`` is not one either), 400 ``AT_LEAST`` below
+    ``minimum``, 400 ``AT_MOST`` / ``AT_LEAST`` beyond the format (bulkdash/contract/integers.py)."""
     raw = _single(request, name)
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _ParamInvalid(r.bad_request(f"Invalid type for field {name}")) from None
+    if _INT_TEXT.fullmatch(raw) is None:
+        raise BadRequest(f"Invalid type for field {name}")
+    value = _parse_int(raw)
     if minimum is not None and value < minimum:
-        raise _ParamInvalid(_invalid(name, "AT_LEAST", [str(minimum)]))
-    if abs(value) > 2**63 - 1:
-        raise _ParamInvalid(r.bad_request(f"Invalid type for field {name}"))
+        raise InvalidParam(name, "AT_LEAST", [str(minimum)])
+    violation = format_violation(value, fmt)
+    if violation is not None:
+        raise InvalidParam(name, violation[0], [violation[1]])
     return value
 
 
 def _paging(
     request: Request, statuses: type[BulkStatus] | type[OperationStatus]
 ) -> tuple[int, int, str | None]:
-    offset = _int_param(request, "offset", minimum=0) or 0
-    limit = _int_param(request, "limit", minimum=1)
+    offset = _int_param(request, "offset", minimum=0, fmt="int32") or 0
+    limit = _int_param(request, "limit", minimum=1, fmt="int32")
     limit = 100 if limit is None else min(limit, 100)
     status = _single(request, "status")
     if status is not None and status not in statuses.__members__:
-        raise _ParamInvalid(_invalid("status", "IN", [s.value for s in statuses]))
+        raise InvalidParam("status", "IN", [s.value for s in statuses])
     return offset, limit, status
 
 
 # --- error mapping and the outer ASGI layer ----------------------------------------------------------
 
 
-async def _on_http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 405:
-        return r.method_not_allowed()
-    if exc.status_code == 404:
-        return r.not_found()
-    return r.JSON({"code": str(exc.status_code), "message": exc.detail}, status_code=exc.status_code)
+def _as_refusal(exc: Exception) -> SimError | RequestInvalid:
+    if isinstance(exc, SimError | RequestInvalid):
+        return exc
+    if isinstance(exc, HTTPException):  # routing: no such route, or not this method
+        if exc.status_code == 404:
+            return NotFound()
+        if exc.status_code == 405:
+            return MethodNotAllowed()
+        return HttpStatus(exc.status_code, exc.detail)
+    return InternalError()  # a bug: WeavrEdge logs it once, with the request-ref
 
 
-async def _on_app_error(request: Request, exc: Exception) -> Response:
-    if isinstance(exc, RequestInvalid):
-        return r.JSON(exc.body.dump(), status_code=400)
-    if isinstance(exc, _ParamInvalid):
-        return exc.response
-    if isinstance(exc, Conflict):
-        return r.conflict(exc.code)
-    if isinstance(exc, NotFound):
-        return r.not_found()
-    if isinstance(exc, _BodyTooLarge):
-        return r.too_large()
-    if isinstance(exc, _Malformed):
-        return r.bad_request("Malformed request body")
-    if isinstance(exc, _Missing):
-        return r.bad_request("Request body is required")
-    raise exc
+async def on_error(request: Request, exc: Exception) -> Response:
+    """The one exception handler: any refusal as its own response, anything else as Weavr's 500."""
+    return error_response(_as_refusal(exc))
 
 
-APP_ERRORS: tuple[type[Exception], ...] = (
-    RequestInvalid,
-    _ParamInvalid,
-    Conflict,
-    NotFound,
-    _BodyTooLarge,
-    _Malformed,
-    _Missing,
-)
+#: For every Starlette app of the simulator (``/multi`` here, the outer app in simulator/server.py).
+#: ``Exception`` goes to Starlette's ServerErrorMiddleware, which answers with it and re-raises to WeavrEdge.
+EXCEPTION_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+    SimError: on_error,
+    RequestInvalid: on_error,
+    HTTPException: on_error,
+    Exception: on_error,
+}
 
 
 class WeavrEdge:
-    """Outer ASGI layer: ``request-ref`` on every response, maintenance mode, ``x-sim-fault``, fault plans."""
+    """Outer ASGI layer: ``request-ref`` on every response, maintenance mode, ``x-sim-fault``, fault plans,
+    and the last word on a bug: exactly one response, Weavr's 500, and one log line with the request-ref."""
 
     def __init__(self, app: ASGIApp, engine: Engine, faults_enabled: Callable[[], bool]) -> None:
         self.app = app
         self.engine = engine
         self.faults_enabled = faults_enabled
 
+    async def _refusal(self, scope: Scope) -> SimError | None:
+        """A refusal that replaces a ``/multi`` request before routing, or None to let it through."""
+        if self.engine.maintenance:
+            return ServiceUnavailable()
+        if self.engine.store_down is not None and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            # Writes wait for the store (login and logout write tokens too); reads answer from the last
+            # commit. The engine checks again under its own locks, for an outage that starts meanwhile.
+            return StoreUnavailable(self.engine.store_down)
+        if self.faults_enabled():
+            fault = dict(scope["headers"]).get(b"x-sim-fault")
+            if fault == b"500":
+                return InternalError()
+            if fault == b"503":
+                return ServiceUnavailable()
+        api_faults = self.engine.faults.api
+        if api_faults is None:
+            return None
+        # A fault plan's API layer (simulator/faults/api.py): maintenance windows, added latency, injected
+        # 500/503. A refused request never reaches a handler, so it is safe to retry.
+        auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1") or None
+        return await api_faults.before_request(self.engine, scope["method"], scope["path"], auth)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        ref = str(uuid.uuid4()).encode()
+        ref = str(uuid.uuid4())
+        started = False
 
         async def send_with_ref(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"request-ref", ref)]
+                started = True
+                message["headers"] = [*message.get("headers", []), (b"request-ref", ref.encode())]
             await send(message)
 
-        path: str = scope["path"]
-        if path.startswith("/multi"):
-            if self.engine.maintenance:
-                await r.unavailable()(scope, receive, send_with_ref)
-                return
-            if self.faults_enabled():
-                fault = dict(scope["headers"]).get(b"x-sim-fault")
-                if fault in (b"500", b"503"):
-                    resp = r.internal_error() if fault == b"500" else r.unavailable()
-                    await resp(scope, receive, send_with_ref)
-                    return
-            api_faults = self.engine.faults.api
-            if api_faults is not None:
-                # A fault plan's API layer (simulator/faults/api.py): maintenance windows, added latency,
-                # injected 500/503. A refused request never reaches a handler, so it is safe to retry.
-                auth = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1") or None
-                resp = await api_faults.before_request(self.engine, scope["method"], path, auth)
-                if resp is not None:
-                    await resp(scope, receive, send_with_ref)
-                    return
         try:
+            refusal = await self._refusal(scope) if scope["path"].startswith("/multi") else None
+            if refusal is not None:
+                await error_response(refusal)(scope, receive, send_with_ref)
+                return
             await self.app(scope, receive, send_with_ref)
         except Exception:
-            # Never let a handler's bug reach the client as a dropped connection.
-            await r.internal_error()(scope, receive, send_with_ref)
+            # Only the method and path: headers and bodies may hold credentials.
+            log.exception("unhandled error in %s %s (request-ref %s)", scope["method"], scope["path"], ref)
+            if not started:
+                await error_response(InternalError())(scope, receive, send_with_ref)
+            # Otherwise Starlette has already answered Weavr's 500 (EXCEPTION_HANDLERS), or a response is
+            # half sent: a second start would break the protocol, and ending it would pass a truncated body
+            # off as whole, so we return and the server closes the connection.
 
 
 def build_multi_app(engine: Engine, limiter: RateLimiter) -> Starlette:
     api = Api(engine, limiter)
-    handlers: dict[Any, Any] = {HTTPException: _on_http_exception}
-    handlers.update({cls: _on_app_error for cls in APP_ERRORS})
-    return Starlette(routes=api.routes(), exception_handlers=handlers)
+    return Starlette(routes=api.routes(), exception_handlers=EXCEPTION_HANDLERS)

@@ -1,4 +1,9 @@
-"""Weavr's error bodies as Starlette responses (BEHAVIOR §8), and the fast JSON response we send."""
+"""Weavr's error bodies as Starlette responses (BEHAVIOR §8), and the fast JSON response we send.
+
+Every refusal is a :class:`simulator.errors.SimError` (or the contract's ``RequestInvalid``) that knows its
+status, body and headers; :func:`error_response` is the one place that turns one into a response. The
+helpers below it are shorthands for the control API and build their bodies through the same classes.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,9 @@ import json
 from typing import Any
 
 from starlette.responses import Response
+
+from bulkdash.contract.validation import RequestInvalid
+from simulator.errors import BadRequest, Conflict, NotFound, SimError
 
 
 class JSON(Response):
@@ -19,37 +27,23 @@ def empty(status: int, headers: dict[str, str] | None = None) -> Response:
     return Response(status_code=status, headers=headers)
 
 
+def error_response(exc: SimError | RequestInvalid) -> Response:
+    """The response a refusal stands for: its status, its Weavr body (or none) and its headers."""
+    if isinstance(exc, RequestInvalid):
+        return JSON(exc.body.dump(), status_code=exc.status)
+    body = exc.body()
+    if body is None:
+        return empty(exc.status, exc.headers or None)
+    return JSON(body, status_code=exc.status, headers=exc.headers or None)
+
+
 def not_found() -> Response:
-    return JSON({"code": "NOT_FOUND", "message": "Resource not found"}, status_code=404)
+    return error_response(NotFound())
 
 
 def conflict(code: str) -> Response:
-    return JSON({"errorCode": code}, status_code=409)
-
-
-def forbidden() -> Response:
-    return JSON({"errorCode": "INSUFFICIENT_PERMISSIONS"}, status_code=403)
+    return error_response(Conflict(code))
 
 
 def bad_request(message: str) -> Response:
-    return JSON({"message": message}, status_code=400)
-
-
-def method_not_allowed() -> Response:
-    return JSON({"code": "METHOD_NOT_ALLOWED", "message": "Method not allowed"}, status_code=405)
-
-
-def too_large() -> Response:
-    return JSON(
-        {"code": "PAYLOAD_TOO_LARGE", "message": "Request body is larger than 32 MiB"}, status_code=413
-    )
-
-
-def internal_error() -> Response:
-    return JSON({"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"}, status_code=500)
-
-
-def unavailable() -> Response:
-    return JSON(
-        {"code": "SERVICE_UNAVAILABLE", "message": "Service temporarily unavailable"}, status_code=503
-    )
+    return error_response(BadRequest(message))

@@ -14,7 +14,8 @@ from typing import Any
 from bulkdash.contract.kinds import KINDS
 from bulkdash.contract.models import BulkProcessExecute
 from simulator.engine.auth import Principal, permissions_of
-from simulator.engine.engine import Conflict, Engine, NotFound
+from simulator.engine.engine import Engine
+from simulator.errors import Conflict, NotFound
 from simulator.scenarios import Scenario
 from simulator.scenarios.items import generate_items
 

@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from bulkdash.contract.kinds import OperationKind
+from bulkdash.contract.kinds import KINDS, OperationKind
 from bulkdash.contract.requests import (
     BODY_MODELS,
+    OWT_SHAPE_KEYS,
     BeneficiaryId,
     ExternalAccountId,
     FasterPaymentsBeneficiary,
@@ -21,7 +22,7 @@ from bulkdash.contract.requests import (
     UserCreate,
     owt_beneficiary_shape,
 )
-from bulkdash.contract.validation import RequestInvalid, validate_model
+from bulkdash.contract.validation import RequestInvalid, validate_model, validate_submission
 
 IBAN = "DE89370400440532013000"
 FP_NAME_PATTERN = r"""^[a-zA-Z0-9\/\-?:().,'+\s#=!"%&*<>;\{@\r\n]*$"""  # §4.3.7, verbatim
@@ -164,6 +165,9 @@ def test_owt_shapes_match_in_order(beneficiary: dict, shape: str, model: type) -
     assert isinstance(parsed.destinationBeneficiary, model)
 
 
+NO_SHAPE = ("destinationBeneficiary", "REQUIRES", list(OWT_SHAPE_KEYS))
+
+
 @pytest.mark.parametrize(
     "beneficiary",
     [
@@ -171,14 +175,30 @@ def test_owt_shapes_match_in_order(beneficiary: dict, shape: str, model: type) -
         {"name": "Nobody"},
         {"type": "linked_accounts"},  # no id: not an ExternalAccountId, and nothing else matches
         {"type": "external", "id": "1"},
-        "DE89370400440532013000",
-        ["iban"],
     ],
 )
-def test_owt_without_a_matching_shape_is_a_400(beneficiary: Any) -> None:
+def test_owt_object_without_a_matching_shape_is_a_constraint_problem(beneficiary: Any) -> None:
+    assert problems(OutgoingWireTransferCreateRequest, owt_body(beneficiary)) == [NO_SHAPE]
+
+
+@pytest.mark.parametrize("beneficiary", ["DE89370400440532013000", ["iban"], 7])
+def test_owt_beneficiary_that_is_no_object_is_a_type_error(beneficiary: Any) -> None:
     assert problems(OutgoingWireTransferCreateRequest, owt_body(beneficiary)) == (
         "Invalid type for field destinationBeneficiary"
     )
+
+
+def test_owt_item_reports_a_shapeless_beneficiary_with_every_other_problem() -> None:
+    # The tester's case: before, the beneficiary's type error hid the two missing fields.
+    item = {"requestBody": {"profileId": "3201", "destinationBeneficiary": {"name": "Nobody"}}}
+    with pytest.raises(RequestInvalid) as info:
+        validate_submission(KINDS[OperationKind.OWT], [item])
+    fields = info.value.body.dump()["syntaxErrors"]["invalidFields"]
+    assert [(f["fieldName"], f["error"]) for f in fields] == [
+        ("[0].requestBody.sourceInstrument", "REQUIRED"),
+        ("[0].requestBody.transferAmount", "REQUIRED"),
+        ("[0].requestBody.destinationBeneficiary", "REQUIRES"),
+    ]
 
 
 def test_owt_missing_beneficiary_is_required() -> None:

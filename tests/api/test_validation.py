@@ -174,7 +174,6 @@ def test_description_pattern_and_length() -> None:
         (transfer_body(destinationAmount={"currency": "GBP", "amount": "1500"}), "destinationAmount.amount"),
         (transfer_body(destinationAmount={"currency": "GBP", "amount": 15.5}), "destinationAmount.amount"),
         (transfer_body(destinationAmount={"currency": "GBP", "amount": True}), "destinationAmount.amount"),
-        (transfer_body(destinationAmount={"currency": "GBP", "amount": 2**63}), "destinationAmount.amount"),
         (transfer_body(profileId=3001), "profileId"),
         (transfer_body(source=["managed_accounts", "4001"]), "source"),
         (transfer_body(destinationAmount="1500 GBP"), "destinationAmount"),
@@ -207,6 +206,76 @@ def test_field_prefix_and_int64_bounds() -> None:
     assert fields_of(CreateTransfer, body, "[3].requestBody") == [
         ("[3].requestBody.destinationAmount.currency", "SIZE", ["3", "3"])
     ]
+
+
+# --- integer formats and whole numbers (bulkdash/contract/integers.py) -------------------------------
+
+INT64_MAX = str(2**63 - 1)
+INT64_MIN = str(-(2**63))
+
+
+def amount(value: Any) -> dict:
+    return transfer_body(destinationAmount={"currency": "GBP", "amount": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "bound"),
+    [
+        (2**63, "AT_MOST", INT64_MAX),
+        (99999999999999999999, "AT_MOST", INT64_MAX),
+        (-(2**63) - 1, "AT_LEAST", INT64_MIN),
+        (1e300, "AT_MOST", INT64_MAX),  # a whole number, far too big
+    ],
+)
+def test_an_amount_beyond_int64_names_the_field_and_the_bound(value: Any, error: str, bound: str) -> None:
+    assert fields_of(CreateTransfer, amount(value)) == [("destinationAmount.amount", error, [bound])]
+
+
+def test_the_whole_int64_range_is_accepted() -> None:
+    for value in (2**63 - 1, -(2**63)):
+        assert validate_model(CreateTransfer, amount(value)).destinationAmount.amount == value
+
+
+def test_format_problems_are_listed_with_the_others() -> None:
+    data = {
+        "minTransactionAmount": 2**64,
+        "maxTransactionAmount": -1,
+        "spendLimit": [
+            {"value": {"currency": "GBP", "amount": 1}, "interval": "DAILY", "startTimestamp": -(2**70)}
+        ],
+    }
+    assert fields_of(UpdateCardLevelSpendRules, data) == [
+        ("spendLimit[0].startTimestamp", "AT_LEAST", [INT64_MIN]),
+        ("minTransactionAmount", "AT_MOST", [INT64_MAX]),
+        ("maxTransactionAmount", "AT_LEAST", ["0"]),  # the schema's own minimum comes first
+    ]
+
+
+def test_whole_numbers_written_as_floats_are_integers() -> None:
+    parsed = validate_model(CreateTransfer, amount(100.0))
+    assert parsed.destinationAmount.amount == 100 and type(parsed.destinationAmount.amount) is int
+    user = {
+        "name": "a",
+        "surname": "b",
+        "email": "a@b.co",
+        "dateOfBirth": {"year": 1990.0, "month": 2, "day": 1},
+    }
+    assert validate_model(UserCreate, user).dateOfBirth.year == 1990
+    for not_whole in (100.5, float("inf"), float("nan")):
+        assert errors_of(CreateTransfer, amount(not_whole)) == {
+            "message": "Invalid type for field destinationAmount.amount"
+        }
+
+
+def test_a_submission_stores_whole_numbers_as_integers_and_the_rest_as_sent() -> None:
+    body = {**transfer_body(destinationAmount={"currency": "GBP", "amount": 2500.0}), "extra": 1.0}
+    spend = {"spendLimit": [{"value": {"currency": "GBP", "amount": 7.0}, "interval": "DAILY"}]}
+    items = validate_submission(TRANSFERS, [{"requestBody": body}])
+    assert items[0].body is body
+    sent = json.dumps(items[0].body)
+    assert '"amount": 2500}' in sent and '"extra": 1.0' in sent  # what the operation runs on and echoes
+    spend_items = validate_submission(SPEND, [{"pathParams": {"_id_": "5001"}, "requestBody": spend}])
+    assert type(spend_items[0].body["spendLimit"][0]["value"]["amount"]) is int
 
 
 def test_at_most_100_entries() -> None:

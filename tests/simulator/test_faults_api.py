@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
 import time
 
 import httpx
@@ -160,3 +162,13 @@ async def test_api_faults_of_another_identity(client: httpx.AsyncClient, alice: 
     await set_plan(client, {"identity": "1002", "api": {"errors": [{"rate": 1, "status": 503}]}})
     assert (await alice.get("/bulks")).status_code == 200
     assert (await carol.get("/bulks")).status_code == 503
+
+
+def test_the_api_fault_layer_depends_downward_only() -> None:
+    # It answers with SimErrors (simulator/errors.py); the HTTP layer above turns them into responses.
+    code = (
+        "import sys, simulator.faults.api\n"
+        "print(','.join(sorted(m for m in sys.modules if m.startswith(('simulator.http', 'starlette')))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -3,13 +3,34 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from typing import Any
 
 import httpx
 import pytest
 
+from bulkdash.contract.validation import RequestInvalid, type_error
+from simulator.errors import (
+    Conflict,
+    EmptyRefusal,
+    Forbidden,
+    InternalError,
+    InvalidParam,
+    Malformed,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    StoreUnavailable,
+    Unauthorized,
+)
+from simulator.http.responses import error_response
 from simulator.server import Simulator
 from tests.simulator.helpers import KEY1, KEY2, Api, login, transfer
+
+UNAVAILABLE = {"code": "SERVICE_UNAVAILABLE", "message": "Service temporarily unavailable"}
 
 
 async def test_every_response_carries_a_fresh_request_ref(client: httpx.AsyncClient, alice: Api) -> None:
@@ -303,3 +324,54 @@ async def test_maintenance_and_fault_header(sim: tuple[Simulator, httpx.AsyncCli
     assert (await alice.get("/bulks", headers={"x-sim-fault": "503"})).status_code == 503
     bad = await client.put("/_sim/config", json={"opDelayMs": -1})
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body", "headers"),
+    [
+        (Unauthorized(), 401, b"", {}),
+        (
+            RateLimited("5, 5;w=60", 12),
+            429,
+            b"",
+            {"x-ratelimit-limit": "5, 5;w=60", "x-ratelimit-reset": "12"},
+        ),
+        (EmptyRefusal(423), 423, b"", {}),
+        (Forbidden(), 403, {"errorCode": "INSUFFICIENT_PERMISSIONS"}, {}),
+        (Conflict("INVALID_STATE"), 409, {"errorCode": "INVALID_STATE"}, {}),
+        (NotFound(), 404, {"code": "NOT_FOUND", "message": "Resource not found"}, {}),
+        (MethodNotAllowed(), 405, {"code": "METHOD_NOT_ALLOWED", "message": "Method not allowed"}, {}),
+        (Malformed(), 400, {"message": "Malformed request body"}, {}),
+        (
+            InvalidParam("limit", "AT_LEAST", ["1"]),
+            400,
+            {
+                "message": "Invalid parameter limit",
+                "syntaxErrors": {
+                    "invalidFields": [{"params": ["1"], "fieldName": "limit", "error": "AT_LEAST"}]
+                },
+            },
+            {},
+        ),
+        (
+            PayloadTooLarge(),
+            413,
+            {"code": "PAYLOAD_TOO_LARGE", "message": "Request body is larger than 32 MiB"},
+            {},
+        ),
+        (StoreUnavailable("disk full", 4), 503, UNAVAILABLE, {"retry-after": "4"}),
+        (ServiceUnavailable(), 503, UNAVAILABLE, {}),
+        (InternalError(), 500, {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"}, {}),
+        (RequestInvalid(type_error("mode")), 400, {"message": "Invalid type for field mode"}, {}),
+    ],
+)
+def test_each_refusal_carries_its_own_response(
+    error: Exception, status: int, body: Any, headers: dict
+) -> None:
+    resp = error_response(error)  # type: ignore[arg-type]
+    assert resp.status_code == status
+    assert (json.loads(resp.body) if body != b"" else resp.body) == body
+    for name, value in headers.items():
+        assert resp.headers[name] == value
+    if body == b"":
+        assert "content-type" not in resp.headers
