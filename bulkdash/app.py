@@ -70,6 +70,7 @@ def connector_from_args(args: argparse.Namespace):  # type: ignore[no-untyped-de
         password: str | None = args.password
         receiver_port: int = getattr(args, "receiver_port", 0) or 0
         sim_root: str | None = getattr(args, "sim", None)
+        sim_token: str | None = getattr(args, "sim_token", None) if sim_root else None
 
         async def remote() -> Session:
             return await Session.remote(
@@ -80,6 +81,7 @@ def connector_from_args(args: argparse.Namespace):  # type: ignore[no-untyped-de
                 password=password,
                 receiver_port=receiver_port,
                 sim_root=sim_root,
+                sim_token=sim_token,
             )
 
         return remote

@@ -30,6 +30,7 @@ API_KEY_ENV = "BULKDASH_API_KEY"
 TOKEN_ENV = "BULKDASH_TOKEN"
 PASSWORD_ENV = "BULKDASH_PASSWORD"
 WEBHOOKS_KEY_ENV = "BULKDASH_WEBHOOKS_KEY"
+SIM_TOKEN_ENV = "BULKDASH_SIM_TOKEN"
 DEFAULT_LISTEN_PORT = 9000
 
 
@@ -81,6 +82,13 @@ def _add_dashboard_options(parser: argparse.ArgumentParser) -> None:
         metavar="ROOT",
         help="with --url pointing at a standalone bulkdash-sim: its root URL (e.g. http://127.0.0.1:8080), "
         "for Scenarios and presenter controls",
+    )
+    remote.add_argument(
+        "--sim-token",
+        default=os.environ.get(SIM_TOKEN_ENV),
+        metavar="TOKEN",
+        help="with --sim: the simulator's control token, when it requires one (bound beyond loopback, or "
+        f"started with --control-token) (default: ${SIM_TOKEN_ENV})",
     )
     remote.add_argument(
         "--receiver-port",

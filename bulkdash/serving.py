@@ -45,6 +45,10 @@ async def bind_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ServerStartError(RuntimeError):
+    """The app's start-up failed (its lifespan raised; the details went to the ``uvicorn.error`` log)."""
+
+
 class _EmbeddedServer(uvicorn.Server):
     """uvicorn without signal handling, with a readiness event."""
 
@@ -59,7 +63,12 @@ class _EmbeddedServer(uvicorn.Server):
         yield
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
+        try:
+            await super().startup(sockets=sockets)
+        except SystemExit as exc:
+            # uvicorn exits the process when the app's lifespan start-up fails (or the socket cannot be
+            # served); embedded, that must be an error for the host, not the end of its event loop.
+            raise ServerStartError(f"the embedded server could not start (uvicorn exit {exc.code})") from None
         self.ready.set()
 
 

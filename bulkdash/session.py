@@ -6,6 +6,7 @@ I/O only (no Textual): the screens get a ``Session`` and call it from workers.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import time
 from collections import deque
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 DEMO_API_KEY = "sim-api-key-P1"
 DEMO_EMAIL = "alice@acme.example"
 DEMO_PASSWORD = "Passw0rd!Sim"
+#: Logging out is a courtesy when quitting: a slow endpoint must not hold the dashboard open.
+LOGOUT_TIMEOUT_S = 0.2
 
 
 @dataclass(slots=True)
@@ -53,6 +56,7 @@ class Session:
         #: Root URL of a simulator's control API (``/_sim``): the embedded one; None for a real endpoint.
         self.sim_root: str | None = None
         self._sim_control: SimControl | None = None
+        self._sim_token: str | None = None  # the control token of a standalone simulator that requires one
         self._webhook_listeners: list[Callable[[ReceivedWebhook], None]] = []
         self._call_listeners: list[Callable[[CallRecord], None]] = []
         self._owned_token = False
@@ -62,9 +66,6 @@ class Session:
     @classmethod
     async def embedded(cls, options: EmbeddedOptions | None = None) -> Session:
         """Start receiver + simulator in this loop, wire webhooks, log in as the demo user."""
-        from simulator.server import start_embedded  # the simulator is only imported when embedded
-        from simulator.settings import SimSettings
-
         options = options or EmbeddedOptions()
         data_dir = Path(tempfile.mkdtemp(prefix="bulkdash-")) if options.fresh else None
         receiver_db = (data_dir / "webhooks.db") if data_dir else None
@@ -76,6 +77,21 @@ class Session:
             )
         )
         await receiver.start()
+        try:
+            return await cls._embed(options, receiver, data_dir)
+        except BaseException:
+            # E.g. the database is in use by another simulator (a StoreError, an OSError saying so): the
+            # receiver must not outlive the failed start.
+            await receiver.stop()
+            raise
+
+    @classmethod
+    async def _embed(
+        cls, options: EmbeddedOptions, receiver: WebhookReceiver, data_dir: Path | None
+    ) -> Session:
+        from simulator.server import start_embedded  # the simulator is only imported when embedded
+        from simulator.settings import SimSettings
+
         sim_kwargs: dict[str, object] = {
             "host": "127.0.0.1",
             "port": 0,
@@ -94,8 +110,16 @@ class Session:
         session = cls(client, label=f"embedded simulator {server.url}")
         session.simulator, session._sim_server = simulator, server
         session.sim_root = server.url
+        # Loopback needs no control token, unless one was set (SIM_CONTROL_TOKEN in the environment).
+        token = simulator.settings.control_token
+        session._sim_token = token.get_secret_value() if token is not None else None
         session._attach_receiver(receiver)
-        await client.login(DEMO_EMAIL, DEMO_PASSWORD)
+        try:
+            await client.login(DEMO_EMAIL, DEMO_PASSWORD)
+        except BaseException:
+            await client.aclose()
+            await server.stop()
+            raise
         session._owned_token = True
         return session
 
@@ -113,12 +137,15 @@ class Session:
         receiver_port: int = 0,
         label: str | None = None,
         sim_root: str | None = None,
+        sim_token: str | None = None,
     ) -> Session:
-        """A real endpoint — or a standalone ``bulkdash-sim``, whose control API at ``sim_root`` then gives
-        the Scenarios screen and the presenter controls."""
+        """A real endpoint — or a standalone ``bulkdash-sim``, whose control API at ``sim_root`` (with its
+        control token ``sim_token``, if it requires one) then gives the Scenarios screen and the presenter
+        controls."""
         client = WeavrClient(url, api_key, token)
         session = cls(client, label=label or url)
         session.sim_root = sim_root.rstrip("/") if sim_root else None
+        session._sim_token = sim_token
         receiver = WebhookReceiver(
             ReceiverSettings(
                 signing_key=SecretStr(signing_key or api_key), host=receiver_host, port=receiver_port
@@ -142,7 +169,7 @@ class Session:
         if self._sim_control is None:
             from bulkdash.simctl import SimControl
 
-            self._sim_control = SimControl(self.sim_root)
+            self._sim_control = SimControl(self.sim_root, token=self._sim_token)
         return self._sim_control
 
     async def close(self) -> None:
@@ -150,14 +177,15 @@ class Session:
             await self._sim_control.aclose()
         if self._owned_token and self.client.token:
             try:
-                await self.client.logout()
+                await asyncio.wait_for(self.client.logout(), LOGOUT_TIMEOUT_S)
             except Exception:  # logging out is a courtesy: never block quitting on it
                 pass
         await self.client.aclose()
-        if self._sim_server is not None:
-            await self._sim_server.stop()
-        if self.receiver is not None:
-            await self.receiver.stop()
+        # Side by side: each server takes ~0.15 s to wind down (uvicorn's ticks), and quitting waits for both.
+        servers = [s for s in (self._sim_server, self.receiver) if s is not None]
+        for outcome in await asyncio.gather(*(s.stop() for s in servers), return_exceptions=True):
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     # --- fan-out ------------------------------------------------------------------------------------
     def on_webhook(self, callback: Callable[[ReceivedWebhook], None]) -> Callable[[], None]:

@@ -3,6 +3,9 @@
 I/O only (httpx, no Textual): the dashboard's presenter panel calls it; so can scripts. Every failure —
 the simulator unreachable, a timeout, a 4xx/5xx answer, a body that is not JSON — is a
 :class:`SimControlError` with a message fit to show a person, never a raw httpx exception.
+
+A simulator bound beyond loopback, or started with ``--control-token``, requires its control token on every
+call: ``SimControl(root, token=...)`` sends it as ``Authorization: Bearer <token>`` (never in a message).
 """
 
 from __future__ import annotations
@@ -44,11 +47,18 @@ def _message(response: httpx.Response) -> str:
 
 class SimControl:
     def __init__(
-        self, base_url: str, *, client: httpx.AsyncClient | None = None, timeout: float = 10.0
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        client: httpx.AsyncClient | None = None,
+        timeout: float = 10.0,
     ) -> None:
         """``base_url`` is the simulator's root (e.g. ``http://127.0.0.1:8123``); routes live under ``/_sim``.
-        A ``client`` passed in is used as is and left open by :meth:`aclose`."""
+        ``token``: the simulator's control token, when it requires one. A ``client`` passed in is used as is
+        and left open by :meth:`aclose`."""
         self.base_url = base_url.rstrip("/")
+        self._headers = {"authorization": f"Bearer {token}"} if token else {}
         self._own = client is None
         self._http = client or httpx.AsyncClient(timeout=httpx.Timeout(timeout), trust_env=False)
 
@@ -68,7 +78,7 @@ class SimControl:
     ) -> httpx.Response:
         url = f"{self.base_url}/_sim{path}"
         try:
-            response = await self._http.request(method, url, json=json)
+            response = await self._http.request(method, url, json=json, headers=self._headers)
         except httpx.TimeoutException as exc:
             raise SimControlError(f"simulator did not answer in time ({method} {url})") from exc
         except httpx.HTTPError as exc:
@@ -76,6 +86,9 @@ class SimControl:
             raise SimControlError(f"simulator unreachable: {detail} ({self.base_url})") from exc
         if response.status_code == 404 and what is not None:
             raise SimControlError(f"{what} not found", 404)
+        if response.status_code == 401:
+            problem = "refused the control token" if self._headers else "requires a control token"
+            raise SimControlError(f"the simulator's control API {problem} ({method} /_sim{path})", 401)
         if response.status_code >= 400:
             raise SimControlError(
                 f"{method} /_sim{path} refused ({response.status_code}): {_message(response)}",

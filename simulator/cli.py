@@ -4,6 +4,12 @@
 falls back to its ``SIM_*`` environment variable (Appendix B), then to the default. ``--faults FILE`` starts
 with a fault plan (TOML, see ``simulator/faults/plan.py``) active.
 
+The database is opened (locked, migrated, checked) before anything listens: a file that cannot serve — not a
+database, damaged, from a newer simulator, read-only, in use by another simulator — ends the command with one
+line on stderr and exit status 2 (``--debug`` adds the traceback). Bound beyond loopback, the banner warns and
+the control API requires a token (``--control-token`` / ``SIM_CONTROL_TOKEN``, else one is generated and
+printed; see simulator/http/control.py).
+
 ``bulkdash-sim scenario list`` lists the shipped scenario packs; ``bulkdash-sim scenario run NAME [--seed N]
 [--db PATH]`` plays one headless on a throw-away simulator, prints a summary and MATCH or MISMATCH, and exits
 0 or 1 accordingly.
@@ -12,16 +18,23 @@ with a fault plan (TOML, see ``simulator/faults/plan.py``) active.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import sqlite3
 import sys
+import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
-from simulator.settings import SimSettings
+from simulator.settings import SimSettings, is_loopback
 from simulator.world.seed import DEMO_PASSWORD, IDENTITIES, PROGRAMMES
+
+if TYPE_CHECKING:
+    from simulator.server import Simulator
 
 BANNER = """bulkdash simulator — Weavr Multi API bulk processes, offline
   base URL     {url}/multi
@@ -39,6 +52,17 @@ Log in:  curl -s -X POST {url}/multi/login_with_password -H 'api-key: {key1}' \\
            -H 'content-type: application/json' \\
            -d '{{"email":"alice@acme.example","password":{{"value":"{password}"}}}}'
 Press Ctrl-C to stop.
+"""
+
+BEYOND_LOOPBACK = """WARNING: listening on {host}, beyond loopback. Anyone who can reach port {port} can use
+         the API with the demo credentials below; the control API ({url}/_sim) requires the
+         control token: Authorization: Bearer <token>
+"""
+TOKEN_GENERATED = """  control token  {token}
+                 (generated for this run: send it as 'Authorization: Bearer <token>' to /_sim;
+                 --control-token or SIM_CONTROL_TOKEN chooses one)
+"""
+TOKEN_GIVEN = """  control token  as given (--control-token / SIM_CONTROL_TOKEN): /_sim requires it
 """
 
 
@@ -73,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--webhook-url-p2", dest="webhook_url_p2", help="webhook base URL for programme P2")
     serve.add_argument("--rate-limits", dest="rate_limits", help="e.g. '100;w=60,1000;w=3600' or 'off'")
     serve.add_argument("--faults", type=Path, help="a fault plan (TOML) to start with; see GET /_sim/faults")
+    serve.add_argument(
+        "--control-token",
+        dest="control_token",
+        metavar="TOKEN",
+        help="require this token (Authorization: Bearer) on the control API /_sim (SIM_CONTROL_TOKEN, "
+        "preferred: not visible in ps); bound beyond loopback one is generated when not given",
+    )
+    serve.add_argument(
+        "--debug", action="store_true", help="show the traceback when the simulator cannot start"
+    )
     scenario = sub.add_parser("scenario", help="training scenarios: list them, or play one headless")
     scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True)
     scenario_sub.add_parser("list", help="list the shipped scenarios")
@@ -105,8 +139,13 @@ def scenario_main(args: argparse.Namespace) -> int:
         print(f"bulkdash-sim: no scenario {args.name!r}; try 'bulkdash-sim scenario list'", file=sys.stderr)
         return 2
     from simulator.scenarios.runner import run_scenario_sync
+    from simulator.store.store import StoreError
 
-    return run_scenario_sync(found, args.seed, db=args.db)
+    try:
+        return run_scenario_sync(found, args.seed, db=args.db)
+    except StoreError as exc:  # --db names a file that cannot serve
+        print(f"bulkdash-sim: {exc}", file=sys.stderr)
+        return 2
 
 
 def settings_from(args: argparse.Namespace) -> SimSettings:
@@ -120,10 +159,66 @@ def settings_from(args: argparse.Namespace) -> SimSettings:
             "webhook_base_url_p1": args.webhook_url,
             "webhook_base_url_p2": args.webhook_url_p2,
             "rate_limits": args.rate_limits,
+            "control_token": args.control_token,
         }.items()
         if v is not None
     }
     return SimSettings(**overrides)
+
+
+def banner(settings: SimSettings, faults: Path | None, *, token_generated: bool) -> str:
+    url = f"http://{settings.host}:{settings.port}"
+    webhooks = ", ".join(f"{p} → {u}" for p, u in settings.webhook_base_urls().items()) or "not configured"
+    text = BANNER.format(
+        url=url,
+        db=settings.db,
+        delay=settings.op_delay_ms,
+        webhooks=webhooks + (f"\n  faults       {faults} (GET {url}/_sim/faults)" if faults else ""),
+        password=DEMO_PASSWORD,
+        key1=PROGRAMMES[0].api_key,
+        key2=PROGRAMMES[1].api_key,
+    )
+    token = settings.control_token
+    if token is not None:
+        # The token is printed only when we made it up: one given is the caller's, and may sit in a log.
+        extra = TOKEN_GENERATED.format(token=token.get_secret_value()) if token_generated else TOKEN_GIVEN
+        text = text.replace("\n\nDemo credentials", f"\n{extra.rstrip()}\n\nDemo credentials", 1)
+    if not is_loopback(settings.host):
+        text = BEYOND_LOOPBACK.format(host=settings.host, port=settings.port, url=url) + text
+    return text
+
+
+def _say_cannot_start(settings: SimSettings, exc: BaseException, debug: bool) -> None:
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    from simulator.store.store import StoreError
+
+    if isinstance(exc, StoreError):
+        line = str(exc)
+    else:  # a damaged page met after opening, while loading the world
+        line = f"cannot use the simulator database {settings.db}: {exc}"
+    print(f"bulkdash-sim: {line}", file=sys.stderr, flush=True)
+
+
+async def serve(sim: Simulator, config: uvicorn.Config, text: str, debug: bool) -> int:
+    """Open the simulator (its database first), print the banner, serve until stopped, then close it."""
+    from simulator.store.store import StoreError
+
+    try:
+        await sim.start()
+    except (StoreError, sqlite3.Error) as exc:
+        await sim.store.close()  # nothing may keep the process alive (aiosqlite's threads are not daemons)
+        _say_cannot_start(sim.settings, exc, debug)
+        return 2
+    except BaseException:
+        await sim.store.close()
+        raise
+    try:
+        print(text, flush=True)
+        await _Server(config).serve()
+    finally:
+        await sim.stop()
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,8 +233,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bulkdash-sim: invalid setting {field}: {err['msg']}", file=sys.stderr)
         return 2
     from simulator.faults import PlanError, load_plan
+    from simulator.http.control import resolve_control_token
     from simulator.server import Simulator  # imported late: `--help` stays instant
 
+    given = settings.control_token is not None
+    token = resolve_control_token(settings)  # the one given, or one made up beyond loopback, or None
+    settings.control_token = SecretStr(token) if token is not None else None
     try:
         plan = load_plan(args.faults) if args.faults is not None else None
         sim = Simulator(settings)
@@ -148,21 +247,6 @@ def main(argv: list[str] | None = None) -> int:
     except PlanError as exc:
         print(f"bulkdash-sim: invalid fault plan:\n{exc}", file=sys.stderr)
         return 2
-    url = f"http://{settings.host}:{settings.port}"
-    webhooks = ", ".join(f"{p} → {u}" for p, u in settings.webhook_base_urls().items()) or "not configured"
-    print(
-        BANNER.format(
-            url=url,
-            db=settings.db,
-            delay=settings.op_delay_ms,
-            webhooks=webhooks
-            + (f"\n  faults       {args.faults} (GET {url}/_sim/faults)" if args.faults else ""),
-            password=DEMO_PASSWORD,
-            key1=PROGRAMMES[0].api_key,
-            key2=PROGRAMMES[1].api_key,
-        ),
-        flush=True,
-    )
     assert IDENTITIES  # the banner names seeded identities
     config = uvicorn.Config(
         sim.asgi,
@@ -170,15 +254,22 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.port,
         log_level="warning",
         access_log=False,
-        lifespan="on",
+        # The simulator is opened and closed around serving (serve()), so that a database that cannot
+        # serve ends the command with one line before anything listens.
+        lifespan="off",
         timeout_graceful_shutdown=3,
     )
     try:
-        _Server(config).run()
+        # uvicorn's own event loop choice (uvloop when installed), as uvicorn.Server.run would make it.
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            status = runner.run(
+                serve(sim, config, banner(settings, args.faults, token_generated=not given), args.debug)
+            )
     except KeyboardInterrupt:
-        pass
-    print("bulkdash simulator stopped; state is saved in", settings.db, flush=True)
-    return 0
+        status = 0
+    if status == 0:
+        print("bulkdash simulator stopped; state is saved in", settings.db, flush=True)
+    return status
 
 
 if __name__ == "__main__":

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -14,6 +15,17 @@ def default_db_path() -> Path:
 
 
 RateWindow = tuple[int, int]  # (limit, window seconds)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the server on this machine. Names other than ``localhost`` count as
+    reachable from outside: what they resolve to can change."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def parse_rate_limits(text: str) -> list[RateWindow]:
@@ -48,6 +60,9 @@ class SimSettings(BaseSettings):
     progress_webhook_path: str = "/bulk_process_end/watch"
     transaction_webhooks: bool = True
     faults: bool = False
+    # The control API's token (SIM_CONTROL_TOKEN): required by /_sim when set, and always when bound beyond
+    # loopback (generated then; see simulator/http/control.py).
+    control_token: SecretStr | None = None
     # Group commit: operations are committed together with their world effects every this many
     # operations or milliseconds, whichever comes first (BEHAVIOR leaves batching to us).
     batch_ops: int = Field(200, ge=1)
@@ -57,6 +72,13 @@ class SimSettings(BaseSettings):
     @classmethod
     def _check_limits(cls, v: str) -> str:
         parse_rate_limits(v)
+        return v
+
+    @field_validator("control_token")
+    @classmethod
+    def _check_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().strip():
+            return None  # SIM_CONTROL_TOKEN= (empty) means "none given"
         return v
 
     @property

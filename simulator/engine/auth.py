@@ -2,6 +2,9 @@
 
 Tokens live in memory for speed and in the store for restarts; their idle renewal is written lazily with
 the next group commit (a token's expiry after a restart can be early by at most that batch interval).
+Neither place keeps a token itself: both are keyed by its SHA-256 digest, and a presented token is found by
+hashing it, so the book loads from the store exactly as it writes to it. Passwords are checked against
+their salted hashes (simulator/credentials.py).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from bulkdash.contract.kinds import BULK_PERMISSIONS
+from simulator.credentials import token_digest, verify_password
 from simulator.world.model import Identity, Programme, User, World
 
 _BULK = frozenset(BULK_PERMISSIONS.values())
@@ -79,29 +83,39 @@ class LoginRefused(Exception):
         self.status = status  # 403 wrong email/password, 423 locked
 
 
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization or not authorization.startswith("Bearer "):
+        return None
+    return authorization[7:].strip()
+
+
 class TokenBook:
-    """Issued tokens with their idle expiry."""
+    """Issued tokens with their idle expiry, keyed by token digest (as the store keeps them)."""
 
     def __init__(self, world: World, ttl_ms: int) -> None:
         self.world = world
         self.ttl_ms = ttl_ms
-        self.tokens: dict[str, TokenRecord] = {}
+        self.tokens: dict[str, TokenRecord] = {}  # token digest -> record
 
     def load(self, rows: list[tuple[str, str, str, int]]) -> None:
-        self.tokens = {t: TokenRecord(k, u, ms, ms) for t, k, u, ms in rows}
+        """``rows`` from the store: (token digest, api_key, user_id, last_used_ms)."""
+        self.tokens = {d: TokenRecord(k, u, ms, ms) for d, k, u, ms in rows}
 
     def issue(self, api_key: str, user_id: str, now_ms: int) -> str:
         token = "sim_" + secrets.token_urlsafe(32)
-        self.tokens[token] = TokenRecord(api_key, user_id, now_ms, now_ms)
+        self.tokens[token_digest(token)] = TokenRecord(api_key, user_id, now_ms, now_ms)
         return token
+
+    def peek(self, authorization: str | None) -> TokenRecord | None:
+        """The record of a ``Bearer`` token, without checking expiry or renewing it."""
+        token = _bearer(authorization)
+        return None if token is None else self.tokens.get(token_digest(token))
 
     def resolve(self, api_key: str, authorization: str | None, now_ms: int) -> Principal | None:
         """The caller of a valid, live token issued under this api-key, renewing it; else None (401)."""
-        if not authorization or not authorization.startswith("Bearer "):
-            return None
-        token = authorization[7:].strip()
-        rec = self.tokens.get(token)
-        if rec is None or rec.api_key != api_key:
+        token = _bearer(authorization)
+        rec = None if token is None else self.tokens.get(token_digest(token))
+        if token is None or rec is None or rec.api_key != api_key:
             return None
         if now_ms - rec.last_used_ms > self.ttl_ms:
             return None
@@ -114,26 +128,28 @@ class TokenBook:
         return Principal(token, programme, user, identity, permissions_of(user))
 
     def due_touches(self) -> dict[str, int]:
-        """Renewals worth persisting: tokens used more than a few seconds after their stored time."""
+        """Renewals worth persisting, by token digest: tokens used more than a few seconds after their
+        stored time."""
         out = {}
-        for tok, rec in self.tokens.items():
+        for digest, rec in self.tokens.items():
             if rec.last_used_ms - rec.persisted_ms >= 5_000:
-                out[tok] = rec.last_used_ms
+                out[digest] = rec.last_used_ms
                 rec.persisted_ms = rec.last_used_ms
         return out
 
     def revoke(self, token: str) -> None:
-        self.tokens.pop(token, None)
+        self.tokens.pop(token_digest(token), None)
 
 
 def check_password(world: World, programme: Programme, email: str, password: str, now_ms: int) -> User:
-    """§2.2: 403 for an unknown email or wrong password, 423 while locked after 5 wrong passwords."""
+    """§2.2: 403 for an unknown email or wrong password, 423 while locked after 5 wrong passwords.
+    ``user.password`` holds a salted hash (None while an invite is open)."""
     user = world.user_by_email(programme.id, email)
     if user is None or user.password is None:
         raise LoginRefused(403)
     if user.locked_until_ms > now_ms:
         raise LoginRefused(423)
-    if not secrets.compare_digest(user.password.encode(), password.encode()):
+    if not verify_password(user.password, password):
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.locked_until_ms = now_ms + LOCK_MS

@@ -12,12 +12,26 @@ Presenter controls (simulator/engine/presenter.py), for live demos:
 
 ``POST /_sim/reset`` also puts the presenter back to running at speed 1 with nothing pending.
 
-Unauthenticated and not rate limited: it is meant for tests and demos on loopback.
+Not rate limited: it is meant for tests and demos. Bound to loopback it needs no credentials, unless a token
+was given. A **control token** (``--control-token`` / ``SIM_CONTROL_TOKEN``) is required from every caller
+— loopback included — whenever one is given, and always when the simulator listens beyond loopback (then
+one is generated and printed in the banner if none was given): send it as ``Authorization: Bearer <token>``.
+Without it, or with another, every ``/_sim`` route answers 401 ``{"code": "UNAUTHORIZED", "message"}``.
+Otherwise anyone who can reach the port could reset the world, or point ``webhookBaseUrl`` at their own
+server and receive the next webhook's ``webhooks-key``.
+
+No answer of this API shows a secret: webhook headers carrying one (``webhooks-key``) and a password in a
+webhook base URL are shown as ``••••``; tokens and passwords are never returned at all.
 """
 
 from __future__ import annotations
 
+import functools
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
@@ -34,7 +48,55 @@ from simulator.http.app import read_json
 from simulator.http.ratelimit import RateLimiter
 from simulator.scenarios import get_scenario, list_scenarios
 from simulator.scenarios.setup import DEFAULT_IDENTITY, setup_scenario
+from simulator.settings import SimSettings, is_loopback
 from simulator.webhooks.dispatcher import WebhookDispatcher
+
+REDACTED = "••••"
+#: Headers of recorded webhooks that carry a secret (the signatures are HMACs: they reveal no key).
+SECRET_HEADERS = frozenset({"webhooks-key", "authorization", "api-key"})
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def resolve_control_token(settings: SimSettings) -> str | None:
+    """The token ``/_sim`` requires: the one given; a fresh one when bound beyond loopback; else None."""
+    if settings.control_token is not None:
+        return settings.control_token.get_secret_value()
+    if not is_loopback(settings.host):
+        return secrets.token_urlsafe(32)
+    return None
+
+
+def _presented_token(request: Request) -> bytes | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip().encode("utf-8") if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _unauthorised() -> Response:
+    return r.JSON(
+        {
+            "code": "UNAUTHORIZED",
+            "message": "The control API needs the simulator's control token: Authorization: Bearer <token>",
+        },
+        status_code=401,
+        headers={"www-authenticate": 'Bearer realm="bulkdash-sim control API"'},
+    )
+
+
+def _redact_url(url: str | None) -> str | None:
+    """A URL with the password of its user-info (``http://user:secret@host``) hidden."""
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:{REDACTED}@{netloc}"))
+
+
+def _redact_event(event: dict[str, Any]) -> dict[str, Any]:
+    headers = {k: REDACTED if k.lower() in SECRET_HEADERS else v for k, v in event["headers"].items()}
+    return {**event, "headers": headers, "url": _redact_url(event.get("url"))}
 
 
 class ConfigUpdate(BaseModel):
@@ -61,6 +123,24 @@ class Control:
         self.engine = engine
         self.limiter = limiter
         self.dispatcher = dispatcher
+        token = resolve_control_token(engine.settings)
+        # Bytes: hmac.compare_digest on str refuses non-ASCII, which a caller can send.
+        self._token: bytes | None = token.encode("utf-8") if token is not None else None
+
+    def _guarded(self, endpoint: Endpoint) -> Endpoint:
+        """``endpoint`` behind the control token, when one is required."""
+        if self._token is None:
+            return endpoint
+        expected = self._token
+
+        @functools.wraps(endpoint)
+        async def guarded(request: Request) -> Response:
+            presented = _presented_token(request)
+            if presented is None or not hmac.compare_digest(presented, expected):
+                return _unauthorised()
+            return await endpoint(request)
+
+        return guarded
 
     async def reset(self, request: Request) -> Response:
         await self.engine.reset()
@@ -71,7 +151,7 @@ class Control:
         s = self.engine.settings
         return r.JSON(
             {
-                "webhookBaseUrl": self.engine.publisher.base_urls,
+                "webhookBaseUrl": {p: _redact_url(u) for p, u in self.engine.publisher.base_urls.items()},
                 "opDelayMs": s.op_delay_ms,
                 "maintenance": self.engine.maintenance,
                 "webhookRetryScale": s.webhook_retry_scale,
@@ -106,7 +186,7 @@ class Control:
     async def webhooks(self, request: Request) -> Response:
         bulk_id = request.query_params.get("bulkId")
         events: list[dict[str, Any]] = await self.engine.store.list_webhooks(bulk_id)
-        return r.JSON(events)
+        return r.JSON([_redact_event(e) for e in events])
 
     async def redeliver(self, request: Request) -> Response:
         if not await self.engine.store.requeue_event(request.path_params["event_id"], self.engine.clock()):
@@ -176,6 +256,12 @@ class Control:
         return r.JSON(result, status_code=201)
 
     def routes(self) -> list[Route]:
+        return [
+            Route(route.path, self._guarded(route.endpoint), methods=route.methods)
+            for route in self._routes()
+        ]
+
+    def _routes(self) -> list[Route]:
         return [
             Route("/faults", self.get_faults, methods=["GET"]),
             Route("/faults", self.put_faults, methods=["PUT"]),

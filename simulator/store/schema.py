@@ -3,9 +3,34 @@
 Indexes follow the queries: operations are paged by ``(bulk_id, sequence)`` (the primary key) and filtered by
 ``(bulk_id, status, sequence)``; bulks are listed per identity in id order; the webhook outbox is scanned
 for due events by ``(delivery_status, next_attempt_ms)``.
+
+Some migrations transform data in Python: they call the SQL functions of ``SQL_FUNCTIONS``, which the store
+registers on its writer connection before migrating.
 """
 
 from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from simulator.credentials import hash_password, token_digest
+
+
+def _hash_user_password(data: str) -> str:
+    """A ``users.data`` JSON row with its plain password replaced by a salted hash (None stays None: an
+    invite still open)."""
+    row: dict[str, Any] = json.loads(data)
+    if row.get("password") is not None:
+        row["password"] = hash_password(row["password"])
+    return json.dumps(row)
+
+
+#: name → (number of arguments, function), for migrations that transform rows.
+SQL_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
+    "sim_token_digest": (1, token_digest),
+    "sim_hash_user_password": (1, _hash_user_password),
+}
 
 MIGRATIONS: list[str] = [
     # 1: the whole model
@@ -88,5 +113,12 @@ MIGRATIONS: list[str] = [
         error TEXT
     );
     CREATE INDEX webhook_attempts_by_event ON webhook_attempts (event_id);
+    """,
+    # 2: secrets at rest. ``tokens.token`` holds the SHA-256 of the token from now on (the column keeps its
+    # name), users' passwords become salted hashes (simulator/credentials.py). Plain values are converted in
+    # place; the store overwrites the freed bytes and checkpoints so that no copy is left in the file.
+    """
+    UPDATE tokens SET token = sim_token_digest(token);
+    UPDATE users SET data = sim_hash_user_password(data);
     """,
 ]

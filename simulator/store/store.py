@@ -4,12 +4,23 @@ Two connections: a writer, used under one lock so transactions never interleave,
 paged queries, which in WAL mode never waits for the writer. Everything the engine changes reaches the
 file through ``commit_batch``: operation statuses, the world rows they touched, bulk counters, token
 touches and webhook outbox events go into one transaction, so a crash keeps all of a batch or none of it.
+
+The file is the simulator's alone: ``open`` takes an exclusive lock on ``<db>.lock`` (which holds the owner's
+pid), so a second simulator on the same file is refused instead of running bulks nobody can commit. The file
+(and its ``-wal``, ``-shm`` and lock file) is readable by its owner only, and tokens are stored as digests,
+passwords as salted hashes (simulator/credentials.py). A file that cannot serve — not a database, damaged,
+from a newer simulator, read-only, locked — makes ``open`` raise :class:`StoreError`, one line naming it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
+import os
+import sqlite3
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +29,84 @@ from typing import Any
 import aiosqlite
 
 from bulkdash.contract.codec import compact_json
-from simulator.store.schema import MIGRATIONS
+from simulator.credentials import token_digest
+from simulator.store.schema import MIGRATIONS, SQL_FUNCTIONS
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; two simulators on one file are then not detected
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger("bulkdash.simulator.store")
 
 FIRST_ID = 1_000_001
+#: Tables the engine reads in full at start; reading them on open finds a damaged file before serving.
+_LOADED_AT_START = ("meta", "users", "instruments", "tokens", "bulks")
+
+
+class StoreError(OSError):
+    """The database file cannot be used; ``str()`` is one line naming the file and the problem.
+
+    An ``OSError``: callers that report "cannot start: <reason>" for files and sockets (the dashboard, the
+    CLIs) report this one the same way without knowing the simulator."""
+
+
+class _FileLock:
+    """An exclusive advisory lock (``flock``) on a file that holds the owner's pid while it is held."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, db: Path) -> None:
+        if fcntl is None:
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            _tighten(self.path)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            who = f"another simulator (pid {holder})" if holder.isdigit() else "another simulator"
+            raise StoreError(f"{db} is in use by {who}; stop it or choose another database") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        try:
+            os.ftruncate(fd, 0)  # no stale pid for the next reader; the file stays (unlinking would race)
+        finally:
+            os.close(fd)  # closing the descriptor releases the flock
+
+
+def _tighten(path: Path) -> None:
+    """Make an existing file we own readable by its owner only (never adding a permission)."""
+    if not hasattr(os, "getuid"):  # Windows: no POSIX modes to tighten
+        return
+    try:
+        st = os.stat(path)
+        if st.st_uid == os.getuid() and st.st_mode & 0o077:
+            os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
+    except OSError:
+        pass  # gone, or a read-only file system: opening reports what matters
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite does (SQLite would create it 0644; it gives its -wal and
+    -shm files the database's mode), or tighten the files of an existing one."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        for suffix in ("", "-wal", "-shm"):
+            _tighten(path.with_name(path.name + suffix))
 
 
 @dataclass(slots=True)
@@ -119,25 +205,62 @@ class Store:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._lock = _FileLock(path.with_name(path.name + ".lock"))
 
     # --- lifecycle ----------------------------------------------------------------------------------
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Lock, open, migrate and check the file; :class:`StoreError`, nothing left open, if it cannot."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._lock.acquire(self.path)
+            _create_private(self.path)
+            await self._connect()
+        except BaseException as exc:
+            await self.close()
+            if isinstance(exc, StoreError):
+                raise
+            if isinstance(exc, sqlite3.Error | OSError):
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                raise StoreError(f"cannot use the simulator database {self.path}: {reason}") from exc
+            raise
+
+    async def _connect(self) -> None:
         self._writer = await aiosqlite.connect(self.path)
+        for name, (n_args, func) in SQL_FUNCTIONS.items():
+            await self._writer.create_function(name, n_args, func, deterministic=False)
         # WAL + synchronous=NORMAL: a committed batch survives a killed process (not a power cut), and
         # readers never block the writer.
         await self._writer.execute("PRAGMA journal_mode=WAL")
         await self._writer.execute("PRAGMA synchronous=NORMAL")
         await self._writer.execute("PRAGMA foreign_keys=OFF")
         await self._migrate()
+        await self._check_usable()
         self._reader = await aiosqlite.connect(self.path)
         await self._reader.execute("PRAGMA query_only=1")
 
+    async def _check_usable(self) -> None:
+        """Fail now, not on the first commit: the file must take writes and the tables read at start must
+        be readable (a truncated file often opens, then fails on the first page it lacks)."""
+        # A read-only file opens, in WAL mode even takes BEGIN IMMEDIATE; writing a page is what fails. Page 1
+        # (the header) is rewritten with the version it holds, then rolled back: the file does not change.
+        await self.w.execute("BEGIN IMMEDIATE")
+        try:
+            await self.w.execute(f"PRAGMA user_version={len(MIGRATIONS)}")
+        finally:
+            await self.w.rollback()
+        for table in _LOADED_AT_START:
+            async with self.w.execute(f"SELECT * FROM {table}") as cur:
+                await cur.fetchall()
+
     async def close(self) -> None:
-        for conn in (self._reader, self._writer):
-            if conn is not None:
-                await conn.close()
-        self._reader = self._writer = None
+        try:
+            for conn in (self._reader, self._writer):
+                if conn is not None:
+                    with contextlib.suppress(sqlite3.Error):
+                        await conn.close()
+        finally:
+            self._reader = self._writer = None
+            self._lock.release()
 
     @property
     def w(self) -> aiosqlite.Connection:
@@ -154,11 +277,19 @@ class Store:
             row = await cur.fetchone()
         version = int(row[0]) if row else 0
         if version > len(MIGRATIONS):
-            raise RuntimeError(
+            raise StoreError(
                 f"{self.path} has schema version {version}, newer than this simulator ({len(MIGRATIONS)})"
             )
+        if version == len(MIGRATIONS):
+            return
+        # Migrations may replace secrets (plain tokens and passwords): zero the bytes they free, and
+        # checkpoint afterwards so that neither the file's old pages nor the WAL keeps a copy.
+        await self.w.execute("PRAGMA secure_delete=ON")
         for i in range(version, len(MIGRATIONS)):
             await self.w.executescript(f"BEGIN; {MIGRATIONS[i]}; PRAGMA user_version={i + 1}; COMMIT;")
+        await self.w.execute("PRAGMA secure_delete=OFF")
+        if version > 0:
+            await self.w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # --- meta and seed ------------------------------------------------------------------------------
     async def get_meta(self, key: str) -> str | None:
@@ -325,6 +456,8 @@ class Store:
     async def _commit_batch(self, batch: WriteBatch) -> None:
         async with self._write_lock:
             w = self.w
+            if w.in_transaction:  # a failed commit can leave its transaction open (disk full at COMMIT)
+                await w.rollback()
             await w.execute("BEGIN")
             try:
                 if batch.op_updates:
@@ -383,27 +516,32 @@ class Store:
                     await self._save_next_id(batch.next_id)
                 await w.commit()
             except BaseException:
-                await w.rollback()
+                try:
+                    await w.rollback()
+                except Exception:  # the disk that failed the commit may fail the rollback too
+                    log.warning("rollback after a failed commit failed as well", exc_info=True)
                 raise
 
     # --- tokens -------------------------------------------------------------------------------------
     async def load_tokens(self) -> list[tuple[str, str, str, int]]:
+        """(token digest, api_key, user_id, last_used_ms) of every live token: only digests are stored."""
         async with self.w.execute(
             "SELECT token, api_key, user_id, last_used_ms FROM tokens WHERE revoked=0"
         ) as cur:
             return [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
 
     async def save_token(self, token: str, api_key: str, user_id: str, now_ms: int) -> None:
+        """Persist a newly issued token: its digest, never the token (the ``token`` column holds digests)."""
         async with self._write_lock:
             await self.w.execute(
                 "INSERT INTO tokens (token, api_key, user_id, last_used_ms) VALUES (?, ?, ?, ?)",
-                (token, api_key, user_id, now_ms),
+                (token_digest(token), api_key, user_id, now_ms),
             )
             await self.w.commit()
 
     async def revoke_token(self, token: str) -> None:
         async with self._write_lock:
-            await self.w.execute("UPDATE tokens SET revoked=1 WHERE token=?", (token,))
+            await self.w.execute("UPDATE tokens SET revoked=1 WHERE token=?", (token_digest(token),))
             await self.w.commit()
 
     async def save_user(self, user_id: str, data: str) -> None:

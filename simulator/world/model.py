@@ -39,7 +39,8 @@ class User:
     surname: str
     credential_type: str = "USER"  # ROOT | USER
     roles: list[str] = field(default_factory=list)
-    password: str | None = None  # None: invite still open, cannot log in
+    # A salted hash (simulator/credentials.py), never the password; None: invite still open, cannot log in.
+    password: str | None = None
     active: bool = True
     invites_sent: int = 0
     failed_logins: int = 0

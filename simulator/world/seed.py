@@ -1,9 +1,15 @@
-"""The demo world of BEHAVIOR Appendix A, restored on first start and by ``POST /_sim/reset``."""
+"""The demo world of BEHAVIOR Appendix A, restored on first start and by ``POST /_sim/reset``.
+
+The demo password is public (the README and the banner print it), but the world, like the store, only ever
+holds its salted hashes (simulator/credentials.py).
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
+from simulator.credentials import hash_password
 from simulator.world.model import (
     Beneficiary,
     Identity,
@@ -40,6 +46,13 @@ _USERS = (
     ("2201", "P1", "1003", "dave@example.com", "Dave", "Dunn", "ROOT", [], True),
     ("2301", "P2", "1004", "erin@initech.example", "Erin", "East", "ROOT", [], True),
 )
+
+
+@functools.cache
+def _demo_password_hash(user_id: str) -> str:
+    """One salted hash per demo user, computed once per process: the seed world is built on every start
+    and reset, and each hash costs a few milliseconds."""
+    return hash_password(DEMO_PASSWORD)
 
 
 def _instruments() -> list[Instrument]:
@@ -120,7 +133,7 @@ def build_seed_world(next_id: Callable[[], str]) -> World:
                 surname,
                 cred,
                 list(roles),
-                password=DEMO_PASSWORD if has_pw else None,
+                password=_demo_password_hash(uid) if has_pw else None,
             ),
             dirty=False,
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from simulator.store.schema import MIGRATIONS
-from simulator.store.store import Store
+from simulator.store.store import Store, StoreError
 
 
 async def test_migrations_apply_once_and_record_the_version(tmp_path: Path) -> None:
@@ -33,6 +33,6 @@ async def test_a_file_from_a_newer_simulator_is_refused(tmp_path: Path) -> None:
     con.execute(f"PRAGMA user_version={len(MIGRATIONS) + 1}")
     con.close()
     store = Store(tmp_path / "new.db")
-    with pytest.raises(RuntimeError, match="newer than this simulator"):
+    with pytest.raises(StoreError, match="newer than this simulator"):
         await store.open()
     await store.close()
