@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import math
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -42,7 +43,7 @@ from bulkdash.contract.validation import ValidItem, cross_item_conflict, validat
 from simulator.engine.auth import Principal, TokenBook
 from simulator.engine.presenter import Presenter
 from simulator.engine.states import BulkAction, InvalidTransition, allowed, bulk_transition, op_outcome
-from simulator.errors import Conflict, NotFound
+from simulator.errors import Conflict, NotFound, StoreUnavailable
 from simulator.operations import OpResult, run_operation
 from simulator.settings import SimSettings
 from simulator.store.store import FIRST_ID, BulkRow, Store, WriteBatch
@@ -80,6 +81,10 @@ class LiveBulk:
     stop_request: bool = False
     worker: asyncio.Task[None] | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    # Every lifecycle action on this bulk runs under its lock: the transition *and* the worker's start or
+    # stop happen inside it, so no interleaving of clients can start a second worker or lose a stop.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)  # a worker waiting for the store gives way
 
 
 @dataclass(slots=True)
@@ -109,6 +114,18 @@ class Engine:
         self._flush_scheduled: asyncio.TimerHandle | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._closing = False
+        # One writer of truth (README, "How the simulator stays correct"): a batch whose commit failed is
+        # kept here and committed again, before anything sealed after it, until it lands. Meanwhile workers
+        # wait before their next operation and writes answer 503; reads keep serving the last commit.
+        self._unstored: WriteBatch | None = None
+        self.store_down: str | None = None  # why the store cannot write, while it cannot
+        self._store_down_since = 0.0
+        self._store_ok = asyncio.Event()
+        self._store_ok.set()
+        self.store_retry_s = 0.5  # between attempts to commit a failed batch (tests make it short)
+        # The world as last committed (id → object), for readers: balances never run ahead of the file.
+        self._stored_users: dict[str, User] = {}
+        self._stored_instruments: dict[str, Instrument] = {}
         self.on_committed: list[Callable[[WriteBatch], None]] = []  # e.g. wake the webhook dispatcher
         # Called with a sealed batch before it is committed, i.e. before any reader (the dispatcher polling
         # the outbox on its own timer) can see its events: the fault layer decides each event's fate here.
@@ -157,7 +174,12 @@ class Engine:
             self._flusher = None
         # What ran before the stop is committed; a cancelled worker's uncommitted tail is simply lost
         # together with its world effects, and runs again on the next start.
-        await self.flush()
+        try:
+            await self.flush()
+        except StoreUnavailable:
+            log.error(
+                "stopping with uncommitted work: the store cannot write; it runs again on the next start"
+            )
         await self.store.close()
 
     async def reset(self) -> None:
@@ -171,9 +193,14 @@ class Engine:
                     await lb.worker
         async with self._flush_lock:
             self._pending = WriteBatch()
+            self._unstored = None
             self._dirty_bulks.clear()
             self.world.take_dirty()
-            await self._write_fresh_seed()
+            try:
+                await self._write_fresh_seed()
+            except sqlite3.Error as exc:
+                raise self._store_failed(exc) from exc
+            self._store_recovered()
         await self._load()
 
     async def _write_fresh_seed(self) -> None:
@@ -196,6 +223,8 @@ class Engine:
             inst = Instrument(**json.loads(data))
             world.instruments[inst.id] = inst
         self.world = world
+        self._stored_users = {u.id: replace(u) for u in world.users.values()}
+        self._stored_instruments = {i.id: replace(i) for i in world.instruments.values()}
         self.tokens.world = world
         self.tokens.load(await self.store.load_tokens())
         self.bulks = {
@@ -234,7 +263,10 @@ class Engine:
         return batch
 
     async def flush(self) -> None:
-        """Commit everything pending now; returns once it is durable and visible to readers."""
+        """Commit everything pending now; returns once it is durable and visible to readers.
+
+        Raises ``StoreUnavailable`` when the store cannot write: the batch is then kept and committed again
+        (first, so batches land in order) by the next flush, which the flusher retries by itself."""
         async with self._flush_lock:
             if self._flush_scheduled is not None:
                 self._flush_scheduled.cancel()
@@ -242,18 +274,88 @@ class Engine:
             self._kick.clear()
             if self.store._writer is None:
                 return
-            batch = self._seal()
-            if batch.is_empty() and batch.next_id is None:
-                return
-            for callback in self.on_sealed:
-                callback(batch)
-            await self.store.commit_batch(batch)
-            for bulk_id, row in batch.bulks.items():
-                lb = self.bulks.get(bulk_id)
-                if lb is not None:
-                    lb.view = row
-            for callback in self.on_committed:
-                callback(batch)
+            while True:
+                retrying = self._unstored is not None
+                if self._unstored is not None:
+                    batch = self._unstored
+                else:
+                    batch = self._seal()
+                    if batch.is_empty() and batch.next_id is None:
+                        return
+                    for callback in self.on_sealed:
+                        callback(batch)
+                try:
+                    await self.store.commit_batch(batch)
+                except Exception as exc:
+                    # Disk full or an I/O error (sqlite3.OperationalError) clears by itself; anything else
+                    # is a bug that a retry will not fix, but dropping the batch would leave memory ahead of
+                    # the file for good, so it is kept all the same (inputs are range-checked at the edge
+                    # so that nothing the store cannot hold gets this far).
+                    self._unstored = batch
+                    raise self._store_failed(exc) from exc
+                self._unstored = None
+                self._committed(batch)
+                if self.store_down is not None:
+                    self._store_recovered()
+                if not retrying:
+                    return
+                # The retried batch has landed; what was sealed after it follows in its own transaction.
+
+    def _committed(self, batch: WriteBatch) -> None:
+        """A batch is durable: readers' views move to it, then the listeners hear of it."""
+        for bulk_id, row in batch.bulks.items():
+            lb = self.bulks.get(bulk_id)
+            if lb is not None:
+                lb.view = row
+        for _id, data in batch.users:
+            user = User(**json.loads(data))
+            self._stored_users[user.id] = user
+        for _id, data in batch.instruments:
+            inst = Instrument(**json.loads(data))
+            self._stored_instruments[inst.id] = inst
+        for callback in self.on_committed:
+            callback(batch)
+
+    # --- the store's health -------------------------------------------------------------------------
+    def _store_failed(self, exc: BaseException) -> StoreUnavailable:
+        """Note that the store cannot write (logged once per outage, not once per batch) and have the
+        flusher try again by itself. Returns the error to raise to the caller."""
+        reason = str(exc) or type(exc).__name__
+        if self.store_down is None:
+            self._store_down_since = time.monotonic()
+            log.error(
+                "the store cannot write (%s): writes answer 503 and runs wait until it can; nothing is lost",
+                reason,
+            )
+            self._store_ok.clear()
+        self.store_down = reason
+        self._kick.set()
+        return StoreUnavailable(reason)
+
+    def _store_recovered(self) -> None:
+        if self.store_down is None:
+            return
+        log.warning(
+            "the store writes again after %.1f s; runs carry on", time.monotonic() - self._store_down_since
+        )
+        self.store_down = None
+        self._store_ok.set()
+        for lb in self.bulks.values():
+            lb.wake.set()
+
+    def check_writable(self) -> None:
+        """Writes are refused (503, ``Retry-After``) while the store cannot write."""
+        if self.store_down is not None:
+            raise StoreUnavailable(self.store_down)
+
+    async def _wait_for_store(self, lb: LiveBulk) -> bool:
+        """Hold a worker before its next operation while the store cannot write, so that memory never runs
+        more than the failed batch (and what was already in flight) ahead of the file. False when the bulk
+        was asked to stop meanwhile."""
+        while self.store_down is not None and not lb.stop_request:
+            lb.wake.clear()
+            await lb.wake.wait()
+        return not lb.stop_request
 
     @contextlib.asynccontextmanager
     async def commits_held(self) -> AsyncIterator[None]:
@@ -266,11 +368,14 @@ class Engine:
             await self._kick.wait()
             try:
                 await self.flush()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a failing disk must not kill the flusher; the batch is retried
+            except StoreUnavailable:
+                # The failed batch is kept (``_unstored``); try it again after a pause, by ourselves.
+                await asyncio.sleep(self.store_retry_s)
+                self._kick.set()
+            except Exception:  # a bug in a callback must not kill the flusher
                 log.exception("group commit failed")
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(self.store_retry_s)
+                self._kick.set()
 
     # --- reads --------------------------------------------------------------------------------------
     def _visible(self, principal: Principal, bulk_id: str) -> LiveBulk:
@@ -382,6 +487,7 @@ class Engine:
         items = validate_submission(spec, payload)
         if not principal.identity.bulk_enabled:
             raise Conflict("NO_CONFIG_FOUND")
+        self.check_writable()
         async with self._submit_lock:
             idem: tuple[str, str, str, int] | None = None
             if idempotency_ref is not None:
@@ -445,79 +551,100 @@ class Engine:
             n=len(items),
             created_ms=self.clock(),
         )
-        await self.store.insert_bulk(row, rows, self._next_id, idem)
+        try:
+            await self.store.insert_bulk(row, rows, self._next_id, idem)
+        except Exception as exc:  # nothing was stored, nothing in memory changed but a few unused ids
+            raise self._store_failed(exc) from exc
         lb = LiveBulk(row=row, view=replace(row), spec=spec)
         lb.done.set()
         self.bulks[bulk_id] = lb
         return SubmitResult(201, created, replay=False)
 
     # --- lifecycle actions --------------------------------------------------------------------------
+    # Each action takes the bulk's lock for its whole length: check, stop the worker, transition, start the
+    # worker, commit. The transition table (states.py) decides; nothing else here does.
     async def execute(self, principal: Principal, bulk_id: str, body: BulkProcessExecute) -> None:
-        if not principal.identity.bulk_enabled:
-            raise Conflict("NO_CONFIG_FOUND")
-        lb = self._visible(principal, bulk_id)
-        if not allowed(lb.row.status, BulkAction.EXECUTE):
-            raise Conflict("INVALID_STATE")
-        active = [
-            o
-            for o in self.bulks.values()
-            if o.row.identity_id == lb.row.identity_id
-            and o.row.status in (BulkStatus.RUNNING, BulkStatus.PAUSED)
-        ]
-        if any(o.row.kind == lb.row.kind for o in active):
-            raise Conflict("DUPLICATE_OPERATION_TYPE")
-        if len(active) >= self.settings.max_active_bulks:
-            raise Conflict("TOO_MANY_REQUESTS")
-        row = lb.row
-        row.status = bulk_transition(row.status, BulkAction.EXECUTE)
-        row.mode = body.mode or BulkMode.ON_FAILURE_CONTINUE.value
-        row.webhook_interval = body.webhookInterval
-        row.execution_start = self.clock()
-        self._mark(lb)
-        await self.flush()
-        self._start_worker(lb)
+        lb = self._managed(principal, bulk_id)
+        async with lb.lock:
+            self.check_writable()
+            if not allowed(lb.row.status, BulkAction.EXECUTE):
+                raise Conflict("INVALID_STATE")
+            # No await from here to the transition: two bulks of one kind cannot both pass this check.
+            active = [
+                o
+                for o in self.bulks.values()
+                if o.row.identity_id == lb.row.identity_id
+                and o.row.status in (BulkStatus.RUNNING, BulkStatus.PAUSED)
+            ]
+            if any(o.row.kind == lb.row.kind for o in active):
+                raise Conflict("DUPLICATE_OPERATION_TYPE")
+            if len(active) >= self.settings.max_active_bulks:
+                raise Conflict("TOO_MANY_REQUESTS")
+            row = lb.row
+            row.status = bulk_transition(row.status, BulkAction.EXECUTE)
+            row.mode = body.mode or BulkMode.ON_FAILURE_CONTINUE.value
+            row.webhook_interval = body.webhookInterval
+            row.execution_start = self.clock()
+            self._mark(lb)
+            # Started before the commit: if the commit fails it is retried until it lands, and a bulk
+            # that lands RUNNING must have its worker (which waits for the store meanwhile).
+            self._start_worker(lb)
+            await self.flush()
 
     async def pause(self, principal: Principal, bulk_id: str) -> None:
-        lb = self._managed(principal, bulk_id, BulkAction.PAUSE)
-        await self._stop_worker(lb)
-        if not allowed(lb.row.status, BulkAction.PAUSE):  # the last operation finished the bulk meanwhile
-            raise Conflict("INVALID_STATE")
-        lb.row.status = bulk_transition(lb.row.status, BulkAction.PAUSE)
-        self._mark(lb)
-        await self.flush()
+        lb = self._managed(principal, bulk_id)
+        async with lb.lock:
+            self.check_writable()
+            self._check_allowed(lb, BulkAction.PAUSE)
+            await self._stop_worker(lb)
+            self._check_allowed(lb, BulkAction.PAUSE)  # the last operation may have finished the bulk
+            lb.row.status = bulk_transition(lb.row.status, BulkAction.PAUSE)
+            self._mark(lb)
+            await self.flush()
 
     async def resume(self, principal: Principal, bulk_id: str) -> None:
-        lb = self._managed(principal, bulk_id, BulkAction.RESUME)
-        lb.row.status = bulk_transition(lb.row.status, BulkAction.RESUME)
-        self._mark(lb)
-        await self.flush()
-        self._start_worker(lb)
+        lb = self._managed(principal, bulk_id)
+        async with lb.lock:
+            self.check_writable()
+            self._check_allowed(lb, BulkAction.RESUME)
+            lb.row.status = bulk_transition(lb.row.status, BulkAction.RESUME)
+            self._mark(lb)
+            self._start_worker(lb)
+            await self.flush()
 
     async def cancel(self, principal: Principal, bulk_id: str) -> None:
-        lb = self._managed(principal, bulk_id, BulkAction.CANCEL)
-        await self._stop_worker(lb)
-        if not allowed(lb.row.status, BulkAction.CANCEL):
-            raise Conflict("INVALID_STATE")
-        row = lb.row
-        row.status = bulk_transition(row.status, BulkAction.CANCEL)
-        row.cancelled = row.n - row.completed - row.failed
-        self._pending.cancel_remaining.append(row.bulk_id)
-        if row.execution_start is not None:
-            row.execution_finish = self.clock()
-            self._publish_bulk_event(lb, end=True)
-        self._mark(lb)
-        await self.flush()
+        lb = self._managed(principal, bulk_id)
+        async with lb.lock:
+            self.check_writable()
+            self._check_allowed(lb, BulkAction.CANCEL)
+            await self._stop_worker(lb)
+            self._check_allowed(lb, BulkAction.CANCEL)
+            row = lb.row
+            row.status = bulk_transition(row.status, BulkAction.CANCEL)
+            row.cancelled = row.n - row.completed - row.failed
+            self._pending.cancel_remaining.append(row.bulk_id)
+            if row.execution_start is not None:
+                row.execution_finish = self.clock()
+                self._publish_bulk_event(lb, end=True)
+            self._mark(lb)
+            await self.flush()
 
-    def _managed(self, principal: Principal, bulk_id: str, action: BulkAction) -> LiveBulk:
+    def _managed(self, principal: Principal, bulk_id: str) -> LiveBulk:
         if not principal.identity.bulk_enabled:
             raise Conflict("NO_CONFIG_FOUND")
-        lb = self._visible(principal, bulk_id)
+        return self._visible(principal, bulk_id)
+
+    @staticmethod
+    def _check_allowed(lb: LiveBulk, action: BulkAction) -> None:
         if not allowed(lb.row.status, action):
             raise Conflict("INVALID_STATE")
-        return lb
 
     # --- execution ----------------------------------------------------------------------------------
     def _start_worker(self, lb: LiveBulk) -> None:
+        if lb.worker is not None and not lb.worker.done():
+            # Impossible by construction (actions hold the bulk's lock and stop the worker first); a second
+            # worker would run operations twice, so fail loudly rather than start one.
+            raise RuntimeError(f"bulk {lb.row.bulk_id} already has a worker")
         lb.stop_request = False
         lb.done.clear()
         lb.worker = asyncio.create_task(self._work(lb), name=f"bulk-{lb.row.bulk_id}")
@@ -527,6 +654,7 @@ class Engine:
         if lb.worker is None or lb.worker.done():
             return
         lb.stop_request = True
+        lb.wake.set()  # a worker waiting for the store gives way
         self.presenter.wake()  # an operation held by a paused world gives way
         await lb.done.wait()
 
@@ -560,6 +688,8 @@ class Engine:
         pending_updates = self._pending  # rebound after every await: the flusher swaps batches
         since_yield = 0
         for seq, _op_id, target, payload in pending:
+            if self.store_down is not None and not await self._wait_for_store(lb):
+                return
             if lb.stop_request or row.status != BulkStatus.RUNNING:
                 return
             lb.in_flight = seq
@@ -575,7 +705,8 @@ class Engine:
                 # Let HTTP handlers in without awaiting per operation; back-pressure on a slow disk.
                 since_yield = 0
                 if len(self._pending.op_updates) >= self.settings.batch_ops * 4:
-                    await self.flush()
+                    with contextlib.suppress(StoreUnavailable):  # then the next operation waits
+                        await self.flush()
                 else:
                     await asyncio.sleep(0)
             since_yield += 1
@@ -681,6 +812,7 @@ class Engine:
 
     # --- control API helpers ------------------------------------------------------------------------
     def world_view(self, identity_id: str) -> dict[str, Any] | None:
+        """An identity's instruments and users as last committed (never ahead of the file)."""
         if identity_id not in self.world.identities:
             return None
         instruments = [
@@ -695,7 +827,7 @@ class Engine:
                 "destroyedReason": i.destroyed_reason,
                 "spendRules": i.spend_rules or None,
             }
-            for i in self.world.instruments.values()
+            for i in self._stored_instruments.values()
             if i.identity_id == identity_id
         ]
         users = [
@@ -710,14 +842,11 @@ class Engine:
                 "invitesSent": u.invites_sent,
                 "inviteConsumed": u.password is not None,
             }
-            for u in self.world.users.values()
+            for u in self._stored_users.values()
             if u.identity_id == identity_id
         ]
         strip = lambda d: {k: v for k, v in d.items() if v is not None}  # noqa: E731
         return {"instruments": [strip(i) for i in instruments], "users": [strip(u) for u in users]}
-
-    def is_executing(self) -> bool:
-        return any(lb.worker is not None for lb in self.bulks.values())
 
 
 __all__ = ["Conflict", "Engine", "InvalidTransition", "NotFound", "SubmitResult"]
