@@ -10,6 +10,7 @@ import logging
 
 from bulkdash.webhooks.receiver import Subscription, WebhookReceiver
 from bulkdash.webhooks.records import (
+    Authenticity,
     EventFacts,
     EventKind,
     KeyVerdict,
@@ -27,6 +28,7 @@ from bulkdash.webhooks.summary import event_summary, format_line
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
+    "Authenticity",
     "EventFacts",
     "EventKind",
     "KeyVerdict",

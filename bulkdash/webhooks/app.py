@@ -4,14 +4,14 @@ The order is fixed: read the body (bounded), verify, parse, build the record, wa
 committed, and only then answer. So the sender never sees a 2xx for something that is not on disk, and
 rejected requests (401, 400, 413, 405) are on disk too, for the dashboard to show.
 
-Answers: 204 accepted (duplicates included: the sender must stop retrying); 400 body not a JSON object;
-401 credentials wrong or missing; 405 not a POST; 413 body over the limit; 500 history not writable (the
-sender retries 5xx, so nothing is lost).
+Answers: 204 accepted (duplicates included: the sender must stop retrying); 400 body not a JSON object
+(or nested deeper than ``codec.MAX_JSON_DEPTH``); 401 credentials wrong or missing; 405 not a POST; 413 body
+over the limit; 500 history not writable, or any other failure of the receiver itself (the sender retries
+5xx, so nothing is lost). Every answer but a 204 carries a JSON ``{"code", "message"}`` body.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bulkdash.contract.codec import MAX_JSON_DEPTH, JsonTooDeep, loads_bounded
 from bulkdash.webhooks.records import (
     UNSTORED_ID,
     ReceivedWebhook,
@@ -41,6 +42,8 @@ TRUNCATED_PREVIEW_BYTES = 4096
 CLIENT_CLOSED_REQUEST = 499
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+_TOO_DEEP = f"body is not valid JSON for this receiver: nested deeper than {MAX_JSON_DEPTH} levels"
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -89,8 +92,12 @@ async def _read_bounded(request: Request, limit: int) -> bytes:
 def _parse_object(body: bytes) -> tuple[Any, str | None]:
     """(parsed JSON, None) for a JSON object; (parsed-or-None, reason) otherwise."""
     try:
-        parsed = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # Bounded: nesting past MAX_JSON_DEPTH is refused before the recursive parser (and, after it, the
+        # dashboard's renderers) could exhaust the recursion limit on it.
+        parsed = loads_bounded(body)
+    except JsonTooDeep:
+        return None, _TOO_DEEP
+    except ValueError as exc:  # UnicodeDecodeError included
         return None, f"body is not valid JSON: {exc}"
     if not isinstance(parsed, dict):
         # Every Weavr webhook body is an object; anything else is malformed for this receiver.
@@ -107,6 +114,17 @@ class WebhookIntake:
         self._clock = clock
 
     async def handle(self, request: Request) -> Response:
+        """The answer to ``request``; a JSON 500, never a dropped connection, when the receiver fails."""
+        try:
+            return await self._handle(request)
+        except Exception:
+            # Logged with its traceback but without headers or body: those may carry the webhooks key.
+            log.exception(
+                "webhook receiver failed on %s %s; answering 500", request.method, request.scope["path"]
+            )
+            return _error(500, "INTERNAL_ERROR", "the receiver failed on this request; retry later")
+
+    async def _handle(self, request: Request) -> Response:
         received_at_ms = self._clock()
         settings = self._settings
         raw_headers = request.scope["headers"]
@@ -140,6 +158,7 @@ class WebhookIntake:
         verification = verify_request(
             plain_headers,
             body,
+            path=path,
             signing_key=settings.signing_key.get_secret_value(),
             webhooks_key=settings.webhooks_key.get_secret_value() if settings.webhooks_key else None,
             now_ms=received_at_ms,

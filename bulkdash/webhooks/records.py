@@ -59,6 +59,21 @@ class KeyVerdict(StrEnum):
     NOT_CONFIGURED = "not_configured"
 
 
+class Authenticity(StrEnum):
+    """How far a request's origin is established, in the words shown wherever a webhook is shown.
+
+    ``KEY_ONLY`` is weaker than ``SIGNED``: the ``webhooks-key`` proves the sender knows the key, but nothing
+    binds the body to it, so it is always worded apart from a valid signature.
+    """
+
+    SIGNED = "signature valid"
+    KEY_ONLY = "key only — body not signed"
+    INVALID = "signature invalid"
+    MISSING = "signature missing"
+    #: The body was too large to read whole (413), so its signature could not be computed.
+    UNCHECKED = "signature not checked"
+
+
 # Path suffixes, longest first where one could end another. Suffix matching lets the webhook base URL
 # carry its own prefix (``http://host/hooks/p1`` + ``/transfers/watch``).
 _KIND_SUFFIXES: tuple[tuple[str, EventKind], ...] = (
@@ -78,6 +93,33 @@ def classify_path(path: str) -> EventKind:
         if trimmed.endswith(suffix):
             return kind
     return EventKind.UNKNOWN
+
+
+# Where Weavr's webhook contract declares the ``webhooks_key`` security scheme: only the bulk-process
+# webhook (docs/behaviour.md §6.3 and decision A15). The transaction webhooks declare ``signature`` and
+# ``signature-v2`` and no security scheme, so there the key alone proves nothing about the body. The
+# planned ``bulk_process_progress`` rename (decision A14) is not in the contract: no exception for it.
+_KEY_ONLY_SUFFIXES = ("/bulk_process_end/watch",)
+
+
+def key_only_allowed(path: str) -> bool:
+    """Whether the ``webhooks-key`` header alone may authenticate a request to ``path``."""
+    return path.rstrip("/").endswith(_KEY_ONLY_SUFFIXES)
+
+
+def authenticity(
+    path: str, signature_v2: SignatureVerdict, signature_v1: SignatureVerdict, webhooks_key: KeyVerdict
+) -> Authenticity:
+    """What the credentials of a request to ``path`` establish (the verifier refuses all but two)."""
+    if signature_v2 is SignatureVerdict.VALID:
+        return Authenticity.SIGNED
+    if signature_v2 is SignatureVerdict.UNCHECKED:
+        return Authenticity.UNCHECKED
+    if signature_v2 is SignatureVerdict.INVALID:
+        return Authenticity.INVALID
+    # A wrong deprecated signature fails the request even where the key alone would do.
+    key_only = webhooks_key is KeyVerdict.VALID and signature_v1 is not SignatureVerdict.INVALID
+    return Authenticity.KEY_ONLY if key_only and key_only_allowed(path) else Authenticity.MISSING
 
 
 def headers_dict(raw: Iterable[tuple[bytes, bytes]], *, redact: bool = True) -> dict[str, str]:
@@ -188,6 +230,10 @@ class ReceivedWebhook:
     @property
     def accepted(self) -> bool:
         return 200 <= self.http_status < 300
+
+    @property
+    def authenticity(self) -> Authenticity:
+        return authenticity(self.path, self.signature_v2, self.signature_v1, self.webhooks_key)
 
     @property
     def bulk_id(self) -> str | None:

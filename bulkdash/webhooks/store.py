@@ -8,6 +8,9 @@ is what makes hundreds of webhooks per second possible with ``synchronous=FULL``
 Row ids and the duplicate pointer are decided by SQLite inside that transaction (``INSERT ... RETURNING``
 with a sub-select on the call-ref), so they are right even when two requests with the same call-ref are
 in the same batch, or when another process appends to the same file.
+
+The file (and its ``-wal``/``-shm``) is private to its owner, mode 0600: it holds every body received, and
+its headers, with the secret ones redacted (``records.REDACTED_HEADERS``).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import contextlib
 import dataclasses
 import json
 import logging
+import os
+import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +39,11 @@ from bulkdash.webhooks.records import (
 from bulkdash.webhooks.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
+
+#: Mode of the history file and of its WAL and shared-memory files: the owner's only.
+PRIVATE_FILE_MODE = 0o600
+# Paths SQLite does not open as a file of that name.
+_NOT_FILES = frozenset({"", ":memory:"})
 
 #: Most rows in one transaction: bounds how long a commit holds the write lock and the reader waits.
 DEFAULT_MAX_BATCH = 512
@@ -153,6 +163,26 @@ def _record_from_row(row: Sequence[Any]) -> ReceivedWebhook:
     )
 
 
+def _make_private(path: Path) -> None:
+    """Create ``path`` 0600 if missing; tighten it and its companions if an older run left them readable.
+
+    SQLite creates ``-wal``, ``-shm`` and ``-journal`` with the mode of the database file, so a private
+    database keeps its companions private (umask can only take more bits away).
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        try:
+            if stat.S_IMODE(companion.stat().st_mode) & ~PRIVATE_FILE_MODE:
+                companion.chmod(PRIVATE_FILE_MODE)
+        except FileNotFoundError:
+            continue
+        except PermissionError:
+            # Someone else's file (a shared history): still usable, but say it is not private.
+            log.warning("webhook history %s is readable by others and is not ours to restrict", companion)
+
+
 class WebhookStore:
     """Append-only history of received webhooks. ``open()`` before use, ``close()`` to flush and release."""
 
@@ -184,8 +214,8 @@ class WebhookStore:
         return self._path
 
     async def open(self) -> None:
-        if self._path != ":memory:":
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        if self._path not in _NOT_FILES:
+            _make_private(Path(self._path))
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT), one per batch.
         db = await aiosqlite.connect(self._path, isolation_level=None)
         try:

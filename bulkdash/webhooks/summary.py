@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bulkdash.webhooks.records import (
+    Authenticity,
     EventKind,
     KeyVerdict,
     ReceivedWebhook,
@@ -48,19 +49,18 @@ def event_summary(record: ReceivedWebhook) -> str:
     return " ".join(parts)
 
 
-def format_line(record: ReceivedWebhook, *, unicode: bool = True) -> str:
-    """The whole line for one record; ``unicode=False`` swaps the check marks for ASCII words."""
-    marks = _MARKS_UNICODE if unicode else _MARKS_ASCII
-    when = datetime.fromtimestamp(record.received_at_ms / 1000).strftime("%H:%M:%S.%f")[:-3]
+def _checks(record: ReceivedWebhook, marks: dict[str, str], *, unicode: bool) -> str:
+    """``sig ✓``, ``sig ✗ key ✓``...; in words for a webhook accepted on its webhooks-key alone."""
+    if record.authenticity is Authenticity.KEY_ONLY:
+        # "sig - key ✓" would read like a refusal, or worse like a signature: say what it is.
+        wording = record.authenticity.value
+        return wording if unicode else wording.replace("—", "-")
     sig = {
         SignatureVerdict.VALID: marks["ok"],
         SignatureVerdict.INVALID: marks["bad"],
         SignatureVerdict.MISSING: marks["none"],
         SignatureVerdict.UNCHECKED: marks["unchecked"],
     }[record.signature_v2]
-    parts = [when, str(record.http_status), f"{record.method} {record.path}"]
-    if record.json is not None or record.kind is not EventKind.UNKNOWN:
-        parts.append(event_summary(record))
     checks = f"sig {sig}"
     if record.webhooks_key is not KeyVerdict.NOT_CONFIGURED:
         key = {
@@ -69,7 +69,17 @@ def format_line(record: ReceivedWebhook, *, unicode: bool = True) -> str:
             KeyVerdict.MISSING: marks["none"],
         }
         checks += f" key {key[record.webhooks_key]}"
-    parts.append(checks)
+    return checks
+
+
+def format_line(record: ReceivedWebhook, *, unicode: bool = True) -> str:
+    """The whole line for one record; ``unicode=False`` swaps the check marks for ASCII words."""
+    marks = _MARKS_UNICODE if unicode else _MARKS_ASCII
+    when = datetime.fromtimestamp(record.received_at_ms / 1000).strftime("%H:%M:%S.%f")[:-3]
+    parts = [when, str(record.http_status), f"{record.method} {record.path}"]
+    if record.json is not None or record.kind is not EventKind.UNKNOWN:
+        parts.append(event_summary(record))
+    parts.append(_checks(record, marks, unicode=unicode))
     if record.timestamp in _TIMESTAMP_FLAGS:
         parts.append(_TIMESTAMP_FLAGS[record.timestamp])
     if record.duplicate_of is not None:

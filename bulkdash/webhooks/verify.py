@@ -1,9 +1,11 @@
-"""Checks one webhook request's credentials (BEHAVIOR §6.3) and decides whether it is authentic.
+"""Checks one webhook request's credentials (docs/behaviour.md §6.3) and decides whether it is authentic.
 
 A request is authentic when every credential it presents checks out and at least one of them binds it to
 the programme: a valid ``signature-v2`` (which covers the body), or, failing any signature, the configured
-``webhooks-key`` (the only scheme the bulk_process_end contract declares, A15). The deprecated ``signature``
-covers only the timestamp, so it never suffices on its own, but a wrong one still fails the request.
+``webhooks-key`` — but only on the paths whose contract declares that scheme (the bulk-process webhook,
+decision A15; see :func:`~bulkdash.webhooks.records.key_only_allowed`). Everywhere else the key alone is
+refused, since it proves nothing about the body. The deprecated ``signature`` covers only the timestamp,
+so it never suffices on its own, but a wrong one still fails the request.
 
 The timestamp is reported, not enforced: a retry (§6.5) resends the original ``published-timestamp`` hours
 later, and rejecting it would turn a late delivery into a lost one. Dedupe on the call-ref handles replays.
@@ -16,7 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bulkdash.contract.signatures import verify_v1, verify_v2
-from bulkdash.webhooks.records import KeyVerdict, SignatureVerdict, TimestampVerdict
+from bulkdash.webhooks.records import (
+    Authenticity,
+    KeyVerdict,
+    SignatureVerdict,
+    TimestampVerdict,
+    authenticity,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +35,7 @@ class Verification:
     signature_v1: SignatureVerdict
     timestamp: TimestampVerdict
     webhooks_key: KeyVerdict
+    authenticity: Authenticity
 
     @property
     def problem(self) -> str | None:
@@ -37,8 +46,10 @@ class Verification:
             return "signature does not match"
         if self.webhooks_key is KeyVerdict.INVALID:
             return "webhooks-key does not match"
-        if self.signature_v2 is SignatureVerdict.VALID or self.webhooks_key is KeyVerdict.VALID:
+        if self.authenticity in (Authenticity.SIGNED, Authenticity.KEY_ONLY):
             return None
+        if self.webhooks_key is KeyVerdict.VALID:
+            return "signature-v2 missing (the webhooks-key alone is accepted only on bulk_process_end)"
         return "signature-v2 missing"
 
     @property
@@ -66,13 +77,14 @@ def verify_request(
     headers: Mapping[str, str],
     body: bytes,
     *,
+    path: str,
     signing_key: str,
     webhooks_key: str | None,
     now_ms: int,
     tolerance_ms: int,
     body_complete: bool = True,
 ) -> Verification:
-    """Every verdict for one request. ``headers`` are lower-cased and *not* redacted."""
+    """Every verdict for one request to ``path``. ``headers`` are lower-cased and *not* redacted."""
     # The transaction contract names ``call-ref``; the bulk contract names ``request-ref`` (A15).
     call_ref = headers.get("call-ref") or headers.get("request-ref")
     published = headers.get("published-timestamp")
@@ -115,4 +127,5 @@ def verify_request(
         signature_v1=v1,
         timestamp=timestamp,
         webhooks_key=key,
+        authenticity=authenticity(path, v2, v1, key),
     )

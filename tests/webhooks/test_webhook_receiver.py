@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import signal
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from bulkdash.contract.codec import MAX_JSON_DEPTH
 from bulkdash.webhooks import (
+    Authenticity,
     EventKind,
     KeyVerdict,
     ReceivedWebhook,
@@ -19,6 +25,7 @@ from bulkdash.webhooks import (
     TimestampVerdict,
     WebhookReceiver,
 )
+from bulkdash.webhooks import app as intake_module
 from bulkdash.webhooks.records import REDACTED
 from tests.webhooks.conftest import ReceiverFactory
 from tests.webhooks.webhook_helpers import (
@@ -153,6 +160,168 @@ async def test_webhooks_key_is_checked_and_never_stored(
 
 
 @pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/transfers/watch", EventKind.TRANSFER),
+        ("/send/watch", EventKind.SEND),
+        ("/outgoing_wire_transfers/watch", EventKind.OWT),
+        ("/bulk_process_progress/watch", EventKind.BULK),
+        ("/something/else", EventKind.UNKNOWN),
+    ],
+)
+async def test_webhooks_key_alone_is_refused_off_the_bulk_process_end_path(
+    make_receiver: ReceiverFactory, client: httpx.AsyncClient, path: str, kind: EventKind
+) -> None:
+    """Only bulk_process_end declares the webhooks_key scheme; elsewhere the body must be signed."""
+    receiver = await make_receiver(webhooks_key=WEBHOOKS_KEY)
+    unsigned = {"call-ref": "ref-1", "published-timestamp": SPEC_TIMESTAMP, "webhooks-key": WEBHOOKS_KEY}
+    response = await post(client, receiver, SPEC_BODY, unsigned, path=path)
+    assert response.status_code == 401  # refused as a bad signature is
+    assert response.json()["code"] == "UNAUTHORIZED"
+    assert "signature-v2 missing" in response.json()["message"]
+    record = await only_record(receiver)
+    assert (record.kind, record.http_status, record.accepted) == (kind, 401, False)
+    assert record.webhooks_key is KeyVerdict.VALID and record.authenticity is Authenticity.MISSING
+
+    # The same webhook signed is accepted, and worded as signed.
+    signed = signed_headers(SPEC_BODY, extra={"webhooks-key": WEBHOOKS_KEY})
+    assert (await post(client, receiver, SPEC_BODY, signed, path=path)).status_code == 204
+    assert (await receiver.history())[-1].authenticity is Authenticity.SIGNED
+
+
+async def test_key_only_bulk_webhook_is_worded_apart_from_a_signed_one(
+    make_receiver: ReceiverFactory, client: httpx.AsyncClient
+) -> None:
+    receiver = await make_receiver(webhooks_key=WEBHOOKS_KEY)
+    key_only = {"request-ref": "ref-k", "published-timestamp": SPEC_TIMESTAMP, "webhooks-key": WEBHOOKS_KEY}
+    assert (await post(client, receiver, SPEC_BODY, key_only)).status_code == 204
+    assert (await post(client, receiver, SPEC_BODY, spec_headers())).status_code == 204
+    key_record, signed_record = await receiver.history()
+    assert key_record.authenticity is Authenticity.KEY_ONLY
+    assert str(key_record.authenticity) == "key only — body not signed"
+    assert signed_record.authenticity is Authenticity.SIGNED
+    assert str(signed_record.authenticity) == "signature valid"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 100_000,
+        b'{"a":' * 100_000,
+        b'{"bulkId":"1","x":' + b"[" * 65 + b"]" * 65 + b"}",
+        # Parsable by json.loads (under its recursion limit), but deep enough to trouble what renders it.
+        b'{"bulkId":"1","x":' + b"[" * 500 + b'"x"' + b"]" * 500 + b"}",
+    ],
+    ids=["brackets", "objects", "just-past-the-bound", "parsable-but-deep"],
+)
+async def test_deeply_nested_json_is_400_with_a_json_body_and_recorded(
+    receiver: WebhookReceiver, client: httpx.AsyncClient, body: bytes
+) -> None:
+    response = await post(client, receiver, body, signed_headers(body))
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "BAD_REQUEST",
+        "message": f"body is not valid JSON for this receiver: nested deeper than {MAX_JSON_DEPTH} levels",
+    }
+    # Recorded like any other malformed body: the bytes kept, nothing parsed.
+    record = await only_record(receiver)
+    assert (record.http_status, record.json, record.body) == (400, None, body)
+    assert record.signature_v2 is SignatureVerdict.VALID
+    assert record.error is not None and "JSON" in record.error
+    assert (await post(client, receiver, SPEC_BODY, spec_headers())).status_code == 204  # still serving
+
+
+async def test_nesting_up_to_the_bound_and_brackets_in_strings_are_fine(
+    receiver: WebhookReceiver, client: httpx.AsyncClient
+) -> None:
+    at_bound = b'{"bulkId":"1","x":' + b"[" * (MAX_JSON_DEPTH - 1) + b"]" * (MAX_JSON_DEPTH - 1) + b"}"
+    in_string = b'{"bulkId":"2","x":"' + b'[{\\"' * 10_000 + b'"}'
+    for body in (at_bound, in_string):
+        response = await post(client, receiver, body, signed_headers(body))
+        assert response.status_code == 204, response.text
+    assert [r.json["bulkId"] for r in await receiver.history()] == ["1", "2"]
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    """The usual 022, under which SQLite would create the files world-readable (0644)."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def _modes(db_path: Path) -> dict[str, int]:
+    return {
+        p.name: stat.S_IMODE(p.stat().st_mode) for p in db_path.parent.glob(db_path.name + "*") if p.is_file()
+    }
+
+
+def _bytes_on_disk(db_path: Path) -> bytes:
+    """The history file and its -wal/-shm, as they are now."""
+    return b"".join(p.read_bytes() for p in db_path.parent.glob(db_path.name + "*"))
+
+
+@pytest.mark.usefixtures("permissive_umask")
+async def test_history_file_and_its_wal_and_shm_are_private_and_hold_no_key(
+    make_receiver: ReceiverFactory,
+    client: httpx.AsyncClient,
+    db_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    receiver = await make_receiver(webhooks_key=WEBHOOKS_KEY)
+    headers = spec_headers() | {"webhooks-key": WEBHOOKS_KEY, "api-key": SPEC_KEY}
+    assert (await post(client, receiver, SPEC_BODY, headers)).status_code == 204
+    wrong = {"request-ref": "r", "published-timestamp": SPEC_TIMESTAMP, "webhooks-key": "wrong-" + SPEC_KEY}
+    assert (await post(client, receiver, SPEC_BODY, wrong, path="/transfers/watch")).status_code == 401
+
+    modes = _modes(db_path)
+    assert set(modes) >= {"webhooks.db", "webhooks.db-wal", "webhooks.db-shm"}, modes
+    assert set(modes.values()) == {0o600}, {name: oct(mode) for name, mode in modes.items()}
+    on_disk = _bytes_on_disk(db_path)  # the WAL too, before the checkpoint at close folds it in
+    await receiver.stop()
+    on_disk += _bytes_on_disk(db_path)
+    for secret in (WEBHOOKS_KEY, SPEC_KEY):
+        assert secret.encode() not in on_disk
+        assert secret not in caplog.text
+
+
+@pytest.mark.usefixtures("permissive_umask")
+async def test_a_history_file_left_readable_is_made_private(
+    make_receiver: ReceiverFactory, db_path: Path
+) -> None:
+    first = await make_receiver()
+    await first.stop()
+    os.chmod(db_path, 0o644)  # as a version before this fix left it
+    await make_receiver()
+    assert _modes(db_path)["webhooks.db"] == 0o600
+
+
+async def test_an_unexpected_failure_answers_a_json_500_logs_and_keeps_serving(
+    receiver: WebhookReceiver,
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ValueError("a bug in the receiver")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(intake_module, "describe_event", broken)
+        response = await post(client, receiver, SPEC_BODY, spec_headers())
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["code"] == "INTERNAL_ERROR"
+    failures = [r for r in caplog.records if r.name == intake_module.log.name and r.levelno == logging.ERROR]
+    assert len(failures) == 1 and failures[0].exc_info is not None
+    assert "POST " + BULK_PATH in failures[0].getMessage()
+
+    # The receiver keeps serving: the sender's retry goes through.
+    assert (await post(client, receiver, SPEC_BODY, spec_headers())).status_code == 204
+    assert (await only_record(receiver)).accepted
+
+
+@pytest.mark.parametrize(
     ("clock_offset_ms", "verdict"),
     [(301_000, TimestampVerdict.STALE), (-301_000, TimestampVerdict.FUTURE), (299_000, TimestampVerdict.OK)],
 )
@@ -179,7 +348,10 @@ async def test_tolerance_is_configurable(
     assert (await only_record(receiver)).timestamp is TimestampVerdict.STALE
 
 
-@pytest.mark.parametrize("body", [b'{"bulkId": "1000042", ', b"\xff\xfe not utf-8", b"[1, 2]", b""])
+@pytest.mark.parametrize(
+    "body",
+    [b'{"bulkId": "1000042", ', b"\xff\xfe not utf-8", b"[1, 2]", b"", '{"a": 1}'.encode("utf-16")],
+)
 async def test_malformed_json_is_400_and_recorded(
     receiver: WebhookReceiver, client: httpx.AsyncClient, body: bytes
 ) -> None:
@@ -432,6 +604,7 @@ async def test_store_failure_answers_500_so_the_sender_retries(
     monkeypatch.setattr(receiver._store, "append", failing_append)
     response = await post(client, receiver, SPEC_BODY, spec_headers())
     assert response.status_code == 500
+    assert response.json()["code"] == "NOT_RECORDED"
 
 
 async def test_port_zero_binds_a_free_port_and_a_taken_port_fails(make_receiver: ReceiverFactory) -> None:

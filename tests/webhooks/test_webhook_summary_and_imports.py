@@ -33,6 +33,20 @@ def test_line_flags_everything_wrong() -> None:
     assert ascii_line.isascii() and "sig BAD key -" in ascii_line
 
 
+def test_line_of_a_key_only_bulk_webhook_says_so() -> None:
+    record = dataclasses.replace(
+        draft(),
+        signature_v2=SignatureVerdict.MISSING,
+        signature_v1=SignatureVerdict.MISSING,
+        webhooks_key=KeyVerdict.VALID,
+    )
+    assert format_line(record).endswith("  key only — body not signed")
+    assert format_line(record, unicode=False).endswith("  key only - body not signed")
+    # The same credentials on a transaction path are refused, and read as a missing signature.
+    refused = dataclasses.replace(record, path="/transfers/watch", http_status=401, error="sig missing")
+    assert "sig - key ✓" in format_line(refused) and "key only" not in format_line(refused)
+
+
 def test_line_of_a_transaction_and_of_an_unknown_path() -> None:
     transfer = dataclasses.replace(
         draft(), kind=EventKind.SEND, facts=EventFacts(event_type="SCHEDULED", object_id="77")

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from bulkdash.webhooks import EventKind, KeyVerdict, SignatureVerdict, TimestampVerdict, classify_path
-from bulkdash.webhooks.records import REDACTED, describe_event, headers_dict
-from bulkdash.webhooks.verify import verify_request
+from bulkdash.webhooks import (
+    Authenticity,
+    EventKind,
+    KeyVerdict,
+    SignatureVerdict,
+    TimestampVerdict,
+    classify_path,
+)
+from bulkdash.webhooks.records import REDACTED, describe_event, headers_dict, key_only_allowed
+from bulkdash.webhooks.verify import Verification, verify_request
 from tests.webhooks.webhook_helpers import (
+    BULK_PATH,
     SPEC_BODY,
     SPEC_CALL_REF,
     SPEC_KEY,
@@ -23,10 +31,21 @@ TOLERANCE_MS = 300_000
 
 
 def check(
-    headers: dict[str, str], body: bytes = SPEC_BODY, *, now: int = NOW, webhooks_key: str | None = None
-):
+    headers: dict[str, str],
+    body: bytes = SPEC_BODY,
+    *,
+    now: int = NOW,
+    webhooks_key: str | None = None,
+    path: str = BULK_PATH,
+) -> Verification:
     return verify_request(
-        headers, body, signing_key=SPEC_KEY, webhooks_key=webhooks_key, now_ms=now, tolerance_ms=TOLERANCE_MS
+        headers,
+        body,
+        path=path,
+        signing_key=SPEC_KEY,
+        webhooks_key=webhooks_key,
+        now_ms=now,
+        tolerance_ms=TOLERANCE_MS,
     )
 
 
@@ -109,15 +128,69 @@ def test_webhooks_key_verdicts(presented: str | None, verdict: KeyVerdict, authe
     assert result.authentic is authentic
 
 
+KEY_ONLY_HEADERS = {
+    "request-ref": SPEC_CALL_REF,
+    "published-timestamp": SPEC_TIMESTAMP,
+    "webhooks-key": WEBHOOKS_KEY,
+}
+
+
 def test_webhooks_key_alone_authenticates_an_unsigned_bulk_webhook() -> None:
     # The bulk_process_end contract declares only request-ref, published-timestamp and webhooks_key (A15).
-    headers = {
-        "request-ref": SPEC_CALL_REF,
-        "published-timestamp": SPEC_TIMESTAMP,
-        "webhooks-key": WEBHOOKS_KEY,
-    }
-    assert check(headers, webhooks_key=WEBHOOKS_KEY).authentic
-    assert not check(headers, webhooks_key=None).authentic
+    result = check(KEY_ONLY_HEADERS, webhooks_key=WEBHOOKS_KEY)
+    assert result.authentic
+    assert result.authenticity is Authenticity.KEY_ONLY  # never worded as a valid signature
+    assert not check(KEY_ONLY_HEADERS, webhooks_key=None).authentic
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/transfers/watch",
+        "/send/watch",
+        "/outgoing_wire_transfers/watch",
+        # Not in the contract (only a planned rename, A14): no exception for it.
+        "/bulk_process_progress/watch",
+        "/something/else",
+        "/",
+        "/bulk_process_end/watch/extra",
+    ],
+)
+def test_webhooks_key_alone_is_refused_where_the_contract_wants_a_signature(path: str) -> None:
+    result = check(KEY_ONLY_HEADERS, webhooks_key=WEBHOOKS_KEY, path=path)
+    assert result.webhooks_key is KeyVerdict.VALID
+    assert result.authenticity is Authenticity.MISSING
+    assert not result.authentic
+    assert result.problem is not None and result.problem.startswith("signature-v2 missing")
+
+
+def test_webhooks_key_plus_a_valid_signature_is_signed_everywhere() -> None:
+    headers = spec_headers() | {"webhooks-key": WEBHOOKS_KEY}
+    for path in (BULK_PATH, "/transfers/watch"):
+        result = check(headers, webhooks_key=WEBHOOKS_KEY, path=path)
+        assert result.authentic and result.authenticity is Authenticity.SIGNED
+
+
+def test_a_wrong_deprecated_signature_still_fails_a_key_only_bulk_webhook() -> None:
+    headers = KEY_ONLY_HEADERS | {"signature": "AAAA"}
+    result = check(headers, webhooks_key=WEBHOOKS_KEY)
+    assert not result.authentic and result.problem == "signature does not match"
+    assert result.authenticity is Authenticity.MISSING
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/bulk_process_end/watch", True),
+        ("/bulk_process_end/watch/", True),
+        ("/hooks/p1/bulk_process_end/watch", True),  # the base URL may carry a prefix
+        ("/bulk_process_progress/watch", False),
+        ("/transfers/watch", False),
+        ("/xbulk_process_end/watch", False),
+    ],
+)
+def test_key_only_allowed(path: str, allowed: bool) -> None:
+    assert key_only_allowed(path) is allowed
 
 
 @pytest.mark.parametrize(

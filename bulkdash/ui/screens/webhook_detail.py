@@ -1,4 +1,8 @@
-"""One received webhook: its verdicts, headers (secrets redacted by the receiver) and body as pretty JSON."""
+"""One received webhook: its verdicts, headers (secrets redacted by the receiver) and body as pretty JSON.
+
+The verdicts start with what the credentials establish, in the receiver's words ("signature valid", "key
+only — body not signed", ...), then each check on its own.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,16 @@ from textual.widgets import Static
 
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.json_view import JsonView, pretty_json
-from bulkdash.webhooks import ReceivedWebhook, event_summary
+from bulkdash.webhooks import Authenticity, ReceivedWebhook, event_summary
 
 #: Headers whose values are the same on every run (the others are masked in frozen mode).
 STABLE_HEADERS = frozenset({"content-type", "accept", "accept-encoding", "connection", "webhooks-key"})
+
+_AUTHENTICITY_STYLES = {
+    Authenticity.SIGNED: "bold #5fd787",
+    Authenticity.KEY_ONLY: "bold #ffaf5f",
+    Authenticity.UNCHECKED: "dim",
+}
 
 
 class WebhookDetailScreen(ModalScreen[None]):
@@ -36,6 +46,10 @@ class WebhookDetailScreen(ModalScreen[None]):
         title.append(f"→ {record.http_status}", style="bold" if record.accepted else "bold #ff5f5f")
         verdicts = Text()
         verdicts.append(event_summary(record))
+        authenticity = record.authenticity
+        verdicts.append(
+            f"\n{authenticity.value}", style=_AUTHENTICITY_STYLES.get(authenticity, "bold #ff5f5f")
+        )
         verdicts.append(
             f"\nsignature-v2 {record.signature_v2.value} · signature {record.signature_v1.value}"
             f" · timestamp {record.timestamp.value} · webhooks-key {record.webhooks_key.value}",

@@ -1,6 +1,9 @@
-"""Every webhook received: time, event, bulk, status, counts, signature ✓/✗, duplicate marker, HTTP answer.
+"""Every webhook received: time, event, bulk, status, counts, verification, duplicate marker, HTTP answer.
 
-Rows are only ever appended (a webhook never changes once received), newest at the bottom.
+The verification column shows ✓ for a valid signature, ✗ for a bad or missing one, ? when the body could not
+be checked, and "key only — body not signed" in full for a webhook accepted on its ``webhooks-key`` alone:
+that one is not worth a ✓. Rows are only ever appended (a webhook never changes once received), newest at
+the bottom.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from textual.widgets import DataTable
 
 from bulkdash.contract.models import FINAL_BULK_STATUSES
 from bulkdash.ui.format import Display, status_text
-from bulkdash.webhooks import EventKind, ReceivedWebhook, SignatureVerdict
+from bulkdash.webhooks import Authenticity, EventKind, ReceivedWebhook
 
 FINAL = {s.value for s in FINAL_BULK_STATUSES}
 COLUMNS = (
@@ -19,7 +22,8 @@ COLUMNS = (
     ("bulk", "Bulk", 9),
     ("status", "Status", 19),
     ("counts", "Done/Size", 12),
-    ("sig", "Sig", 3),
+    # No fixed width: ✓/✗ keep it narrow, and it widens to show "key only — body not signed" whole.
+    ("sig", "Sig", None),
     ("dup", "Dup", 3),
     ("http", "HTTP", 4),
 )
@@ -37,9 +41,12 @@ def event_label(record: ReceivedWebhook) -> str:
 
 
 def signature_mark(record: ReceivedWebhook) -> Text:
-    if record.signature_v2 is SignatureVerdict.VALID:
+    authenticity = record.authenticity
+    if authenticity is Authenticity.SIGNED:
         return Text("✓", style="bold #5fd787")
-    if record.signature_v2 is SignatureVerdict.UNCHECKED:
+    if authenticity is Authenticity.KEY_ONLY:
+        return Text(authenticity.value, style="bold #ffaf5f")
+    if authenticity is Authenticity.UNCHECKED:
         return Text("?", style="dim")
     return Text("✗", style="bold #ff5f5f")
 
