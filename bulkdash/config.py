@@ -7,22 +7,28 @@ Secrets (``api_key``, ``token``, ``password``, ``webhook_key``) are ``SecretStr`
 log shows them. In the file they may be ``"env:VAR"`` (read at start), left out (asked for at start with
 hidden input when there is a terminal), or written literally — then the file must be private (0600), and a
 warning says so otherwise. ``BULKDASH_<FIELD>`` environment variables override the chosen profile's fields.
-No I/O here beyond reading the file and, for ``init``, writing it; no Textual.
+No I/O here beyond reading the file and writing it (``init``, ``edit_profile``); no Textual.
+
+Edits keep the file the user wrote: they go through tomlkit, which keeps comments, order, formatting and
+keys this version does not know; only the edited fields (and the profile's name) change, every other byte
+stays. The result is validated before it is saved (it must load, URLs must be http(s) URLs) and written
+atomically (temp file + ``os.replace``), private (0600) from its creation.
 """
 
 from __future__ import annotations
 
 import getpass
 import io
-import json
 import os
 import stat
 import sys
+import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TextIO
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
@@ -294,14 +300,24 @@ def init(path: Path, *, force: bool = False) -> Path:
     """Write the commented example (mode 0600); refuse to overwrite an existing file unless ``force``."""
     if path.exists() and not force:
         raise ConfigError(f"{path}: already exists (use --force to overwrite)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Created 0600 from the start, so a secret added later is never briefly world-readable.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(EXAMPLE)
-    if os.name != "nt":
-        os.chmod(path, 0o600)  # O_CREAT's mode does not apply to an existing file
+    save(path, EXAMPLE)
     return path
+
+
+def save(path: Path, text: str) -> None:
+    """Replace the file atomically: readers see the old text or the new, never a part. The new file is
+    0600 from its creation (``mkstemp``), so a secret in it is never briefly readable by others."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_profile(
@@ -316,48 +332,38 @@ def load_profile(
 PROFILE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 
 
-def dump(config: ConfigFile) -> str:
-    """The config as TOML (secrets written as stored: ``env:`` references stay references)."""
-    lines = [
-        "# bulkdash configuration (rewritten by the dashboard's connect screen; see `bulkdash config init`).",
-        "",
-    ]
-    for name, profile in config.profiles.items():
-        lines.append(f"[profiles.{name}]")
-        for field, value in profile.model_dump(exclude_defaults=True).items():
-            if value is None:
-                continue
-            if isinstance(value, SecretStr):
-                value = value.get_secret_value()
-            lines.append(f"{field} = {value}" if isinstance(value, int) else f"{field} = {json.dumps(value)}")
-        lines.append("")
-    return "\n".join(lines)
+#: The fields the connect screen edits; secrets are never edited there.
+EDITABLE_FIELDS = ("base_url", "receiver_host", "receiver_port", "public_url")
+#: Fields holding a URL: an edit must leave an http(s) URL with a host there (or nothing, when optional).
+URL_FIELDS = ("base_url", "public_url")
 
 
-def write(path: Path, config: ConfigFile) -> None:
-    """Replace the file atomically; the new file is 0600 from the start."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(dump(config))
-    if os.name != "nt":
-        os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+def check_url(field: str, value: str | None) -> None:
+    """``ConfigError`` unless ``value`` is an http:// or https:// URL with a host (None: not set, fine)."""
+    if value is None:
+        return
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is no number or out of range
+    except ValueError:
+        raise ConfigError(f"{field}: not a URL: {value!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+        raise ConfigError(f"{field}: must be an http:// or https:// URL with a host, not {value!r}")
 
 
 def edit_profile(path: Path, old_name: str, new_name: str, changes: dict[str, Any]) -> Profile:
     """Change the non-secret ``changes`` of profile ``old_name`` (renamed ``new_name``) and save the file.
 
-    Checked with the model first; ``ConfigError`` says what is wrong and leaves the file as it was.
+    Only what changes is touched: a field given with the value it already has is left as written, comments,
+    order, other profiles and unknown keys stay byte for byte. Checked first (the profile with its changes,
+    then the whole new file); ``ConfigError`` says what is wrong and leaves the file as it was.
     """
     if not new_name or not set(new_name) <= PROFILE_NAME_CHARS:
         raise ConfigError("name: letters, digits, '-' and '_' only")
-    base_url = changes.get("base_url")
-    if base_url is not None and not str(base_url).startswith(("http://", "https://")):
-        raise ConfigError("base_url: must start with http:// or https://")
     if set(changes) & set(SECRET_FIELDS):
         raise ConfigError("secrets are not edited here")
+    if unknown := set(changes) - set(EDITABLE_FIELDS):
+        raise ConfigError(f"not editable here: {', '.join(sorted(unknown))}")
     config = load(path, warn=io.StringIO())
     old = config.profiles.get(old_name)
     if old is None:
@@ -368,9 +374,70 @@ def edit_profile(path: Path, old_name: str, new_name: str, changes: dict[str, An
         profile = Profile.model_validate({**old.model_dump(), **changes})
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
-    config.profiles = {
-        (new_name if k == old_name else k): (profile if k == old_name else v)
-        for k, v in config.profiles.items()
-    }
-    write(path, config)
+    for field in URL_FIELDS:
+        check_url(field, getattr(profile, field))
+    # Imported here: ~30 ms that the dashboard's start-up (which imports this module) does not need.
+    import tomlkit
+    from tomlkit.exceptions import TOMLKitError
+
+    try:
+        doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    except (OSError, TOMLKitError) as exc:  # it loaded a moment ago: changed meanwhile
+        raise ConfigError(f"{path}: cannot edit: {exc}") from None
+    profiles = doc["profiles"]
+    table = profiles[old_name]
+    for field in changes:
+        value = getattr(profile, field)
+        if value != getattr(old, field):
+            _set_key(table, field, value)
+    if new_name != old_name:
+        _rename(profiles, old_name, new_name)
+    text = doc.as_string()
+    _check_saved_form(path, text, new_name, profile)
+    save(path, text)
     return profile
+
+
+def _set_key(table: Any, key: str, value: Any) -> None:
+    """Set, replace (keeping its comment) or remove (``None``) ``key`` of a profile's table."""
+    if value is None:
+        if key in table:
+            del table[key]
+        return
+    if key in table:
+        table[key] = value  # tomlkit keeps the key's place and its trailing comment
+        return
+    # A new key goes after the table's last key, not after the blank lines and comments that end the table
+    # (those introduce the next one): set them aside, append, put them back.
+    body = table.value.body
+    tail = []
+    while body and body[-1][0] is None:
+        tail.insert(0, body.pop())
+    table.add(key, value)
+    body.extend(tail)
+
+
+def _rename(profiles: Any, old: str, new: str) -> None:
+    """Rename a profile in place: tomlkit has no rename, so the tables from it on are removed and appended
+    again in order, each keeping the indentation it had (tomlkit would otherwise add blank lines)."""
+    from tomlkit.items import Table
+
+    names = list(profiles.keys())
+    moved = [(name, profiles[name]) for name in names[names.index(old) :]]
+    indents = [table.trivia.indent if isinstance(table, Table) else None for _, table in moved]
+    for name, _ in moved:
+        profiles.remove(name)
+    for (name, table), indent in zip(moved, indents, strict=True):
+        profiles.append(new if name == old else name, table)
+        if indent is not None:
+            table.trivia.indent = indent
+
+
+def _check_saved_form(path: Path, text: str, name: str, profile: Profile) -> None:
+    """What is about to be saved loads, and holds the edited profile as validated: else nothing is saved."""
+    try:
+        saved = ConfigFile.model_validate(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ConfigError(f"{path}: the edit would leave an invalid file ({exc}); nothing saved") from None
+    if saved.profiles.get(name) != profile:
+        raise ConfigError(f"{path}: the edit could not be applied as asked; nothing saved")

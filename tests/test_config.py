@@ -178,3 +178,113 @@ def test_profile_flag_builds_a_remote_connection(tmp_path: Path, capsys: pytest.
     assert profile.api_key.get_secret_value() == LITERAL_KEY
     assert main(["--config", str(path), "--profile", "nope"]) == 2
     assert "no profile 'nope'" in capsys.readouterr().err
+
+
+# --- edits that keep the file (the connect screen's `e`) ------------------------------------------------
+COMMENTED = """\
+# bulkdash profiles — kept by hand, please keep my notes.
+
+[profiles.sandbox]   # Weavr's sandbox
+base_url = "https://sandbox.weavr.io/multi"  # the sandbox's Multi API
+api_key = "env:TEST_WEAVR_KEY"
+email = "ops@acme.example"
+password = "env:TEST_WEAVR_PASSWORD"
+# the receiver listens on every interface: a tunnel forwards to it
+receiver_host = "0.0.0.0"
+receiver_port = 9100
+# public_url = "https://old.ngrok.app"
+
+# production: careful
+[profiles.live]
+receiver_host = "10.0.0.5"   # the VPN address
+base_url = "https://api.weavr.io/multi"
+api_key = "env:TEST_WEAVR_LIVE_KEY"
+token = "env:TEST_WEAVR_TOKEN"
+"""
+LIVE = COMMENTED[COMMENTED.index("[profiles.live]") :]
+# What the connect screen sends on save: every field of its form, changed or not.
+FORM = {"base_url": "https://sandbox.weavr.io/multi", "receiver_port": "9100", "public_url": None}
+
+
+def test_an_edit_changes_only_the_edited_field_and_keeps_comments_order_and_other_profiles(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path, COMMENTED, mode=0o644)
+    edited = config.edit_profile(
+        path, "sandbox", "staging", {**FORM, "base_url": "http://127.0.0.1:8080/multi"}
+    )
+    text = path.read_text()
+    expected = COMMENTED.replace("[profiles.sandbox]", "[profiles.staging]").replace(
+        '"https://sandbox.weavr.io/multi"', '"http://127.0.0.1:8080/multi"'
+    )
+    assert text == expected
+    assert text.endswith(LIVE)  # the profile not edited, byte for byte
+    assert edited.receiver_host == "0.0.0.0" and edited.base_url == "http://127.0.0.1:8080/multi"
+    loaded = config.load(path)
+    assert list(loaded.profiles) == ["staging", "live"]
+    assert loaded.profiles["live"].receiver_host == "10.0.0.5"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]  # no temp file left behind
+
+
+def test_an_edit_that_changes_nothing_leaves_every_byte(tmp_path: Path) -> None:
+    path = write(tmp_path, COMMENTED)
+    config.edit_profile(path, "live", "live", {"base_url": "https://api.weavr.io/multi", "public_url": None})
+    config.edit_profile(path, "sandbox", "sandbox", FORM)
+    assert path.read_text() == COMMENTED
+
+
+def test_a_public_url_is_added_after_the_last_key_and_removed_when_cleared(tmp_path: Path) -> None:
+    path = write(tmp_path, COMMENTED)
+    config.edit_profile(path, "sandbox", "sandbox", {**FORM, "public_url": "https://me.ngrok.app"})
+    added = path.read_text()
+    assert added == COMMENTED.replace(
+        "receiver_port = 9100\n", 'receiver_port = 9100\npublic_url = "https://me.ngrok.app"\n'
+    )
+    tunnel = {**FORM, "public_url": "https://me.ngrok.app"}
+    config.edit_profile(path, "sandbox", "sandbox", {**tunnel, "receiver_port": "9200"})
+    assert path.read_text() == added.replace("receiver_port = 9100", "receiver_port = 9200")
+    config.edit_profile(path, "sandbox", "sandbox", FORM)
+    assert path.read_text() == COMMENTED
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"public_url": "99999"}, "public_url: must be an http:// or https:// URL"),
+        ({"public_url": "ftp://files.example"}, "public_url: must be an http"),
+        ({"base_url": "sandbox.weavr.io/multi"}, "base_url: must be an http"),
+        ({"base_url": "https://"}, "base_url: must be an http"),
+        ({"base_url": "https://host:99999/multi"}, "base_url: not a URL"),
+        ({"base_url": "https://host name/multi"}, "base_url: must be an http"),
+        ({"receiver_port": "70000"}, "receiver_port"),
+        ({"api_key": "k"}, "secrets are not edited here"),
+        ({"email": "x@y.example"}, "not editable here: email"),
+    ],
+)
+def test_an_invalid_edit_is_refused_and_the_file_stays_as_it_was(
+    tmp_path: Path, changes: dict[str, str], message: str
+) -> None:
+    path = write(tmp_path, COMMENTED)
+    with pytest.raises(config.ConfigError, match=message):
+        config.edit_profile(path, "sandbox", "sandbox", {**FORM, **changes})
+    assert path.read_text() == COMMENTED
+
+
+def test_renaming_onto_another_profile_or_to_a_bad_name_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, COMMENTED)
+    with pytest.raises(config.ConfigError, match="exists already"):
+        config.edit_profile(path, "sandbox", "live", FORM)
+    with pytest.raises(config.ConfigError, match="letters, digits"):
+        config.edit_profile(path, "sandbox", "my sandbox", FORM)
+    assert path.read_text() == COMMENTED
+
+
+def test_the_example_file_survives_an_edit_with_its_comments(tmp_path: Path) -> None:
+    path = config.init(tmp_path / "config.toml")
+    config.edit_profile(
+        path, "sandbox", "sandbox", {"base_url": "http://127.0.0.1:8080/multi", "receiver_port": "9000"}
+    )
+    assert path.read_text() == config.EXAMPLE.replace(
+        "https://sandbox.weavr.io/multi", "http://127.0.0.1:8080/multi"
+    )

@@ -13,6 +13,15 @@ Behaviour on failure (kept deliberately small):
 * a 429 whose ``x-ratelimit-reset`` is short is waited out and retried once; a long one is an ``ApiError``;
 * a 401 on a client that logged in with a password re-logs in once and retries the request once.
 
+Every call has a :class:`~bulkdash.api.budget.Priority`. ``INTERACTIVE`` (the default) fails at once with
+``BudgetExhausted`` when the budget is spent; ``BACKGROUND`` (reports, exports, prefetch) waits for its share
+of the budget instead — and waits out a 429 too — telling ``on_wait`` how long, so it completes by pacing
+itself and never takes the reserve the dashboard's polling needs.
+
+``client.link`` says how the last exchange went, for the status bar: connected, waiting for the request
+budget, rate limited by the server, server error, or unreachable — with ``retry_at``, a deadline on the
+budget's clock, so a "retrying in N s" can count down (``link.retry_in_s()``).
+
 ``CallRecord`` keeps what is needed to replay a call as ``curl`` (:func:`to_curl`), with secrets redacted.
 """
 
@@ -26,12 +35,13 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import httpx
 from pydantic import ValidationError
 
-from bulkdash.api.budget import RequestBudget
+from bulkdash.api.budget import BudgetExhausted, Priority, RequestBudget
 from bulkdash.contract.kinds import KINDS, OperationKind
 from bulkdash.contract.models import (
     BulkProcessDetails,
@@ -112,6 +122,7 @@ class ApiError(Exception):
         request_ref: str | None = None,
         body: Any = None,
         retry_after_s: float | None = None,
+        retry_at: float | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -120,6 +131,8 @@ class ApiError(Exception):
         self.request_ref = request_ref
         self.body = body
         self.retry_after_s = retry_after_s
+        #: When trying again makes sense (a 429's reset), on the client's budget clock: a deadline.
+        self.retry_at = retry_at
 
     def __str__(self) -> str:
         ref = f" (request-ref {self.request_ref})" if self.request_ref else ""
@@ -159,6 +172,45 @@ def describe_error(status: int, body: Any) -> tuple[str, str | None]:
     return _STATUS_TEXT.get(status, f"HTTP {status}"), None
 
 
+class LinkState(StrEnum):
+    """How the last exchange with the server went, in the words the status bar uses."""
+
+    CONNECTING = "connecting"  # nothing sent yet
+    CONNECTED = "connected"  # the server answered (a 4xx is an answer too)
+    WAITING_FOR_BUDGET = "waiting for the request budget"  # our own allowance, nothing was sent
+    RATE_LIMITED = "rate limited"  # the server answered 429
+    SERVER_ERROR = "server error"  # the server answered 5xx
+    UNREACHABLE = "unreachable"  # no answer: connection refused, DNS, timeout
+
+
+@dataclass(slots=True)
+class Link:
+    """The client's view of its connection. ``retry_at`` (budget clock) is when a request may go again, for
+    the states that know it (waiting for the budget, rate limited); None otherwise."""
+
+    clock: Callable[[], float]
+    state: LinkState = LinkState.CONNECTING
+    reason: str | None = None
+    retry_at: float | None = None
+    #: Called when ``state`` changes (not on every request).
+    on_change: list[Callable[[Link], None]] = field(default_factory=list)
+
+    def retry_in_s(self) -> float | None:
+        """Seconds until ``retry_at`` now — read it at each redraw, it counts down."""
+        return None if self.retry_at is None else max(0.0, self.retry_at - self.clock())
+
+    def set(self, state: LinkState, reason: str | None = None, retry_at: float | None = None) -> None:
+        changed = state is not self.state
+        self.state, self.reason, self.retry_at = state, reason, retry_at
+        if changed:
+            for callback in list(self.on_change):
+                callback(self)
+
+
+#: How many 429s a background request waits out before it gives up (each wait is the server's reset).
+MAX_BACKGROUND_429 = 5
+
+
 class WeavrClient:
     def __init__(
         self,
@@ -190,6 +242,7 @@ class WeavrClient:
         self._rand = rand
         self._credentials: tuple[str, str] | None = None  # set by ``login``: lets a 401 renew the token
         self._relogin_lock = asyncio.Lock()
+        self.link = Link(self.budget.clock)
         self._http = httpx.AsyncClient(
             base_url=self.base_url, timeout=httpx.Timeout(timeout_s), transport=transport, trust_env=False
         )
@@ -211,17 +264,22 @@ class WeavrClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         auth: bool = True,
+        priority: Priority = Priority.INTERACTIVE,
+        on_wait: Callable[[float], None] | None = None,
     ) -> httpx.Response:
         extra = headers or {}
         # Only idempotent calls may be repeated: a POST without idempotency-ref may have worked the first
         # time (the answer was lost, not the request), and repeating it would create a second bulk.
         retryable = method == "GET" or any(k.lower() == "idempotency-ref" for k in extra)
-        attempt, waited_429, renewed = 0, False, False
+        background = priority is Priority.BACKGROUND
+        attempt, waited_429, renewed = 0, 0, False
         while True:
             attempt += 1
             token_used = self.token if auth else None
             try:
-                resp = await self._send(method, path, json, params, extra, token_used, attempt)
+                resp = await self._send(
+                    method, path, json, params, extra, token_used, attempt, priority=priority, on_wait=on_wait
+                )
             except ApiError as exc:
                 if exc.status is None and retryable and attempt < self.max_attempts:
                     await self._sleep(self._backoff(attempt))
@@ -236,18 +294,23 @@ class WeavrClient:
                 reset = _float(resp.headers.get("x-ratelimit-reset"))
                 wait = reset if reset is not None else 60.0
                 self.budget.note_429(wait)
+                retry_at = self.budget.blocked_until
+                if retryable and background and waited_429 < MAX_BACKGROUND_429:
+                    # Background work paces itself: the next _send waits for the budget, which the 429 now
+                    # blocks until its reset (reported through on_wait like any other wait).
+                    waited_429 += 1
+                    continue
                 if retryable and not waited_429 and wait <= self.max_429_wait_s:
-                    waited_429 = True
+                    waited_429 = 1
                     await self._sleep(wait + 0.05)  # a hair past the reset, so the budget lets us through
                     continue
                 limit = resp.headers.get("x-ratelimit-limit", "")
-                raise ApiError(
-                    429,
+                message = (
                     f"Rate limited by the server ({limit.split(',')[0] or '?'} per window); "
-                    f"try again in {wait:.0f} s",
-                    request_ref=ref,
-                    retry_after_s=reset,
+                    f"try again in {wait:.0f} s"
                 )
+                self.link.set(LinkState.RATE_LIMITED, message, retry_at)
+                raise ApiError(429, message, request_ref=ref, retry_after_s=reset, retry_at=retry_at)
             if status == 401 and auth and not renewed and self._credentials and path != "/logout":
                 # The request was refused before anything happened, so repeating it (even a POST) is safe.
                 renewed = True
@@ -256,8 +319,35 @@ class WeavrClient:
             if status >= 400:
                 body = _json_or_none(resp)
                 message, code = describe_error(status, body)
+                self._note_answer(status, message)
                 raise ApiError(status, message, code=code, request_ref=ref, body=body)
+            self._note_answer(status, None)
             return resp
+
+    def _note_answer(self, status: int, message: str | None) -> None:
+        """The server answered: reachable, though a 5xx says it is not well."""
+        if status >= 500:
+            self.link.set(LinkState.SERVER_ERROR, message)
+        else:
+            self.link.set(LinkState.CONNECTED)
+
+    async def _await_budget(self, priority: Priority, on_wait: Callable[[float], None] | None) -> None:
+        """Interactive: the budget allows one more request now, or ``BudgetExhausted`` (the link says we are
+        waiting for the budget, until when). Background: wait until it allows one."""
+        if priority is Priority.BACKGROUND:
+
+            def waiting(exc: BudgetExhausted) -> None:
+                if on_wait is not None:
+                    on_wait(exc.wait_s)
+
+            await self.budget.acquire(priority, self._sleep, waiting)
+            return
+        try:
+            self.budget.check(priority)
+        except BudgetExhausted as exc:
+            state = LinkState.RATE_LIMITED if exc.server else LinkState.WAITING_FOR_BUDGET
+            self.link.set(state, exc.reason, exc.until)
+            raise
 
     async def _renew(self, stale_token: str | None) -> None:
         """Log in again, once for all the calls that met the same expired token at the same time."""
@@ -275,9 +365,13 @@ class WeavrClient:
         extra: dict[str, str],
         token: str | None,
         attempt: int,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        on_wait: Callable[[float], None] | None = None,
     ) -> httpx.Response:
         """One HTTP exchange: budget, timeout, call record; transport failures become ``ApiError(None)``."""
-        self.budget.check()
+        await self._await_budget(priority, on_wait)
+        # From here to ``spend`` nothing awaits: no other task can take the slot the budget just allowed.
         h = {"api-key": self.api_key, **extra}
         if token:
             h["authorization"] = f"Bearer {token}"
@@ -287,17 +381,21 @@ class WeavrClient:
             recorded["content-type"] = "application/json"
         info = (str(request.url), recorded, _recorded_body(request.content), attempt)
         started = time.perf_counter()
-        self.budget.spend()
+        self.budget.spend(priority)
         try:
             resp = await self._http.send(request)
         except httpx.TimeoutException as exc:
             self._record(method, path, None, started, None, "timeout", info)
-            raise ApiError(None, f"No answer from {self.base_url} (timeout)") from exc
+            raise self._unreachable(f"No answer from {self.base_url} (timeout)") from exc
         except httpx.HTTPError as exc:
             self._record(method, path, None, started, None, type(exc).__name__, info)
-            raise ApiError(None, f"Cannot reach {self.base_url}: {exc or type(exc).__name__}") from exc
+            raise self._unreachable(f"Cannot reach {self.base_url}: {exc or type(exc).__name__}") from exc
         self._record(method, path, resp.status_code, started, resp.headers.get("request-ref"), None, info)
         return resp
+
+    def _unreachable(self, message: str) -> ApiError:
+        self.link.set(LinkState.UNREACHABLE, message)
+        return ApiError(None, message)
 
     def _record(
         self,
@@ -362,16 +460,32 @@ class WeavrClient:
         self.token = None
         self._credentials = None  # a deliberate logout: do not log back in behind the user's back
 
+    # The reads take ``priority`` (and, for background, ``on_wait``: seconds about to be spent waiting for the
+    # budget); the user's actions (submit, execute, pause...) are always interactive.
     async def list_bulks(
-        self, offset: int = 0, limit: int = 100, status: str | None = None
+        self,
+        offset: int = 0,
+        limit: int = 100,
+        status: str | None = None,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        on_wait: Callable[[float], None] | None = None,
     ) -> BulkProcessesPaged:
         params: dict[str, Any] = {"offset": offset, "limit": limit}
         if status:
             params["status"] = status
-        return self._parse(BulkProcessesPaged, await self._request("GET", "/bulks", params=params))
+        resp = await self._request("GET", "/bulks", params=params, priority=priority, on_wait=on_wait)
+        return self._parse(BulkProcessesPaged, resp)
 
-    async def get_bulk(self, bulk_id: str) -> BulkProcessDetails:
-        return self._parse(BulkProcessDetails, await self._request("GET", f"/bulks/{bulk_id}"))
+    async def get_bulk(
+        self,
+        bulk_id: str,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        on_wait: Callable[[float], None] | None = None,
+    ) -> BulkProcessDetails:
+        resp = await self._request("GET", f"/bulks/{bulk_id}", priority=priority, on_wait=on_wait)
+        return self._parse(BulkProcessDetails, resp)
 
     async def list_operations(
         self,
@@ -380,13 +494,17 @@ class WeavrClient:
         limit: int = 100,
         status: str | None = None,
         sequence: int | None = None,
+        *,
+        priority: Priority = Priority.INTERACTIVE,
+        on_wait: Callable[[float], None] | None = None,
     ) -> BulkProcessOperationsPaged:
         params: dict[str, Any] = {"offset": offset, "limit": min(limit, 100)}
         if status:
             params["status"] = status
         if sequence is not None:
             params["sequence"] = sequence
-        resp = await self._request("GET", f"/bulks/{bulk_id}/operations", params=params)
+        path = f"/bulks/{bulk_id}/operations"
+        resp = await self._request("GET", path, params=params, priority=priority, on_wait=on_wait)
         return self._parse(BulkProcessOperationsPaged, resp)
 
     async def submit(

@@ -4,6 +4,11 @@ The simulator serialises its responses with these models and the dashboard's cli
 responses with them. Models that describe what a *server* sends are tolerant: unknown fields are kept
 (``extra="allow"``) and enum-typed fields accept unknown strings, so a newer Weavr release never crashes
 the client. Properties with no value are left out of the JSON (``dump``), as Weavr does.
+
+Required fields of those response models are exactly what Weavr's published schemas require — for the bulk
+bodies (``BulkProcess``, ``BulkProcessDetails``, ``BulkProcessOperation``, the counts, the 201 of a
+submission and the progress webhook) that is nothing at all — so every field a reader uses may be ``None``.
+The simulator always fills every field, so what it sends is unchanged.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bulkdash.contract.integers import integer
 
 
 class BulkStatus(StrEnum):
@@ -93,14 +100,20 @@ BulkModeField = BulkMode | str
 
 
 class OperationStatusCount(WireModel):
-    status: OperationStatusField
-    count: int
+    status: OperationStatusField | None = None
+    count: int | None = None
+
+
+def counts_by_status(entries: list[OperationStatusCount]) -> dict[str, int]:
+    """The entries that say both a status and a count, keyed by status (later entries win); the others
+    carry nothing a reader can use."""
+    return {str(c.status): c.count for c in entries if c.status is not None and c.count is not None}
 
 
 class BulkProcess(WireModel):
-    bulkId: str
-    status: BulkStatusField
-    submittedItemsCount: int
+    bulkId: str | None = None
+    status: BulkStatusField | None = None
+    submittedItemsCount: int | None = None
     operation: str | None = None
     mode: BulkModeField | None = None
     executionStart: int | None = None
@@ -112,15 +125,25 @@ class BulkProcessDetails(BulkProcess):
 
     def counts(self) -> dict[str, int]:
         """Counts keyed by status string, zeros for missing entries."""
-        out = {s.value: 0 for s in OPERATION_STATUS_ORDER}
-        for c in self.operationStatusCounts:
-            out[str(c.status)] = c.count
-        return out
+        return {
+            **{s.value: 0 for s in OPERATION_STATUS_ORDER},
+            **counts_by_status(self.operationStatusCounts),
+        }
 
 
-class BulkProcessesPaged(WireModel):
+class _Paged(WireModel):
+    """A page of a list: ``count`` is the total of the whole list, when the server says it (optional)."""
+
     count: int = 0
     responseCount: int = 0
+
+    @property
+    def total(self) -> int | None:
+        """``count`` as sent, or None when the server left it out (then 0 would be a guess)."""
+        return self.count if "count" in self.model_fields_set else None
+
+
+class BulkProcessesPaged(_Paged):
     bulkProcesses: list[BulkProcess] = Field(default_factory=list)
 
     @model_validator(mode="before")
@@ -134,19 +157,22 @@ class BulkProcessesPaged(WireModel):
 
 
 class BulkProcessOperation(WireModel):
-    operationId: str
-    sequence: int
-    method: str
-    path: str
-    status: OperationStatusField
+    operationId: str | None = None
+    sequence: int | None = None
+    method: str | None = None
+    path: str | None = None
+    status: OperationStatusField | None = None
     requestPayload: str | None = None
     responsePayload: str | None = None
 
 
-class BulkProcessOperationsPaged(WireModel):
-    count: int = 0
-    responseCount: int = 0
+class BulkProcessOperationsPaged(_Paged):
     operations: list[BulkProcessOperation] = Field(default_factory=list)
+
+
+#: int32 in Weavr's spec, at least 1 (docs/behaviour.md §3.8): beyond int32 is a 400 naming the field, never
+#: an overflow in the store.
+WebhookInterval = integer("int32", ge=1)
 
 
 class BulkProcessExecute(BaseModel):
@@ -156,7 +182,7 @@ class BulkProcessExecute(BaseModel):
 
     # Literal rather than the enum so strict validation of parsed JSON accepts the plain strings.
     mode: Literal["ON_FAILURE_STOP", "ON_FAILURE_CONTINUE"] | None = None
-    webhookInterval: Annotated[int, Field(ge=1)] | None = None
+    webhookInterval: WebhookInterval | None = None
 
 
 class BulkSubmissionItem(BaseModel):
@@ -169,9 +195,11 @@ class BulkSubmissionItem(BaseModel):
 
 
 class BulkSubmissionCreated(WireModel):
-    bulkId: str
-    operationCount: int
-    path: str
+    """The 201 of a submission: Weavr's schema requires none of its fields."""
+
+    bulkId: str | None = None
+    operationCount: int | None = None
+    path: str | None = None
 
 
 # --- errors -----------------------------------------------------------------------------------------
@@ -230,10 +258,13 @@ class LoginWithPasswordRequest(BaseModel):
 
 
 class LoginWithPasswordResponse(WireModel):
+    """Not in the published subset (docs/behaviour.md §2.2 shows it): only ``token`` is required, since a
+    login answer without one has no meaning; the rest is optional like every other response field."""
+
     token: str
     tokenType: str = "ACCESS"
-    identity: IdentityId
-    credentials: CredentialsId
+    identity: IdentityId | None = None
+    credentials: CredentialsId | None = None
 
 
 class AccessTokenRequest(BaseModel):
@@ -252,10 +283,16 @@ class AccessTokenResponse(WireModel):
 
 
 class BulkProcessProgressEvent(WireModel):
-    bulkId: str
-    status: BulkStatusField
-    submittedItemsCount: int
+    """The bulk webhook's body: Weavr's webhook schema requires none of its fields."""
+
+    bulkId: str | None = None
+    status: BulkStatusField | None = None
+    submittedItemsCount: int | None = None
     operationStatusCounts: list[OperationStatusCount] = Field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """The counts the event carries, keyed by status (only entries with both a status and a count)."""
+        return counts_by_status(self.operationStatusCounts)
 
 
 def status_counts(counts: dict[str, int]) -> list[OperationStatusCount]:

@@ -190,10 +190,12 @@ async def test_call_records_and_curl_carry_no_secret() -> None:
     client = client_for(handler, sleeps, on_call=calls.append)
     await client.login("a@b.example", SECRET_PASSWORD)
     await client.list_bulks(status="RUNNING")
-    malformed = client_for(lambda r: httpx.Response(200, json={"token": SECRET_TOKEN}), sleeps)
+    # Only the token is required of a login answer, but an identity must be whole (its schema requires id).
+    malformed_body = {"token": SECRET_TOKEN, "identity": {"type": "CORPORATE"}}
+    malformed = client_for(lambda r: httpx.Response(200, json=malformed_body), sleeps)
     with pytest.raises(ApiError) as err:
         await malformed.login("a@b.example", SECRET_PASSWORD)
-    assert "credentials" in str(err.value) and SECRET_TOKEN not in str(err.value)
+    assert "identity.id" in str(err.value) and SECRET_TOKEN not in str(err.value)
     await malformed.aclose()
     login, listing = calls
     assert login.body is not None and '"password":"***"' in login.body
