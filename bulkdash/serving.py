@@ -3,13 +3,19 @@
 Used for the simulator embedded in the dashboard and for the webhook receiver: uvicorn must neither take
 over SIGINT/SIGTERM (the owner of the loop handles them) nor print to the terminal (Textual owns it).
 Binding the socket first lets callers ask for port 0 and learn the port before serving.
+
+The command lines (``bulkdash listen``, ``bulkdash serve``, ``bulkdash-sim serve``) also check here, before
+anything starts, that their port can be bound (:func:`probe_bind`), and say why not in one line
+(:func:`bind_problem`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -31,7 +37,16 @@ def silence_uvicorn() -> None:
 async def bind_socket(host: str, port: int) -> socket.socket:
     loop = asyncio.get_running_loop()
     infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
+    return _listen_on(infos[0])
+
+
+def bind_socket_now(host: str, port: int) -> socket.socket:
+    """:func:`bind_socket` before any event loop runs (a command line binding its port first thing)."""
+    return _listen_on(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0])
+
+
+def _listen_on(info: tuple[Any, ...]) -> socket.socket:
+    family, kind, proto, _, address = info
     sock = socket.socket(family, kind, proto)
     try:
         # Restarting on the same port must not wait out TIME_WAIT from the previous run.
@@ -43,6 +58,37 @@ async def bind_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def probe_bind(host: str, port: int) -> None:
+    """Raise ``OSError`` unless every address ``host`` resolves to can be bound on ``port`` now (bound and
+    released at once). A server that binds later can still lose the port to another program in between:
+    its own bind failure must be reported like this one."""
+    for family, kind, proto, _, address in socket.getaddrinfo(
+        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    ):
+        with socket.socket(family, kind, proto) as probe:
+            if os.name == "posix":
+                # As the servers bind: a port left in TIME_WAIT by a previous run is free, a listening one
+                # is not (Linux refuses the bind even with SO_REUSEADDR).
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+
+
+def bind_problem(host: str, port: int, exc: OSError) -> str:
+    """Why a server cannot start on ``host:port``, in words (no errno numbers), for one line on stderr."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if isinstance(exc, socket.gaierror):
+        return f"cannot listen on {where}: no such host {host!r}"
+    if exc.filename is not None:  # not the socket: a file or directory the server needs (its database)
+        return f"cannot start on {where}: {exc.strerror or exc}: {exc.filename}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"cannot listen on {where}: the port is in use by another program (choose another with --port)"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {where}: {host} is not an address of this machine"
+    if exc.errno == errno.EACCES:
+        return f"cannot listen on {where}: permission denied (ports below 1024 need privileges)"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
 
 
 class ServerStartError(RuntimeError):

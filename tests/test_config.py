@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bulkdash import config
-from bulkdash.app import profile_from_args
 from bulkdash.cli import build_parser, main
+from bulkdash.cli.dashboard import profile_from_args
 
 LITERAL_KEY = "live-key-9f8e7d6c5b4a"
 LITERAL_PASSWORD = "s3cret-Passw0rd!"

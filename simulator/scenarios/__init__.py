@@ -8,7 +8,7 @@ the expected outcome, and the trainee's checklist (``bulkdash.contract.scenarios
 * :func:`list_scenarios` / :func:`get_scenario` read the packs (package data, via ``importlib.resources``).
 * :func:`simulator.scenarios.setup.setup_scenario` applies one to a running engine — used by
   ``POST /_sim/scenarios/{name}`` and so by ``bulkdash-sim scenario run``.
-* :func:`simulator.scenarios.runner.run_scenario` plays one headless end to end and checks the outcome.
+* :func:`simulator.cli.runner.run_scenario` plays one headless end to end and checks the outcome.
 """
 
 from __future__ import annotations

@@ -16,8 +16,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from bulkdash import app as dashboard_app
 from bulkdash.cli import build_parser
+from bulkdash.cli.dashboard import connector_from_args
+from bulkdash.session import Session
 from bulkdash.simctl import SimControl, SimControlError
 from simulator.http.control import REDACTED, Control
 from simulator.server import Simulator, start_embedded
@@ -153,19 +154,17 @@ async def test_bulkdash_sim_token_reaches_the_control_client(monkeypatch: pytest
         seen.update(kwargs)
         return object()
 
-    monkeypatch.setattr(dashboard_app.Session, "remote", fake_remote)
-    await dashboard_app.connector_from_args(build_parser().parse_args([*argv, "--sim-token", TOKEN]))()
+    monkeypatch.setattr(Session, "remote", fake_remote)
+    await connector_from_args(build_parser().parse_args([*argv, "--sim-token", TOKEN]))()
     assert seen["sim_token"] == TOKEN
     monkeypatch.setenv("BULKDASH_SIM_TOKEN", "from-env")
-    await dashboard_app.connector_from_args(build_parser().parse_args(argv))()
+    await connector_from_args(build_parser().parse_args(argv))()
     assert seen["sim_token"] == "from-env"
 
 
 async def test_a_session_passes_its_sim_token_to_simcontrol(
     guarded: tuple[Simulator, httpx.AsyncClient],
 ) -> None:
-    from bulkdash.session import Session
-
     _, client = guarded
     root = str(client.base_url)
     session = await Session.remote(
@@ -233,7 +232,7 @@ def test_a_given_token_is_not_printed(tmp_path: Path) -> None:
 async def test_the_embedded_simulator_hands_its_token_to_the_dashboard(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from bulkdash.session import EmbeddedOptions, Session
+    from bulkdash.session import EmbeddedOptions
 
     monkeypatch.setenv("SIM_CONTROL_TOKEN", TOKEN)  # e.g. left in the shell that starts `bulkdash`
     session = await Session.embedded(EmbeddedOptions(fresh=True, op_delay_ms=0))

@@ -4,6 +4,7 @@ outcomes; the generators of every kind; the set-up endpoint; the CLI; invalid pa
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,10 @@ import pytest
 
 from bulkdash.contract.kinds import OperationKind
 from simulator import cli
+from simulator.cli.runner import TraineeClient, run_scenario
 from simulator.faults import PlanError
 from simulator.scenarios import Scenario, get_scenario, list_scenarios, parse_scenario
 from simulator.scenarios.items import generate_items
-from simulator.scenarios.runner import run_scenario
 from simulator.scenarios.setup import setup_scenario
 from simulator.server import Simulator
 from tests.simulator.faults_helpers import final_bulk, operations
@@ -71,6 +72,42 @@ async def test_another_seed_meets_the_expectation_with_other_failures() -> None:
     assert failed(default)[0] == failed(other)[0] == 3  # the explicit rule
     assert failed(default) != failed(other)  # the seeded fraction
     assert other.seed == 8 and other.fingerprint() != default.fingerprint()
+
+
+async def test_the_runner_retries_reads_never_an_action_a_5xx_refused() -> None:
+    """The runner follows the dashboard client's rules: a GET refused with 503 is sent again (by the client)
+    and one refused with 500 is polled again (by the runner); a POST refused with 503 is sent once — it may
+    have worked — and reported as refused."""
+    answers = {"GET /multi/bulks/7": [503, 503, 200, 500, 200], "POST /multi/bulks/7/execute": [503, 204]}
+    sent: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        line = f"{request.method} {request.url.path}"
+        sent.append(line)
+        status = answers[line].pop(0)
+        if status == 200:
+            return httpx.Response(200, json={"bulkId": "7", "status": "RUNNING"})
+        return httpx.Response(status, json={"message": "refused"} if status >= 500 else None)
+
+    client = TraineeClient(
+        "http://sim.test/multi",
+        "k",
+        time.monotonic() + 30,
+        poll_s=0.001,
+        transport=httpx.MockTransport(answer),
+    )
+    try:
+        refused = await client.action("7", "execute", {"mode": "ON_FAILURE_CONTINUE"})
+        assert refused is not None and refused.status == 503
+        assert sent == ["POST /multi/bulks/7/execute"]  # not repeated
+        assert (await client.bulk("7"))["status"] == "RUNNING"  # 503, 503 (retried by the client), 200
+        assert (await client.bulk("7"))[
+            "status"
+        ] == "RUNNING"  # 500 (not the client's to retry), polled again
+    finally:
+        await client.aclose()
+    assert sent.count("GET /multi/bulks/7") == 5
+    assert (client.stats.requests, client.stats.server_errors) == (6, 4)
 
 
 # --- generators of every kind -------------------------------------------------------------------------

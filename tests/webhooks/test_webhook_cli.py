@@ -1,4 +1,4 @@
-"""``bulkdash listen`` (in-process and as a real process with signals) and the dashboard placeholder."""
+"""``bulkdash listen`` (in-process and as a real process with signals), and the command without a command."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import os
 import re
 import signal
 import sys
-import types
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bulkdash import cli
+from bulkdash.cli import listen
 from bulkdash.webhooks import ReceiverSettings, WebhookReceiver
 from tests.webhooks.webhook_helpers import (
     BULK_PATH,
@@ -67,7 +67,7 @@ async def test_listen_prints_one_line_per_webhook(tmp_path: Path) -> None:
     ready: asyncio.Future[WebhookReceiver] = asyncio.get_running_loop().create_future()
     settings = ReceiverSettings(signing_key=SPEC_KEY, db_path=tmp_path / "w.db")
     task = asyncio.create_task(
-        cli.listen(settings, out=out, stop=stop, on_ready=ready.set_result, handle_signals=False)
+        listen.receive(settings, out=out, stop=stop, on_ready=ready.set_result, handle_signals=False)
     )
     receiver = await asyncio.wait_for(ready, WAIT_S)
     url = receiver.url + BULK_PATH
@@ -98,7 +98,7 @@ async def test_listen_process_prints_and_exits_cleanly_on_signal(
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("BULKDASH_WEBHOOK_SIGNING_KEY", None)
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bulkdash.cli", "listen", "--port", "0", "--key", SPEC_KEY,
+        sys.executable, "-m", "bulkdash", "listen", "--port", "0", "--key", SPEC_KEY,
         "--db", str(tmp_path / "w.db"),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -128,7 +128,7 @@ async def test_listen_process_prints_and_exits_cleanly_on_signal(
 
 
 def test_listen_requires_a_key(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.delenv(cli.SIGNING_KEY_ENV, raising=False)
+    monkeypatch.delenv(listen.SIGNING_KEY_ENV, raising=False)
     assert cli.main(["listen", "--port", "0"]) == 2
     assert "signing key is required" in capsys.readouterr().err
 
@@ -140,9 +140,9 @@ def test_listen_rejects_bad_settings_without_echoing_the_key(capsys: pytest.Capt
 
 
 def test_listen_key_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(cli.SIGNING_KEY_ENV, "from-env")
+    monkeypatch.setenv(listen.SIGNING_KEY_ENV, "from-env")
     args = cli.build_parser().parse_args(["listen"])
-    assert (args.key, args.port, args.host, args.db, args.tolerance) == (
+    assert (args.key, args.port, args.host, args.history_db, args.tolerance) == (
         "from-env",
         9000,
         "127.0.0.1",
@@ -152,18 +152,16 @@ def test_listen_key_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatc
     assert "from-env" not in cli.build_parser().format_help()
 
 
-def test_no_command_says_the_dashboard_is_not_built(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setitem(sys.modules, "bulkdash.app", None)  # as if bulkdash/app.py did not exist
-    assert cli.main([]) == 1
-    assert "the dashboard is not built yet" in capsys.readouterr().err
-
-
-def test_no_command_runs_the_dashboard_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_command_runs_the_dashboard(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[argparse.Namespace] = []
-    fake = types.ModuleType("bulkdash.app")
-    fake.run_dashboard = lambda args: calls.append(args) or 0  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "bulkdash.app", fake)
+    monkeypatch.setattr(cli, "run_dashboard", lambda args: calls.append(args) or 0)
     assert cli.main([]) == 0
     assert len(calls) == 1 and calls[0].command is None
+
+
+def test_listen_refuses_the_dashboards_flags_instead_of_ignoring_them(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["--db", "sim.db", "--url", "https://x.test/multi", "listen", "--key", "k"]) == 2
+    err = capsys.readouterr().err
+    assert err == "bulkdash listen: --url, --db do not apply to `bulkdash listen`\n"

@@ -1,18 +1,17 @@
-"""``bulkdash-sim``: run the simulator on its own.
+"""``bulkdash-sim serve``: the simulator on its own, over HTTP.
 
 ``bulkdash-sim serve --host 127.0.0.1 --port 8080 --db PATH --op-delay-ms 50 --webhook-url URL``; every flag
 falls back to its ``SIM_*`` environment variable (Appendix B), then to the default. ``--faults FILE`` starts
 with a fault plan (TOML, see ``simulator/faults/plan.py``) active.
 
-The database is opened (locked, migrated, checked) before anything listens: a file that cannot serve — not a
-database, damaged, from a newer simulator, read-only, in use by another simulator — ends the command with one
-line on stderr and exit status 2 (``--debug`` adds the traceback). Bound beyond loopback, the banner warns and
-the control API requires a token (``--control-token`` / ``SIM_CONTROL_TOKEN``, else one is generated and
-printed; see simulator/http/control.py).
-
-``bulkdash-sim scenario list`` lists the shipped scenario packs; ``bulkdash-sim scenario run NAME [--seed N]
-[--db PATH]`` plays one headless on a throw-away simulator, prints a summary and MATCH or MISMATCH, and exits
-0 or 1 accordingly.
+Nothing runs before the command knows it can serve: the settings and the fault plan are checked, the port is
+bound (the very socket uvicorn then serves, so no other program can take it in between; ``--port 0`` picks
+a free one and the banner shows it), and the database is opened (locked, migrated, checked). A port in use,
+an address that is not this machine's, or a file that cannot serve — not a database, damaged, from a newer
+simulator, read-only, in use by another simulator — ends the command with one line on stderr and exit
+status 2, before the banner (``--debug`` adds the traceback of a database problem). Bound beyond loopback,
+the banner warns and the control API requires a token (``--control-token`` / ``SIM_CONTROL_TOKEN``, else one
+is generated and printed; see simulator/http/control.py).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import socket
 import sqlite3
 import sys
 import traceback
@@ -31,10 +31,15 @@ import uvicorn
 from pydantic import SecretStr, ValidationError
 
 from simulator.settings import SimSettings, is_loopback
-from simulator.world.seed import DEMO_PASSWORD, IDENTITIES, PROGRAMMES
+from simulator.world.seed import DEMO_PASSWORD, PROGRAMMES
 
 if TYPE_CHECKING:
+    from simulator.faults import FaultPlan
     from simulator.server import Simulator
+
+PROG = "bulkdash-sim"
+#: Exit status of a command that cannot start (as argparse's, for a usage error).
+CANNOT_START = 2
 
 BANNER = """bulkdash simulator — Weavr Multi API bulk processes, offline
   base URL     {url}/multi
@@ -76,12 +81,10 @@ class _Server(uvicorn.Server):
             self._captured_signals.clear()
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bulkdash-sim", description="Simulator of Weavr's bulk-process API")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the simulated API over HTTP")
+def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser("serve", help="serve the simulated API over HTTP")
     serve.add_argument("--host", help="listen address (SIM_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="listen port (SIM_PORT, default 8080)")
+    serve.add_argument("--port", type=int, help="listen port, 0 for any free one (SIM_PORT, default 8080)")
     serve.add_argument("--db", type=Path, help="SQLite file (SIM_DB, default in the user data dir)")
     serve.add_argument(
         "--op-delay-ms",
@@ -107,45 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--debug", action="store_true", help="show the traceback when the simulator cannot start"
     )
-    scenario = sub.add_parser("scenario", help="training scenarios: list them, or play one headless")
-    scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True)
-    scenario_sub.add_parser("list", help="list the shipped scenarios")
-    run = scenario_sub.add_parser("run", help="submit, execute and follow a scenario; MATCH or MISMATCH")
-    run.add_argument("name", help="scenario name (see 'scenario list')")
-    run.add_argument(
-        "--seed", type=int, help="seed of the fault plan and generated items (default: the pack's)"
-    )
-    run.add_argument("--db", type=Path, help="SQLite file to run on (default: a temporary one)")
-    return parser
-
-
-def scenario_main(args: argparse.Namespace) -> int:
-    """``bulkdash-sim scenario list | run NAME [--seed N] [--db PATH]``."""
-    from simulator.faults import PlanError
-    from simulator.scenarios import get_scenario, list_scenarios
-
-    try:
-        scenarios = list_scenarios()
-    except PlanError as exc:
-        print(f"bulkdash-sim: a scenario pack is invalid:\n{exc}", file=sys.stderr)
-        return 2
-    if args.scenario_command == "list":
-        width = max(len(s.name) for s in scenarios)
-        for s in scenarios:
-            print(f"{s.name:<{width}}  {s.title}  ({s.bulk.size} × {s.bulk.kind.value}, {s.execute.mode})")
-        return 0
-    found = get_scenario(args.name)
-    if found is None:
-        print(f"bulkdash-sim: no scenario {args.name!r}; try 'bulkdash-sim scenario list'", file=sys.stderr)
-        return 2
-    from simulator.scenarios.runner import run_scenario_sync
-    from simulator.store.store import StoreError
-
-    try:
-        return run_scenario_sync(found, args.seed, db=args.db)
-    except StoreError as exc:  # --db names a file that cannot serve
-        print(f"bulkdash-sim: {exc}", file=sys.stderr)
-        return 2
+    serve.set_defaults(handler=serve_command)
 
 
 def settings_from(args: argparse.Namespace) -> SimSettings:
@@ -188,50 +153,67 @@ def banner(settings: SimSettings, faults: Path | None, *, token_generated: bool)
     return text
 
 
-def _say_cannot_start(settings: SimSettings, exc: BaseException, debug: bool) -> None:
+def _say(line: str) -> int:
+    print(f"{PROG}: {line}", file=sys.stderr, flush=True)
+    return CANNOT_START
+
+
+def _say_cannot_start(settings: SimSettings, exc: BaseException, debug: bool) -> int:
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     from simulator.store.store import StoreError
 
     if isinstance(exc, StoreError):
-        line = str(exc)
-    else:  # a damaged page met after opening, while loading the world
-        line = f"cannot use the simulator database {settings.db}: {exc}"
-    print(f"bulkdash-sim: {line}", file=sys.stderr, flush=True)
+        return _say(str(exc))
+    return _say(f"cannot use the simulator database {settings.db}: {exc}")  # a damaged page met later
 
 
-async def serve(sim: Simulator, config: uvicorn.Config, text: str, debug: bool) -> int:
-    """Open the simulator (its database first), print the banner, serve until stopped, then close it."""
+async def serve(
+    sim: Simulator, config: uvicorn.Config, text: str, debug: bool, sock: socket.socket | None = None
+) -> int:
+    """Open the simulator (its database first), print the banner, serve (on ``sock`` when given, already
+    bound) until stopped, then close it."""
     from simulator.store.store import StoreError
 
     try:
         await sim.start()
     except (StoreError, sqlite3.Error) as exc:
         await sim.store.close()  # nothing may keep the process alive (aiosqlite's threads are not daemons)
-        _say_cannot_start(sim.settings, exc, debug)
-        return 2
+        return _say_cannot_start(sim.settings, exc, debug)
     except BaseException:
         await sim.store.close()
         raise
     try:
         print(text, flush=True)
-        await _Server(config).serve()
+        await _Server(config).serve(sockets=[sock] if sock is not None else None)
     finally:
         await sim.stop()
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "scenario":
-        return scenario_main(args)
+def serve_command(args: argparse.Namespace) -> int:
     try:
         settings = settings_from(args)
     except ValidationError as exc:
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
-            print(f"bulkdash-sim: invalid setting {field}: {err['msg']}", file=sys.stderr)
-        return 2
+            _say(f"invalid setting {field}: {err['msg']}")
+        return CANNOT_START
+    from bulkdash.serving import bind_problem, bind_socket_now
+
+    try:
+        # First thing: a port in use is one line within a moment, not a traceback after the banner.
+        sock = bind_socket_now(settings.host, settings.port)
+    except OSError as exc:
+        return _say(bind_problem(settings.host, settings.port, exc))
+    try:
+        settings.port = sock.getsockname()[1]  # --port 0: the one the system chose, for the banner
+        return _serve_on(sock, settings, args)
+    finally:
+        sock.close()  # uvicorn closed it when it stopped serving; not served (refused), it is closed here
+
+
+def _serve_on(sock: socket.socket, settings: SimSettings, args: argparse.Namespace) -> int:
     from simulator.faults import PlanError, load_plan
     from simulator.http.control import resolve_control_token
     from simulator.server import Simulator  # imported late: `--help` stays instant
@@ -240,14 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     token = resolve_control_token(settings)  # the one given, or one made up beyond loopback, or None
     settings.control_token = SecretStr(token) if token is not None else None
     try:
-        plan = load_plan(args.faults) if args.faults is not None else None
+        plan: FaultPlan | None = load_plan(args.faults) if args.faults is not None else None
         sim = Simulator(settings)
         if plan is not None:
             sim.engine.faults.set(plan)  # its windows count from now
     except PlanError as exc:
-        print(f"bulkdash-sim: invalid fault plan:\n{exc}", file=sys.stderr)
-        return 2
-    assert IDENTITIES  # the banner names seeded identities
+        return _say(f"invalid fault plan:\n{exc}")
     config = uvicorn.Config(
         sim.asgi,
         host=settings.host,
@@ -255,22 +235,17 @@ def main(argv: list[str] | None = None) -> int:
         log_level="warning",
         access_log=False,
         # The simulator is opened and closed around serving (serve()), so that a database that cannot
-        # serve ends the command with one line before anything listens.
+        # serve ends the command with one line before anything is served or the banner printed.
         lifespan="off",
         timeout_graceful_shutdown=3,
     )
+    text = banner(settings, args.faults, token_generated=not given)
     try:
         # uvicorn's own event loop choice (uvloop when installed), as uvicorn.Server.run would make it.
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
-            status = runner.run(
-                serve(sim, config, banner(settings, args.faults, token_generated=not given), args.debug)
-            )
+            status = runner.run(serve(sim, config, text, args.debug, sock))
     except KeyboardInterrupt:
         status = 0
     if status == 0:
         print("bulkdash simulator stopped; state is saved in", settings.db, flush=True)
     return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,11 +1,15 @@
 """The headless scenario runner behind ``bulkdash-sim scenario run NAME [--seed N] [--db PATH]``.
 
-It starts a simulator in this process on a temporary database and an ephemeral port, plus the dashboard's
-own webhook receiver (``bulkdash.webhooks``) as the customer's endpoint, and then behaves like a careful
-trainee's client over real HTTP (httpx): it sets the scenario up through ``POST /_sim/scenarios/{name}``,
-logs in, executes, pauses/resumes/cancels when the scenario says so, polls to the end — honouring
-``x-ratelimit-reset`` on 429 and backing off on 500/503 — waits for webhook deliveries to settle, and
-compares what happened with the scenario's ``[expect]`` table.
+A harness, not a part of the simulator: it starts a simulator in this process on a temporary database and an
+ephemeral port, plus the dashboard's own webhook receiver (``bulkdash.webhooks``) as the customer's
+endpoint, and then follows the scenario the way the dashboard would, over real HTTP: it sets the scenario up
+through ``POST /_sim/scenarios/{name}``, then logs in, executes, pauses/resumes/cancels when the scenario
+says so and polls to the end with the dashboard's own client (``bulkdash.api.client.WeavrClient``), so with
+its retry rules and no others: reads (GETs) are retried on 503, timeouts and refused connections, a short
+429 is waited out as its ``x-ratelimit-reset`` says; a POST without an ``idempotency-ref`` is never sent
+twice, since the first may have worked. A poll that still fails is polled again later, as the dashboard's
+poller does; an action that fails is reported as it was answered. It then waits for webhook deliveries to
+settle and compares what happened with the scenario's ``[expect]`` table.
 
 :class:`ScenarioReport` holds the outcome; :meth:`ScenarioReport.fingerprint` is the normalised operation
 outcomes and webhook sequences (ids and timestamps masked) that two runs with one seed must share byte for
@@ -15,17 +19,20 @@ byte.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+from bulkdash.api.budget import BudgetExhausted, RequestBudget
+from bulkdash.api.client import ApiError, CallRecord, WeavrClient
 from bulkdash.webhooks import ReceivedWebhook, ReceiverSettings, TimestampVerdict, WebhookReceiver
 from bulkdash.webhooks.records import EventKind
 from simulator.scenarios import Scenario
@@ -35,92 +42,147 @@ from simulator.world.seed import DEMO_PASSWORD, PROGRAMMES
 
 FINAL = frozenset({"COMPLETED", "PARTIALLY_COMPLETED", "FAILED", "CANCELLED"})
 TRAINEE_EMAIL = "alice@acme.example"  # root user of identity 1001, the identity scenarios are set up for
-#: Generated ids start here after a reset (BEHAVIOR §3.1); seeded ids (4001, 7001…) stay readable.
+#: Generated ids start here after a reset (docs/behaviour.md §3.1); seeded ids (4001, 7001…) stay readable.
 FIRST_GENERATED_ID = 1_000_001
 _TIMESTAMP_KEYS = frozenset(
     {"creationTimestamp", "executionTimestamp", "publishedTimestamp", "executionStart"}
 )
+#: The client's back-off between retries, scaled to a simulator on loopback (the dashboard's suits the
+#: internet: 0.5 s doubling to 8 s). What is retried is the client's rule, unchanged.
+BACKOFF_S, MAX_BACKOFF_S = 0.02, 0.25
+T = TypeVar("T")
 
 
 class ScenarioFailed(RuntimeError):
     """The run could not be played to the end (not a mismatch: something broke or timed out)."""
 
 
-# --- a careful client ---------------------------------------------------------------------------------
+# --- the dashboard's client, counted ------------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class ClientStats:
     requests: int = 0
     throttled: int = 0  # 429s seen
-    server_errors: int = 0  # 500/503s seen
+    server_errors: int = 0  # 5xx seen
     waited_s: float = 0.0  # time spent backing off
+
+    def count(self, record: CallRecord) -> None:
+        self.requests += 1
+        if record.status == 429:
+            self.throttled += 1
+        elif record.status is not None and record.status >= 500:
+            self.server_errors += 1
 
 
 class TraineeClient:
-    """The Multi API as a well-behaved client uses it: retries what a fault refused, never a business 4xx."""
+    """The Multi API through the dashboard's client: its retry rules, results as the JSON the server sent.
 
-    def __init__(self, http: httpx.AsyncClient, api_key: str, deadline: float) -> None:
-        self.http = http
-        self.api_key = api_key
+    ``transport`` replaces the network (tests); ``poll_s`` is how long a failed read waits before it is
+    sent again.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        deadline: float,
+        *,
+        poll_s: float = 0.025,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self.deadline = deadline
-        self.token: str | None = None
+        self.poll_s = poll_s
         self.stats = ClientStats()
+        self.api = WeavrClient(
+            base_url,
+            api_key,
+            # No quota of our own (the simulator's limits are off); a 429 still blocks until its reset.
+            budget=RequestBudget(windows=()),
+            on_call=self.stats.count,
+            transport=transport,
+            backoff_s=BACKOFF_S,
+            max_backoff_s=MAX_BACKOFF_S,
+            sleep=self._sleep,
+            timeout_s=30.0,
+        )
 
-    async def call(self, method: str, path: str, json_body: Any = None, **params: Any) -> httpx.Response:
-        headers = {"api-key": self.api_key}
-        if self.token:
-            headers["authorization"] = f"Bearer {self.token}"
-        backoff = 0.02
+    async def aclose(self) -> None:
+        await self.api.aclose()
+
+    async def _sleep(self, seconds: float) -> None:
+        self.stats.waited_s += seconds
+        await asyncio.sleep(seconds)
+
+    async def _read(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        """A read, sent again after ``poll_s`` (or a 429's reset) while it fails with a 5xx, a 429 or no
+        answer — a GET changes nothing — until the deadline; any other refusal ends the run."""
         while True:
-            self.stats.requests += 1
-            resp = await self.http.request(
-                method, "/multi" + path, json=json_body, headers=headers, params=params or None
-            )
-            if resp.status_code == 429:
-                self.stats.throttled += 1
-                # The header says when the next request will pass: waiting exactly that long is enough.
-                wait = float(resp.headers.get("x-ratelimit-reset", "1") or 1) or 0.05
-            elif resp.status_code in (500, 502, 503, 504):
-                self.stats.server_errors += 1
-                wait, backoff = backoff, min(backoff * 2, 0.25)
-            else:
-                return resp
+            try:
+                return await call()
+            except BudgetExhausted as exc:  # a 429's reset is still in force: nothing was sent
+                wait, why = exc.wait_s, exc.reason
+            except ApiError as exc:
+                if exc.status is not None and exc.status < 500 and exc.status != 429:
+                    raise ScenarioFailed(f"{what}: {exc}") from None
+                wait, why = self.poll_s, str(exc)
+                if exc.retry_at is not None:
+                    wait = max(wait, exc.retry_at - self.api.budget.clock())
             if time.monotonic() + wait > self.deadline:
-                raise ScenarioFailed(f"gave up on {method} {path}: still {resp.status_code} at the deadline")
-            self.stats.waited_s += wait
-            await asyncio.sleep(wait)
+                raise ScenarioFailed(f"gave up on {what}: still {why} at the deadline")
+            await self._sleep(wait)
 
     async def login(self, email: str) -> None:
-        resp = await self.call(
-            "POST", "/login_with_password", {"email": email, "password": {"value": DEMO_PASSWORD}}
-        )
-        if resp.status_code != 200:
-            raise ScenarioFailed(f"login failed: {resp.status_code} {resp.text}")
-        self.token = resp.json()["token"]
+        try:
+            await self.api.login(email, DEMO_PASSWORD)
+        except (ApiError, BudgetExhausted) as exc:
+            raise ScenarioFailed(f"login failed: {exc}") from None
 
     async def bulk(self, bulk_id: str) -> dict[str, Any]:
-        resp = await self.call("GET", f"/bulks/{bulk_id}")
-        if resp.status_code != 200:
-            raise ScenarioFailed(f"GET /bulks/{bulk_id}: {resp.status_code} {resp.text}")
-        return resp.json()
+        details = await self._read(f"GET /bulks/{bulk_id}", lambda: self.api.get_bulk(bulk_id))
+        return details.dump()
 
     async def operation(self, bulk_id: str, sequence: int) -> dict[str, Any] | None:
-        resp = await self.call("GET", f"/bulks/{bulk_id}/operations", sequence=sequence)
-        ops = resp.json().get("operations", []) if resp.status_code == 200 else []
-        return ops[0] if ops else None
+        page = await self._read(
+            f"GET /bulks/{bulk_id}/operations?sequence={sequence}",
+            lambda: self.api.list_operations(bulk_id, sequence=sequence),
+        )
+        return page.operations[0].dump() if page.operations else None
 
     async def operations(self, bulk_id: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         while True:
-            resp = await self.call("GET", f"/bulks/{bulk_id}/operations", offset=len(out), limit=100)
-            page = resp.json()
-            out.extend(page["operations"])
-            if not page["operations"] or len(out) >= page["count"]:
+            page = await self._read(
+                f"GET /bulks/{bulk_id}/operations?offset={len(out)}",
+                functools.partial(self.api.list_operations, bulk_id, offset=len(out), limit=100),
+            )
+            out.extend(o.dump() for o in page.operations)
+            if not page.operations or len(out) >= page.count:
                 return out
 
-    async def action(self, bulk_id: str, name: str, body: Any = None) -> httpx.Response:
-        return await self.call("POST", f"/bulks/{bulk_id}/{name}", body)
+    async def action(self, bulk_id: str, name: str, body: dict[str, Any] | None = None) -> ApiError | None:
+        """``POST /bulks/{bulk_id}/{name}`` sent once (the client never repeats it): None when it was done,
+        else the refusal."""
+        calls = {
+            "execute": lambda: self.api.execute(
+                bulk_id, (body or {}).get("mode"), (body or {}).get("webhookInterval")
+            ),
+            "pause": lambda: self.api.pause(bulk_id),
+            "resume": lambda: self.api.resume(bulk_id),
+            "cancel": lambda: self.api.cancel(bulk_id),
+        }
+        try:
+            await calls[name]()
+        except ApiError as exc:
+            return exc
+        except BudgetExhausted as exc:  # a 429 of an earlier read still in force: nothing was sent
+            return ApiError(429, exc.reason)
+        return None
+
+
+def _answer(refused: ApiError | None) -> str:
+    """How an action was answered, for the report's notes."""
+    return "204" if refused is None else f"{refused.status} ({refused.message})"
 
 
 # --- the report -----------------------------------------------------------------------------------------
@@ -314,49 +376,62 @@ async def _settle_webhooks(http: httpx.AsyncClient, bulk_id: str, deadline: floa
         await asyncio.sleep(min(0.5, 0.05 + len(events) / 2000))
 
 
-async def _play(
-    scenario: Scenario, seed: int, http: httpx.AsyncClient, receiver: WebhookReceiver, deadline: float
-) -> ScenarioReport:
-    started = time.monotonic()
+async def _set_up(scenario: Scenario, seed: int, http: httpx.AsyncClient, receiver: WebhookReceiver) -> str:
+    """The shared set-up (what the dashboard calls too), through the control API: the new bulk's id."""
     resp = await http.put("/_sim/config", json={"webhookBaseUrl": {"P1": receiver.url}})
     resp.raise_for_status()
-    # The shared set-up (what the dashboard calls too); execution is ours, over the Multi API.
     resp = await http.post(f"/_sim/scenarios/{scenario.name}", json={"seed": seed, "execute": False})
     if resp.status_code != 201:
         raise ScenarioFailed(f"set-up failed: {resp.status_code} {resp.text}")
     bulk_id: str = resp.json()["bulkId"]
+    return bulk_id
 
-    client = TraineeClient(http, PROGRAMMES[0].api_key, deadline)
-    await client.login(TRAINEE_EMAIL)
-    resp = await client.action(bulk_id, "execute", scenario.execute.body())
-    if resp.status_code != 204:
-        raise ScenarioFailed(f"execute: {resp.status_code} {resp.text}")
 
-    poll_s = scenario.run.poll_interval_ms / 1000
-    notes: list[str] = []
-    paused_seen = False
+async def _intervene(scenario: Scenario, client: TraineeClient, bulk_id: str, notes: list[str]) -> bool:
+    """Pause (then resume) or cancel while the operation the scenario names is RUNNING; whether the bulk
+    was seen PAUSED."""
     run = scenario.run
     at = run.pause_at or run.cancel_at
-    if at is not None:
-        action = "pause" if run.pause_at else "cancel"
-        if await _wait_running(client, bulk_id, at, poll_s):
-            # The operation in flight finishes first; the 204 comes once the new state is stored (§5.3).
-            resp = await client.action(bulk_id, action)
-            notes.append(f"{action} while operation {at} was RUNNING → {resp.status_code}")
-            if action == "pause" and resp.status_code == 204:
-                paused_seen = (await client.bulk(bulk_id))["status"] == "PAUSED"
-                await asyncio.sleep(run.resume_after_ms / 1000)
-                resp = await client.action(bulk_id, "resume")
-                notes.append(f"resume after {run.resume_after_ms} ms → {resp.status_code}")
-        else:
-            notes.append(f"operation {at} was already done: too late to {action}")
+    if at is None:
+        return False
+    action = "pause" if run.pause_at else "cancel"
+    if not await _wait_running(client, bulk_id, at, run.poll_interval_ms / 1000):
+        notes.append(f"operation {at} was already done: too late to {action}")
+        return False
+    # The operation in flight finishes first; the 204 comes once the new state is stored (§5.3).
+    refused = await client.action(bulk_id, action)
+    notes.append(f"{action} while operation {at} was RUNNING → {_answer(refused)}")
+    if action != "pause" or refused is not None:
+        return False
+    paused_seen = (await client.bulk(bulk_id))["status"] == "PAUSED"
+    await asyncio.sleep(run.resume_after_ms / 1000)
+    refused = await client.action(bulk_id, "resume")
+    notes.append(f"resume after {run.resume_after_ms} ms → {_answer(refused)}")
+    return paused_seen
 
+
+async def _play(
+    scenario: Scenario,
+    seed: int,
+    http: httpx.AsyncClient,
+    client: TraineeClient,
+    receiver: WebhookReceiver,
+) -> ScenarioReport:
+    started = time.monotonic()
+    bulk_id = await _set_up(scenario, seed, http, receiver)
+    await client.login(TRAINEE_EMAIL)
+    refused = await client.action(bulk_id, "execute", scenario.execute.body())
+    if refused is not None:
+        raise ScenarioFailed(f"execute: {refused}")
+    notes: list[str] = []
+    paused_seen = await _intervene(scenario, client, bulk_id, notes)
+    poll_s = scenario.run.poll_interval_ms / 1000
     while (bulk := await client.bulk(bulk_id))["status"] not in FINAL:
-        if time.monotonic() > deadline:
+        if time.monotonic() > client.deadline:
             raise ScenarioFailed(f"bulk {bulk_id} still {bulk['status']} at the deadline")
         await asyncio.sleep(poll_s)
     elapsed = time.monotonic() - started
-    outbox = await _settle_webhooks(http, bulk_id, deadline)
+    outbox = await _settle_webhooks(http, bulk_id, client.deadline)
     operations = await client.operations(bulk_id)
     received = await receiver.history(limit=1_000_000)
     report = ScenarioReport(
@@ -392,9 +467,19 @@ async def run_scenario(
         _sim, server = await start_embedded(settings)
         try:
             await receiver.start()
-            async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=30) as http:
-                deadline = time.monotonic() + timeout_s
-                return await asyncio.wait_for(_play(scenario, seed, http, receiver, deadline), timeout_s + 5)
+            deadline = time.monotonic() + timeout_s
+            client = TraineeClient(
+                server.url + "/multi",
+                programme.api_key,
+                deadline,
+                poll_s=scenario.run.poll_interval_ms / 1000,
+            )
+            try:
+                async with httpx.AsyncClient(base_url=server.url, trust_env=False, timeout=30) as http:
+                    play = _play(scenario, seed, http, client, receiver)
+                    return await asyncio.wait_for(play, timeout_s + 5)
+            finally:
+                await client.aclose()
         finally:
             await server.stop()
             await receiver.stop()

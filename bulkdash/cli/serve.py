@@ -6,6 +6,9 @@ server binds to loopback unless told otherwise; binding elsewhere prints a warni
 reach the port controls a dashboard. ``textual_serve`` (and aiohttp) are imported only when the command
 runs, so ``bulkdash --help`` stays fast.
 
+What would make every tab fail — an unknown profile, a port in use — is refused in one line before the
+server starts (textual-serve prints its banner before it binds); contradictory flags too.
+
 The page textual-serve renders links a Google Fonts stylesheet; :class:`_OfflinePageLoader` swaps that for
 the copy of the same font textual-serve ships, so the page needs nothing from the internet.
 """
@@ -21,16 +24,19 @@ import socket
 import sys
 from typing import Any
 
-from bulkdash.options import add_speed_option, run_server
+from bulkdash.cli.options import add_speed_option, fail, port_number, run_server
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::"}
+COMMAND = "serve"
+#: The dashboard flags ``serve`` passes on to its tabs (the others are refused).
+HONOURS = frozenset({"--profile", "--config", "--read-only", "--op-delay-ms"})
 
 
 def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser(
-        "serve",
+        COMMAND,
         help="serve the dashboard to web browsers (textual-serve), on loopback unless told otherwise",
         description=(
             "Serve the dashboard as a web page: every browser tab starts its own dashboard, with its own "
@@ -42,14 +48,18 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     serve.add_argument(
         "--host", default=DEFAULT_HOST, help="address to bind (default: %(default)s, this machine only)"
     )
-    serve.add_argument("--port", type=_port, default=DEFAULT_PORT, help="port to bind (default: %(default)s)")
+    serve.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="port to bind (default: %(default)s)"
+    )
     serve.add_argument(
         "--public-url",
         metavar="URL",
         default=None,
         help="the URL browsers open, e.g. http://classroom-pc:8000 (default: http://HOST:PORT)",
     )
-    dashboard = serve.add_argument_group("passed to each tab's dashboard")
+    dashboard = serve.add_argument_group(
+        "passed to each tab's dashboard", "--profile, --train and --op-delay-ms exclude each other."
+    )
     # SUPPRESS: the same flags given before `serve` (`bulkdash --read-only serve`) must not be reset here.
     dashboard.add_argument(
         "--read-only",
@@ -77,17 +87,7 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         help="each tab opens `bulkdash train`: the Scenarios screen on its own fresh simulator",
     )
     add_speed_option(dashboard, "with --train: the simulator's playback speed")
-    serve.set_defaults(handler=_serve_command)
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, not {port}")
-    return port
+    serve.set_defaults(handler=serve_command, honours=HONOURS)
 
 
 def _non_negative(text: str) -> int:
@@ -141,54 +141,70 @@ def public_url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def _serve_command(args: argparse.Namespace) -> int:
-    public_url: str | None = args.public_url
-    if public_url is not None:
-        public_url = public_url.rstrip("/")
-        if not re.match(r"https?://[^/?#]+(/[^?#]*)?$", public_url):
-            print(
-                f"bulkdash serve: --public-url must look like http://HOST:PORT or https://HOST/PATH, "
-                f"not {args.public_url!r}",
-                file=sys.stderr,
-            )
-            return 2
+def check_serve_args(args: argparse.Namespace) -> str | None:
+    """Why the tabs could not start as asked, or None: found now, not once per tab."""
+    public_url = args.public_url
+    if public_url is not None and not re.match(r"https?://[^/?#]+(/[^?#]*)?$", public_url.rstrip("/")):
+        return f"--public-url must look like http://HOST:PORT or https://HOST/PATH, not {public_url!r}"
+    profile = getattr(args, "profile", None)
+    delay = getattr(args, "op_delay_ms", None) is not None
+    if args.train and (profile or delay):
+        other = "--profile" if profile else "--op-delay-ms"
+        return f"--train gives each tab its own fresh simulator: not with {other}"
+    if profile and delay:
+        return "--op-delay-ms is for the tabs' fresh simulators, not for --profile"
+    return _profile_problem(profile, getattr(args, "config", None)) if profile else None
+
+
+def _profile_problem(name: str, explicit: str | None) -> str | None:
+    """Whether the profile exists and names a URL (its secrets are resolved by each tab)."""
+    from bulkdash import config
+
+    path = config.config_path(explicit)
     try:
-        _check_bindable(args.host, args.port)  # a clear error before any warning or textual-serve's banner
-    except OSError as exc:
-        print(f"bulkdash serve: cannot start on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    if not is_loopback(args.host):
-        control = (
-            "look at a dashboard (--read-only)"
-            if getattr(args, "read_only", False)
-            else "control a dashboard (create, execute, cancel bulks); consider --read-only"
-        )
+        profile = config.select(config.load(path), name, path)
+        config.check_url("base_url", profile.base_url)
+    except config.ConfigError as exc:
+        return str(exc)
+    return None
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    problem = check_serve_args(args)
+    if problem is not None:
+        return fail(COMMAND, problem)
+    public_url = args.public_url.rstrip("/") if args.public_url else None
+
+    def serve() -> None:
+        # Once the port is known to be free: the warnings, then textual-serve (its banner, then its bind).
+        _warn_beyond_loopback(args, public_url)
+        command = shlex.join(dashboard_command(args))
+        url = public_url or public_url_for(args.host, args.port)
+        _make_server(command, args.host, args.port, url).serve()
+
+    return run_server(COMMAND, args.host, args.port, serve)
+
+
+def _warn_beyond_loopback(args: argparse.Namespace, public_url: str | None) -> None:
+    if is_loopback(args.host):
+        return
+    control = (
+        "look at a dashboard (--read-only)"
+        if getattr(args, "read_only", False)
+        else "control a dashboard (create, execute, cancel bulks); consider --read-only"
+    )
+    print(
+        f"bulkdash serve: WARNING: {args.host}:{args.port} is not loopback: anyone who can reach this "
+        f"port can {control}.",
+        file=sys.stderr,
+    )
+    if public_url is None and args.host in _WILDCARD_HOSTS:
+        wrong = public_url_for(args.host, args.port)
         print(
-            f"bulkdash serve: WARNING: {args.host}:{args.port} is not loopback: anyone who can reach this "
-            f"port can {control}.",
+            f"bulkdash serve: the page tells browsers to connect to {wrong}, which works on this machine "
+            f"only; give --public-url http://<this machine>:{args.port}",
             file=sys.stderr,
         )
-        if public_url is None and args.host in _WILDCARD_HOSTS:
-            wrong = public_url_for(args.host, args.port)
-            print(
-                f"bulkdash serve: the page tells browsers to connect to {wrong}, which works on this machine "
-                f"only; give --public-url http://<this machine>:{args.port}",
-                file=sys.stderr,
-            )
-    command = shlex.join(dashboard_command(args))
-    url = public_url or public_url_for(args.host, args.port)
-    return run_server("serve", args.host, args.port, _make_server(command, args.host, args.port, url).serve)
-
-
-def _check_bindable(host: str, port: int) -> None:
-    """Raise ``OSError`` if ``host:port`` cannot be bound (in use, no such address)."""
-    for family, kind, proto, _, address in socket.getaddrinfo(
-        host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-    ):
-        with socket.socket(family, kind, proto) as probe:
-            if os.name == "posix":
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
-            probe.bind(address)
 
 
 def _make_server(command: str, host: str, port: int, public_url: str) -> Any:
