@@ -75,7 +75,7 @@ def profile_choice(path: Path, name: str, profile: config.Profile) -> ConnectCho
     """Connecting reads the file again (edits apply), applies ``BULKDASH_*`` overrides, resolves secrets."""
 
     async def run(ask: Ask) -> Session:
-        from bulkdash.app import connector_from_profile
+        from bulkdash.cli.dashboard import connector_from_profile
 
         chosen = config.select(config.load(path, warn=io.StringIO()), name, path)
         resolved = await resolve_asking(chosen, name, ask)

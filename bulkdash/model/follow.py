@@ -104,11 +104,13 @@ class RunFollower:
             self._rest.clear()
             woke = asyncio.ensure_future(self._wake.wait())
             rested = asyncio.ensure_future(self._rest.wait())
-            done, pending = await asyncio.wait(
-                {woke, rested}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
-            )
-            for task in pending:
-                task.cancel()
+            try:
+                done, _ = await asyncio.wait(
+                    {woke, rested}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:  # also when the follower itself is cancelled: no waiter may outlive it
+                woke.cancel()
+                rested.cancel()
             if woke in done:
                 return
             if rested in done:

@@ -57,26 +57,36 @@ def response_key(payload: str | None) -> str:
     for name in ("errorCode", "code"):
         if body.get(name):
             return str(body[name])
-    if body.get("syntaxErrors"):
-        fields = body["syntaxErrors"].get("invalidFields") or [{}]
-        return f"{fields[0].get('error', 'INVALID')} {fields[0].get('fieldName', '')}".strip()
+    errors = body.get("syntaxErrors")
+    if errors:
+        # Any JSON may come back as a payload: only a well-formed first entry is read.
+        fields = (errors.get("invalidFields") if isinstance(errors, dict) else None) or [{}]
+        first = fields[0] if isinstance(fields, list) and isinstance(fields[0], dict) else {}
+        return f"{first.get('error', 'INVALID')} {first.get('fieldName', '')}".strip()
     if body.get("id"):
         state = body.get("state")
         return f"{body['id']} {state}" if state else str(body["id"])
     return ""
 
 
-def row_from(op: BulkProcessOperation) -> OpRow:
+def row_from(op: BulkProcessOperation, position: int = 0) -> OpRow:
+    """The row of ``op``; Weavr's schema makes every field optional, so a missing sequence becomes the
+    operation's ``position`` in the listing (1-based) and missing texts become ``""``."""
     return OpRow(
-        op.sequence,
-        op.operationId,
-        op.method,
-        op.path,
-        str(op.status),
+        op.sequence if op.sequence is not None else position,
+        op.operationId or "",
+        op.method or "",
+        op.path or "",
+        "" if op.status is None else str(op.status),
         response_key(op.responsePayload),
         op.requestPayload,
         op.responsePayload,
     )
+
+
+def _status(details: BulkProcessDetails) -> str | None:
+    """The bulk's status as a string, None when the server left it out (``str(None)`` is no status)."""
+    return None if details.status is None else str(details.status)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +132,11 @@ class RunModel:
     # --- derived facts ------------------------------------------------------------------------------
     @property
     def status(self) -> str | None:
-        return None if self.details is None else str(self.details.status)
+        return None if self.details is None else _status(self.details)
 
     @property
     def n(self) -> int:
-        return 0 if self.details is None else self.details.submittedItemsCount
+        return 0 if self.details is None else self.details.submittedItemsCount or 0
 
     @property
     def attempted(self) -> int:
@@ -168,10 +178,11 @@ class RunModel:
     def apply_details(self, details: BulkProcessDetails) -> DetailsChange:
         previous = self.status
         counts = details.counts()
+        status = _status(details)
         change = DetailsChange(previous_status=previous)
-        change.status_changed = previous != str(details.status)
+        change.status_changed = previous != status
         change.counts_changed = counts != self.counts
-        change.became_final = change.status_changed and str(details.status) in FINAL
+        change.became_final = change.status_changed and status in FINAL
         self.details = details
         self._take_counts(counts)
         return change
@@ -273,8 +284,8 @@ class RunModel:
             return []  # the user moved on while it was in flight
         changed: list[int] = []
         order: list[int] = []
-        for op in ops:
-            row = row_from(op)
+        for index, op in enumerate(ops):
+            row = row_from(op, request.offset + index + 1)
             order.append(row.sequence)
             old = self.rows.get(row.sequence)
             if old is None or old.cells() != row.cells() or old.response_payload != row.response_payload:

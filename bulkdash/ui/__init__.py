@@ -1,5 +1,5 @@
 """The Textual dashboard: ``BulkdashApp`` (app.py), one module per screen and per widget, styles in .tcss.
 
-Nothing here awaits the network in an event handler: I/O runs in workers that post messages
-(``bulkdash.ui.messages``), and the handlers only apply what the messages carry.
+Nothing here does I/O: the dashboard service (``bulkdash.service``) does, and its events reach the screens
+as messages (``bulkdash.ui.messages``) whose handlers only apply what they carry.
 """

@@ -1,5 +1,6 @@
-"""``BulkdashApp``: the dashboard. Connects in a worker, owns the session, fans webhooks out to the screens,
-and runs every request the user asks for (submit, execute, pause, resume, cancel) in a worker.
+"""``BulkdashApp``: the Textual shell of the dashboard. ``DashboardService`` (``bulkdash.service``) does the
+work — connecting, polling, actions, reports, training, quitting in order; the app turns its events into
+screen messages and toasts (``routing.py``), and key presses into its calls.
 
 Screens: home (bulks) → run (one bulk, installed so it keeps following off screen) → operation detail;
 webhooks (received + delivery timeline) → webhook detail; dialogs for a new bulk, execute, confirm; help.
@@ -7,77 +8,73 @@ webhooks (received + delivery timeline) → webhook detail; dialogs for a new bu
 
 from __future__ import annotations
 
-import time
+import asyncio
+import contextlib
+import gc
+import signal
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
-from bulkdash.api.budget import BudgetExhausted
-from bulkdash.api.client import ApiError
-from bulkdash.config import ConfigError
 from bulkdash.connect import ConnectChoice
-from bulkdash.session import Session
-from bulkdash.ui.connection import ConnectionState
-from bulkdash.ui.format import Display, presenter_summary
-from bulkdash.ui.messages import (
-    BulkActionDone,
-    BulkSubmitted,
-    PresenterChanged,
-    SessionFailed,
-    SessionReady,
-    TrainingStarted,
-    WebhookArrived,
-)
-from bulkdash.ui.readonly import READ_ONLY_MESSAGE, ReadOnlyAware, refused
-from bulkdash.ui.screens.confirm import ConfirmScreen
+from bulkdash.service import Connector, DashboardService
+from bulkdash.service.events import Event
+from bulkdash.service.tasks import describe
+from bulkdash.ui import flows, palette, routing
+from bulkdash.ui.format import Display
+from bulkdash.ui.messages import ServiceEvent
+from bulkdash.ui.readonly import ReadOnlyApp
 from bulkdash.ui.screens.connect import ConnectScreen, SecretPromptScreen
-from bulkdash.ui.screens.execute import ExecuteChoice, ExecuteScreen
 from bulkdash.ui.screens.help import HelpScreen
 from bulkdash.ui.screens.home import HomeScreen
-from bulkdash.ui.screens.new_bulk import NewBulkChoice, NewBulkScreen
 from bulkdash.ui.screens.run import RunScreen
 from bulkdash.ui.screens.webhooks import WebhooksScreen
 from bulkdash.ui.widgets.status_bar import StatusBar
-from bulkdash.webhooks import ReceivedWebhook
-
-if TYPE_CHECKING:
-    # Training (scenarios, checklist, the simulator's control API) is imported when first used: start-up
-    # time is at its 1 s target and most sessions never train.
-    from bulkdash.contract.scenarios import ScenarioSummary
-    from bulkdash.model.training import Training
-    from bulkdash.simctl import SimControl
 
 STYLES = Path(__file__).parent / "styles"
 #: Run screens kept alive (following slowly) after they are left; older ones are dropped.
 MAX_RUN_SCREENS = 6
-VERBS = {"execute": "execute", "pause": "pause", "resume": "resume", "cancel": "cancel"}
-DONE = {"execute": "Execution started", "pause": "Paused", "resume": "Resumed", "cancel": "Cancelled"}
-#: Playback speeds the presenter steps through with + and -.
-SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
 #: Actions that need a simulator's control API (hidden on a real endpoint).
+#: How long the service closes alone before Textual restores the terminal (see ``on_exit_app``).
+CLOSE_HEAD_START_S = 0.1
 SIMULATOR_ACTIONS = frozenset(
     {"scenarios", "world_pause", "world_step", "speed_up", "speed_down", "fault_now"}
 )
 
-Connector = Callable[[], Awaitable[Session]]
+
+class _OfService:
+    """An attribute of the app that is the service's state (for tests, benchmarks and scripts)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, app: BulkdashApp | None, owner: type | None = None) -> Any:
+        return self if app is None else getattr(app.service, self.name)
+
+    def __set__(self, app: BulkdashApp, value: object) -> None:
+        setattr(app.service, self.name, value)
 
 
-class BulkdashApp(App[int]):
+def _calls(name: str) -> Callable[[BulkdashApp], None]:
+    """An action that calls the service's method ``name``."""
+
+    def action(app: BulkdashApp) -> None:
+        getattr(app.service, name)()
+
+    return action
+
+
+class BulkdashApp(ReadOnlyApp, App[int]):
     TITLE = "bulkdash"
     CSS_PATH = [
-        STYLES / "app.tcss",
-        STYLES / "home.tcss",
-        STYLES / "run.tcss",
-        STYLES / "dialogs.tcss",
-        STYLES / "webhooks.tcss",
-        STYLES / "api_log.tcss",
-        STYLES / "connect.tcss",
-        STYLES / "training.tcss",
+        STYLES / f"{name}.tcss"
+        for name in ("app", "home", "run", "dialogs", "webhooks", "api_log", "connect", "training")
     ]
     BINDINGS = [
         Binding("n", "new_bulk", "New bulk", id="app.new_bulk"),
@@ -95,7 +92,17 @@ class BulkdashApp(App[int]):
         Binding("exclamation_mark", "fault_now", "Fault now", id="app.fault_now", show=False),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "quit", "Quit", id="app.interrupt", show=False),  # like a terminal program
     ]
+    session = _OfService()
+    connection = _OfService()
+    training = _OfService()
+    presenter_state = _OfService()
+    webhooks = _OfService()
+    webhook_count = _OfService()
+    known_bulks = _OfService()
+    last_report = _OfService()
+    report_dir = _OfService()
 
     def __init__(
         self,
@@ -110,51 +117,33 @@ class BulkdashApp(App[int]):
         start: str = "home",
         speed: float | None = None,
     ) -> None:
-        """``connect`` builds the session in this app's event loop (an embedded simulator must share it).
-
-        ``choices`` (the embedded simulator and the config file's profiles, from ``config_path``) show the
-        connect screen first; the chosen one's ``connect`` then runs in the same connect worker.
+        """``connect``, ``report_dir`` and ``speed``: see ``DashboardService``. ``choices`` (the embedded
+        simulator and the config file's profiles, from ``config_path``) show the connect screen first.
 
         ``frozen`` draws times, rates and request counts as fixed placeholders (snapshots, screenshots);
-        ``token`` fixes the suffix that makes generated emails unique.
-
-        ``read_only`` hides and refuses every action that changes something (``bulkdash.ui.readonly``);
-        ``report_dir`` is where ``e`` writes run reports (default: the current directory).
-
-        ``start="scenarios"`` opens the Scenarios screen over the bulks (``bulkdash train``); ``speed`` is the
-        simulator's playback speed to set once connected (presenter controls).
+        ``token`` fixes the suffix that makes generated emails unique; ``read_only`` hides and refuses every
+        action that changes something (``bulkdash.ui.readonly``); ``start="scenarios"`` opens the Scenarios
+        screen over the bulks (``bulkdash train``).
         """
         super().__init__()
-        self._connect = connect
+        self.service = DashboardService(connect, report_dir=report_dir, speed=speed)
         self.choices: list[ConnectChoice] = list(choices or [])
         self.config_path = config_path
         self._choice: ConnectChoice | None = None
         self.display_ = Display(frozen=frozen)
         self.token = token
         self.read_only = read_only
-        self.report_dir = report_dir
-        self.session: Session | None = None
-        self.connection = ConnectionState()
-        self.webhooks: deque[ReceivedWebhook] = deque(maxlen=2000)
-        self.webhook_count = 0
-        self.known_bulks: dict[
-            str, str
-        ] = {}  # bulk id -> last status seen (for the timeline's state entries)
-        self._run_screens: deque[str] = deque()
-        self.last_report: Path | None = None
         self.start = start
-        self.initial_speed = speed
-        self.training: Training | None = None
-        self._starting_scenario = False
-        self.presenter_state: dict[str, object] | None = None
         self.home = HomeScreen()
-        self._unsubscribe: list[Callable[[], None]] = []
+        self._run_screens: deque[str] = deque()
+        self._closing = False
         if frozen:
             self.animation_level = "none"
 
     # --- connection ---------------------------------------------------------------------------------
     def on_mount(self) -> None:
-        self.connection.on_change.append(self._refresh_status_bars)
+        self.service.subscribe(self._hear)
+        self._catch_signals()
         self.push_screen(self.home)
         if self.start == "scenarios":
             self.action_scenarios()
@@ -163,9 +152,12 @@ class BulkdashApp(App[int]):
         else:
             self.connect()
 
-    def choose_connection(self) -> None:
-        """The connect screen; the choice is connected in the worker (``_build_session``)."""
+    def connect(self) -> None:
+        """Connect (again) with the chosen profile, or the app's connector."""
+        choice = self._choice
+        self.service.connect(None if choice is None else lambda: choice.connect(self._ask_secret))
 
+    def choose_connection(self) -> None:
         def chosen(choice: ConnectChoice | None) -> None:
             if choice is not None:
                 self._choice = choice
@@ -173,91 +165,36 @@ class BulkdashApp(App[int]):
 
         self.push_screen(ConnectScreen(self.choices, self.config_path), chosen)
 
-    def _refresh_status_bars(self) -> None:
-        for bar in self.screen.query(StatusBar):
-            bar.refresh_status()
-
-    def connect(self) -> None:
-        self.connection.connecting()
-        self.run_worker(
-            self._build_session(), name="connect", group="connect", exclusive=True, exit_on_error=False
-        )
-
-    async def _build_session(self) -> None:
-        try:
-            if self._choice is not None:
-                session = await self._choice.connect(self._ask_secret)
-            else:
-                session = await self._connect()
-        except (ApiError, ConfigError) as exc:
-            self.post_message(SessionFailed(str(exc)))
-        except OSError as exc:
-            self.post_message(SessionFailed(f"cannot start: {exc.strerror or exc}"))
-        except Exception as exc:  # whatever it is, it becomes a sentence on screen, never a traceback
-            self.post_message(SessionFailed(f"{type(exc).__name__}: {exc}"))
-        else:
-            self.post_message(SessionReady(session))
-
     async def _ask_secret(self, prompt: str) -> str | None:
-        """A secret a profile leaves out, asked for with a masked input (called from the connect worker)."""
-        return await self.push_screen_wait(SecretPromptScreen(prompt))
+        """A secret a profile leaves out, asked for with a masked input (while the service connects)."""
+        answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self.push_screen(SecretPromptScreen(prompt), lambda value: answer.done() or answer.set_result(value))
+        return await answer
 
-    def on_session_ready(self, message: SessionReady) -> None:
-        self.session = message.session
-        self.connection.label = message.session.label
-        self.connection.ok()
-        self._unsubscribe.append(message.session.on_webhook(self._on_webhook))
-        self.home.session_ready()
-        for screen in self.screen_stack:
-            if screen.id == "scenarios":
-                screen.load()  # type: ignore[attr-defined]
-        if self.initial_speed is not None and message.session.sim_control() is not None:
-            speed = self.initial_speed
-            self._presenter(lambda c: c.set_presenter(speed=speed), quiet=True)
+    # --- service events -----------------------------------------------------------------------------
+    def _hear(self, event: Event) -> None:
+        # Called by the service in this loop (its tasks, the webhook receiver): a message, drawn by its
+        # handler. (Not ``_on_service_event``: Textual would take that name for the message's own handler.)
+        if not self._closing:
+            self.post_message(ServiceEvent(event))
 
-    def on_session_failed(self, message: SessionFailed) -> None:
-        self.connection.failed(message.error)
-        self.home.session_failed(message.error)
-        self.notify(message.error, title="Not connected", severity="error", markup=False)
-        if self.choices and not isinstance(self.screen, ConnectScreen):
-            self.choose_connection()  # pick again (or fix the profile) rather than stay unconnected
+    def on_service_event(self, message: ServiceEvent) -> None:
+        if self._closing or not self.screen_stack:
+            return  # quitting: nothing touches a screen any more
+        routing.route(self, message.event)
 
-    async def on_unmount(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        if self.session is not None:
-            try:
-                await self.session.close()
-            except Exception:  # quitting must never fail on a courtesy close
-                pass
+    def refresh_status_bars(self) -> None:
+        if not self._closing and self.screen_stack:
+            for bar in self.screen.query(StatusBar):
+                bar.refresh_status()
 
-    # --- webhooks -----------------------------------------------------------------------------------
-    def _on_webhook(self, record: ReceivedWebhook) -> None:
-        # Called by the receiver in this loop: hand over as a message, the handler touches the screens.
-        self.post_message(WebhookArrived(record))
-
-    def on_webhook_arrived(self, message: WebhookArrived) -> None:
-        record = message.record
-        self.webhooks.append(record)
-        self.webhook_count += 1
-        self._refresh_status_bars()
-        if record.accepted and record.bulk_id and record.bulk_status and record.counts is not None:
-            screen = self.run_screen(record.bulk_id)
-            if screen is not None:
-                screen.note_webhook(record.bulk_status, dict(record.counts))
-            self.home.wake()
-        for screen in self.screen_stack:
-            if isinstance(screen, WebhooksScreen):
-                screen.add_record(record)
-
-    def note_state(self, bulk_id: str, status: str) -> None:
-        """Record a state change in the bulk's delivery timeline, once per change whoever saw it."""
-        previous = self.known_bulks.get(bulk_id)
-        if previous == status:
-            return
-        self.known_bulks[bulk_id] = status
-        if self.session is not None and previous is not None:
-            self.session.timeline.add_state(bulk_id, int(time.time() * 1000), previous, status)
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a Textual worker's failure is said (the service's tasks say theirs: TaskFailed)."""
+        if event.state is WorkerState.ERROR and not self._closing and event.worker.error is not None:
+            error = describe(event.worker.error)
+            self.notify(
+                error, title=f"Unexpected error ({event.worker.name})", severity="error", markup=False
+            )
 
     # --- screens ------------------------------------------------------------------------------------
     def run_screen(self, bulk_id: str) -> RunScreen | None:
@@ -268,8 +205,7 @@ class BulkdashApp(App[int]):
         return screen if isinstance(screen, RunScreen) else None
 
     def open_bulk(self, bulk_id: str) -> None:
-        if self.session is None:
-            self.notify("Not connected yet", severity="warning")
+        if not flows.connected(self):
             return
         name = f"run-{bulk_id}"
         if self.screen.id == name:
@@ -293,6 +229,7 @@ class BulkdashApp(App[int]):
             if name not in in_stack:
                 self._run_screens.remove(name)
                 self.uninstall_screen(name)
+                self.service.unfollow_run(name.removeprefix("run-"))  # an uninstalled screen is never closed
 
     def show_webhooks(self, *, bulk_id: str | None = None, tab: str = "received") -> None:
         for screen in self.screen_stack:
@@ -306,17 +243,9 @@ class BulkdashApp(App[int]):
                 return
         self.push_screen(WebhooksScreen(bulk_id=bulk_id, tab=tab))
 
-    # --- actions ------------------------------------------------------------------------------------
+    # --- keys ---------------------------------------------------------------------------------------
     def action_new_bulk(self) -> None:
-        if self.session is None:
-            self.notify("Not connected yet", severity="warning")
-            return
-
-        def submit(choice: NewBulkChoice | None) -> None:
-            if choice is not None:
-                self.submit_bulk(choice)
-
-        self.push_screen(NewBulkScreen(token=self.token), submit)
+        flows.new_bulk(self)
 
     def action_webhooks(self) -> None:
         self.show_webhooks()
@@ -331,184 +260,8 @@ class BulkdashApp(App[int]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def submit_bulk(self, choice: NewBulkChoice) -> None:
-        self.notify(f"Submitting {len(choice.items):,} {choice.kind.value} item(s)…", timeout=3)
-        self.run_worker(self._submit(choice), name="submit", group="submit", exit_on_error=False)
-
-    async def _submit(self, choice: NewBulkChoice) -> None:
-        assert self.session is not None
-        try:
-            created = await self.session.client.submit(choice.kind, choice.items)
-        except (ApiError, BudgetExhausted) as exc:
-            self.post_message(BulkSubmitted(None, len(choice.items), str(exc)))
-        except Exception as exc:
-            self.post_message(BulkSubmitted(None, len(choice.items), f"{type(exc).__name__}: {exc}"))
-        else:
-            self.post_message(BulkSubmitted(created.bulkId, created.operationCount))
-
-    def on_bulk_submitted(self, message: BulkSubmitted) -> None:
-        if message.error or message.bulk_id is None:
-            self.notify(
-                message.error or "no bulk id",
-                title="Submission refused",
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
-            return
-        self.notify(f"Bulk {message.bulk_id} submitted: {message.count:,} operations. Press x to execute.")
-        self.home.wake()
-        self.open_bulk(message.bulk_id)
-
-    def request_execute(self, bulk_id: str) -> None:
-        def go(choice: ExecuteChoice | None) -> None:
-            if choice is not None:
-                self.bulk_action(
-                    bulk_id, "execute", mode=choice.mode, webhook_interval=choice.webhook_interval
-                )
-
-        training = self.training
-        if training is not None and training.bulk_id == bulk_id:
-            s = training.scenario
-            suggested = ExecuteChoice(s.mode, s.webhookInterval)
-            self.push_screen(ExecuteScreen(bulk_id, suggested, f"The options of “{s.title}”."), go)
-            return
-        self.push_screen(ExecuteScreen(bulk_id), go)
-
-    def request_cancel(self, bulk_id: str) -> None:
-        def go(yes: bool | None) -> None:
-            if yes:
-                self.bulk_action(bulk_id, "cancel")
-
-        self.push_screen(
-            ConfirmScreen(
-                f"Cancel bulk {bulk_id}?",
-                "Operations not run yet become CANCELLED; this cannot be undone.",
-                yes="Cancel bulk",
-            ),
-            go,
-        )
-
-    def bulk_action(
-        self, bulk_id: str, action: str, *, mode: str | None = None, webhook_interval: int | None = None
-    ) -> None:
-        if self.session is None:
-            self.notify("Not connected yet", severity="warning")
-            return
-        self.run_worker(
-            self._bulk_action(bulk_id, action, mode, webhook_interval),
-            name=f"{action}-{bulk_id}",
-            group="actions",
-            exit_on_error=False,
-        )
-
-    async def _bulk_action(self, bulk_id: str, action: str, mode: str | None, interval: int | None) -> None:
-        assert self.session is not None
-        client = self.session.client
-        try:
-            if action == "execute":
-                await client.execute(bulk_id, mode, interval)
-            elif action == "pause":
-                await client.pause(bulk_id)
-            elif action == "resume":
-                await client.resume(bulk_id)
-            elif action == "cancel":
-                await client.cancel(bulk_id)
-            else:
-                raise ValueError(f"unknown action {action}")
-        except ApiError as exc:
-            self.post_message(BulkActionDone(bulk_id, action, str(exc), exc.code))
-        except BudgetExhausted as exc:
-            self.post_message(BulkActionDone(bulk_id, action, f"not sent: {exc.reason}", None))
-        except Exception as exc:
-            self.post_message(BulkActionDone(bulk_id, action, f"{type(exc).__name__}: {exc}", None))
-        else:
-            self.post_message(BulkActionDone(bulk_id, action, None))
-
-    def on_bulk_action_done(self, message: BulkActionDone) -> None:
-        verb = VERBS.get(message.action, message.action)
-        if message.error is not None:
-            # The 409 errorCode is the answer a person needs ("Cannot pause bulk 7: INVALID_STATE").
-            reason = message.code or message.error
-            self.notify(
-                f"Cannot {verb} bulk {message.bulk_id}: {reason}", severity="error", timeout=8, markup=False
-            )
-        else:
-            self.notify(f"{DONE.get(message.action, message.action)}: bulk {message.bulk_id}", timeout=4)
-            training = self.training
-            if message.action == "execute" and training is not None and training.bulk_id == message.bulk_id:
-                training.executed = True
-        screen = self.run_screen(message.bulk_id)
-        if screen is not None:
-            screen.refresh_brief()
-            screen.wake()
-        self.home.wake()
-
-    # --- read-only --------------------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if refused(self, action):
-            return False
-        if action in {"checklist", "end_scenario"} and self.training is None:
-            return False
-        if action in SIMULATOR_ACTIONS and self.session is not None and self.session.sim_root is None:
-            return False  # a real Weavr endpoint has no scenarios and no presenter
-        return super().check_action(action, parameters)
-
-    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:  # type: ignore[no-untyped-def]
-        """An action refused by read-only mode says so (a key or the palette can still name one)."""
-        target, name, _params = self._parse_action(
-            action, self if default_namespace is None else default_namespace, namespaces
-        )
-        if refused(self, name) and (target is self or isinstance(target, ReadOnlyAware)):
-            self.notify(READ_ONLY_MESSAGE, severity="warning", timeout=3)
-            return False
-        return await super().run_action(action, default_namespace, namespaces)
-
-    # --- reports ------------------------------------------------------------------------------------
-    def export_report(self, bulk_id: str) -> None:
-        if self.session is None:
-            self.notify("Not connected yet", severity="warning")
-            return
-        self.run_worker(
-            self._export_report(bulk_id), name=f"report-{bulk_id}", group="report", exit_on_error=False
-        )
-
-    async def _export_report(self, bulk_id: str) -> None:
-        from bulkdash.report import build_report, default_dirname
-
-        session = self.session
-        assert session is not None
-        try:
-            hooks = await session.receiver.history(bulk_id=bulk_id, limit=10_000) if session.receiver else []
-            report = await build_report(session.client, bulk_id, webhooks=hooks, timeline=session.timeline)
-            out = report.write((self.report_dir or Path.cwd()) / default_dirname(bulk_id))
-        except (ApiError, BudgetExhausted, OSError) as exc:
-            self.notify(f"Report not written: {exc}", severity="error", timeout=8, markup=False)
-        except Exception as exc:
-            self.notify(f"Report not written: {type(exc).__name__}: {exc}", severity="error", markup=False)
-        else:
-            self.last_report = out
-            self.notify(f"Report written to {out}", title=f"Bulk {bulk_id}", timeout=8, markup=False)
-
-    # --- training -----------------------------------------------------------------------------------
-    def _sim(self) -> SimControl:
-        from bulkdash.simctl import SimControlError
-
-        control = self.session.sim_control() if self.session is not None else None
-        if control is None:
-            raise SimControlError(
-                "scenarios and presenter controls need the simulator (this is a real endpoint)"
-            )
-        return control
-
-    async def list_scenarios(self) -> list[ScenarioSummary]:
-        """The simulator's packs (called from the Scenarios screen's worker)."""
-        from bulkdash.contract.scenarios import ScenarioSummary
-
-        return [ScenarioSummary.model_validate(s) for s in await self._sim().scenarios()]
-
     def action_scenarios(self) -> None:
-        from bulkdash.ui.screens.scenarios import ScenariosScreen
+        from bulkdash.ui.screens.scenarios import ScenariosScreen  # training: not on the start-up path
 
         for screen in self.screen_stack:
             if isinstance(screen, ScenariosScreen):
@@ -517,168 +270,63 @@ class BulkdashApp(App[int]):
                 return
         self.push_screen(ScenariosScreen())
 
-    def start_scenario(self, scenario: ScenarioSummary) -> None:
-        """Set ``scenario`` up on the simulator, then open its run (``on_training_started``)."""
-        if refused(self, "start_scenario"):
-            self.notify(READ_ONLY_MESSAGE, severity="warning", timeout=3)
-            return
-        if self.session is None:
-            self.notify("Not connected yet", severity="warning")
-            return
-        if self._starting_scenario:
-            return
-        self._starting_scenario = True
-        self.notify(f"Setting up “{scenario.title}”…", timeout=3)
-        self.run_worker(
-            self._start_scenario(scenario), name="scenario", group="scenario", exit_on_error=False
-        )
-
-    async def _start_scenario(self, scenario: ScenarioSummary) -> None:
-        from bulkdash.model.training import Training
-
-        try:
-            result = await self._sim().start_scenario(scenario.name)
-            training = Training(
-                scenario,
-                str(result["bulkId"]),
-                bool(result.get("executed")),
-                identity=str(result.get("identity", "1001")),
-                execute_refused=result.get("executeRefused"),
-            )
-        except Exception as exc:  # SimControlError and anything else: a sentence, never a traceback
-            self.post_message(TrainingStarted(None, str(exc)))
-        else:
-            self.post_message(TrainingStarted(training))
-
-    def on_training_started(self, message: TrainingStarted) -> None:
-        self._starting_scenario = False
-        if message.training is None:
-            self.notify(f"Scenario not set up: {message.error}", severity="error", timeout=8, markup=False)
-            return
-        training = self.training = message.training
-        self.home.wake()
-        self.open_bulk(training.bulk_id)
-        if training.execute_refused:
-            # The bulk exists; the simulator refused to run it now (another bulk of its kind is running).
-            self.notify(
-                f"Bulk {training.bulk_id} was submitted but not executed: {training.execute_refused}. "
-                "Execute it (x) once the other bulk has ended.",
-                title=training.scenario.title,
-                severity="warning",
-                timeout=12,
-            )
-            return
-        move = "execute it (x) and act on it" if not training.executed else "it is running"
-        self.notify(f"Bulk {training.bulk_id}: {move}. k opens the checklist.", title=training.scenario.title)
-
-    def action_end_scenario(self) -> None:
-        """Stop training: the scenario's fault plan leaves the simulator (its bulks stay)."""
-        training = self.training
-        if training is None:
-            return
-        self.training = None
-
-        async def clear() -> None:
-            try:
-                await self._sim().clear_faults(training.identity)
-            except Exception as exc:
-                self.post_message(PresenterChanged(None, f"the scenario's faults stay: {exc}"))
-
-        self.run_worker(clear(), name="end-scenario", group="scenario", exit_on_error=False)
-        t = training
-        self.notify(
-            f"{t.scenario.title}: {t.score}/{len(t.questions)} correct. Its faults are cleared.",
-            title="Scenario ended",
-        )
-
     def action_checklist(self) -> None:
-        if self.training is None:
+        training = self.service.training
+        if training is None:
             self.notify("No scenario is being trained: s lists them", severity="warning", timeout=3)
             return
         from bulkdash.ui.screens.checklist import ChecklistScreen
 
-        if isinstance(self.screen, ChecklistScreen):
-            return
-        self.push_screen(ChecklistScreen(self.training))
+        if not isinstance(self.screen, ChecklistScreen):
+            self.push_screen(ChecklistScreen(training))
 
-    # --- presenter controls -------------------------------------------------------------------------
-    def _presenter(self, call: Callable[[SimControl], Awaitable[dict]], *, quiet: bool = False) -> None:
-        async def run() -> None:
-            try:
-                state = await call(self._sim())
-            except Exception as exc:
-                self.post_message(PresenterChanged(None, str(exc)))
-            else:
-                self.post_message(PresenterChanged(state, quiet=quiet))
+    # Presenter controls: straight to the service (it says how they went: PresenterChanged).
+    action_world_pause = _calls("toggle_world")
+    action_world_step = _calls("step_world")
+    action_speed_up = _calls("faster")
+    action_speed_down = _calls("slower")
+    action_fault_now = _calls("fault_now")
+    action_end_scenario = _calls("end_scenario")
 
-        self.run_worker(run(), name="presenter", group="presenter", exit_on_error=False)
+    # --- training- and simulator-only actions (read-only ones: ``ReadOnlyApp``); the palette -------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"checklist", "end_scenario"} and self.service.training is None:
+            return False
+        if action in SIMULATOR_ACTIONS and not self.service.has_simulator:
+            return False  # a real Weavr endpoint has no scenarios and no presenter
+        return super().check_action(action, parameters)
 
-    def on_presenter_changed(self, message: PresenterChanged) -> None:
-        if message.state is None:
-            self.notify(f"Presenter: {message.error}", severity="error", timeout=6, markup=False)
-            return
-        self.presenter_state = message.state
-        self._refresh_status_bars()
-        if not message.quiet:
-            self.notify(presenter_summary(message.state), title="Presenter", timeout=3)
-        for screen in self.screen_stack:
-            if isinstance(screen, RunScreen):
-                screen.wake()
-
-    def _speed(self) -> float:
-        return float((self.presenter_state or {}).get("speed", 1.0))  # type: ignore[arg-type]
-
-    def action_world_pause(self) -> None:
-        paused = bool((self.presenter_state or {}).get("paused"))
-        self._presenter(lambda c: c.set_presenter(paused=not paused))
-
-    def action_world_step(self) -> None:
-        self._presenter(lambda c: c.step())
-
-    def action_speed_up(self) -> None:
-        faster = next((s for s in SPEEDS if s > self._speed() + 1e-9), SPEEDS[-1])
-        self._presenter(lambda c: c.set_presenter(speed=faster))
-
-    def action_speed_down(self) -> None:
-        slower = next((s for s in reversed(SPEEDS) if s < self._speed() - 1e-9), SPEEDS[0])
-        self._presenter(lambda c: c.set_presenter(speed=slower))
-
-    def action_fault_now(self) -> None:
-        self._presenter(lambda c: c.fault_now())
-
-    # --- command palette ----------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        if not self.read_only:
-            yield SystemCommand("New bulk", "Submit a new bulk (n)", self.action_new_bulk)
-        for action, title, help_text in (
-            ("scenarios", "Scenarios", "Training scenarios: a customer's report to investigate (s)"),
-            ("checklist", "Checklist", "The questions of the scenario being trained (k)"),
-            ("end_scenario", "End the scenario", "Clear its fault plan from the simulator; its bulks stay"),
-            ("world_pause", "Pause / resume the world", "Presenter: hold every operation and webhook (P)"),
-            (
-                "world_step",
-                "Step one operation",
-                "Presenter: while the world is paused, run one operation (.)",
-            ),
-            ("speed_up", "Faster playback", "Presenter: double the simulator's speed (+)"),
-            ("speed_down", "Slower playback", "Presenter: halve the simulator's speed (-)"),
-            ("fault_now", "Trigger the next fault now", "Presenter: the next operation fails (!)"),
-        ):
-            if self.check_action(action, ()):
-                yield SystemCommand(title, help_text, getattr(self, f"action_{action}"))
-        for action, title, help_text in (
-            ("execute", "Execute bulk", "Execute the bulk on screen or selected (x)"),
-            ("pause", "Pause bulk", "Pause the running bulk (p)"),
-            ("resume", "Resume bulk", "Resume the paused bulk (r)"),
-            ("cancel", "Cancel bulk", "Cancel the bulk, after confirming (c)"),
-            ("filter", "Filter", "Filter by status (/ on the bulks screen, f on a run)"),
-            ("search", "Search operations", "Search the operations on this page (/)"),
-            ("timeline", "Delivery timeline", "API calls, state changes and webhooks of this bulk (t)"),
-            ("export", "Export report", "Markdown report and JSON Lines of this bulk (e)"),
-        ):
-            if hasattr(screen, f"action_{action}") and not refused(self, action):
-                yield SystemCommand(title, help_text, lambda a=action, s=screen: s.run_action(a))
-        yield SystemCommand("Webhooks", "Every webhook received (w)", self.action_webhooks)
-        yield SystemCommand("API calls", "Every request made, copyable as curl (l)", self.action_api_log)
-        yield SystemCommand("Help", "Keys and screens (?)", self.action_help)
+        yield from palette.commands(self, screen)
         yield from super().get_system_commands(screen)
+
+    # --- quitting -----------------------------------------------------------------------------------
+    def _catch_signals(self) -> None:
+        """SIGTERM and SIGINT quit in order, like ``q`` (a headless app shares its process: tests)."""
+        if self.is_headless:
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows; not the main thread
+                loop.add_signal_handler(sig, self.exit)
+
+    async def on_exit_app(self) -> None:
+        # Every way out (q, ctrl+c, a signal, a closed browser tab) posts ExitApp. Restoring the terminal then
+        # blocks this loop for ~0.2 s (Textual joins its input thread), so the service starts closing first:
+        # a connect under way needs the loop to finish (it is not cut short), and the servers' shutdown waits,
+        # once begun, run out during that block rather than after it.
+        self._closing = True
+        closing = asyncio.ensure_future(self.service.aclose())
+        await self.service.connected(timeout=self.service.close_timeout_s)
+        await asyncio.wait([closing], timeout=CLOSE_HEAD_START_S)
+
+    async def on_unmount(self) -> None:
+        self._closing = True
+        await self.service.aclose()
+
+    def run(self, *args: Any, **kwargs: Any) -> int | None:
+        result = super().run(*args, **kwargs)
+        # The process ends next, with everything closed (``on_unmount``): its last garbage collection over the
+        # whole heap would take ~0.2 s of the 0.5 s quitting may take. Frozen objects are left to the OS.
+        gc.freeze()
+        return result

@@ -37,3 +37,22 @@ class ReadOnlyAware:
         if refused(self.app, action):  # type: ignore[attr-defined]
             return False
         return super().check_action(action, parameters)  # type: ignore[misc]
+
+
+class ReadOnlyApp:
+    """App mixin (put it before ``App``): hides the mutating actions, and refuses them with a toast when a key
+    or the palette names one anyway."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if refused(self, action):
+            return False
+        return super().check_action(action, parameters)  # type: ignore[misc]
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:  # type: ignore[no-untyped-def]
+        target, name, _params = self._parse_action(  # type: ignore[attr-defined]
+            action, self if default_namespace is None else default_namespace, namespaces
+        )
+        if refused(self, name) and (target is self or isinstance(target, ReadOnlyAware)):
+            self.notify(READ_ONLY_MESSAGE, severity="warning", timeout=3)  # type: ignore[attr-defined]
+            return False
+        return await super().run_action(action, default_namespace, namespaces)  # type: ignore[misc]

@@ -80,3 +80,17 @@ async def test_a_webhook_restarts_the_wait_and_an_end_webhook_finishes() -> None
     finally:
         task.cancel()
     assert any(u.change and u.change.became_final for u in updates)
+
+
+async def test_cancelling_the_follower_leaves_no_waiter_behind() -> None:
+    client = FakeClient([details("RUNNING", 1)])
+    follower = RunFollower(client, RunModel("7"), lambda update: None)  # type: ignore[arg-type]
+    task = asyncio.create_task(follower.run())
+    await wait_for(
+        lambda: asyncio.sleep(0, len(client.calls)), lambda n: n >= 2
+    )  # now waiting for the next poll
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    # A waiter being cancelled is fine (it ends at the next turn of the loop); one left waiting is not.
+    left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.cancelling()]
+    assert [t for t in left if not t.done()] == []

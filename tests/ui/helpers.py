@@ -3,22 +3,24 @@ that holds the simulator's worker before a chosen operation (so "running at 40/1
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
 from textual.pilot import Pilot
 
-from bulkdash.session import EmbeddedOptions, Session
+from bulkdash.session import Session
 from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.run import RunScreen
+from tests.service.helpers import Gate, fresh_options
+
+__all__ = ["SIZE", "Gate", "connected", "execute", "make_app", "notes", "submit_bulk", "until"]
 
 SIZE = (120, 36)
 
 
 def make_app(*, op_delay_ms: int = 0, frozen: bool = False) -> BulkdashApp:
     async def connect() -> Session:
-        return await Session.embedded(EmbeddedOptions(fresh=True, op_delay_ms=op_delay_ms, rate_limits="off"))
+        return await Session.embedded(fresh_options(op_delay_ms))
 
     return BulkdashApp(connect, frozen=frozen, token="t")
 
@@ -81,29 +83,3 @@ async def execute(pilot: Pilot, *, stop: bool = False, interval: int | None = No
     field.focus()
     await pilot.press("enter")
     await until(pilot, lambda: app.screen.id != "execute", what="the dialog to close")
-
-
-class Gate:
-    """Holds the simulator's worker before operation ``at`` until ``release()`` (via ``before_operation``)."""
-
-    def __init__(self, session: Session, at: int) -> None:
-        self.at = at
-        self.session = session
-        self.opened = asyncio.Event()
-        self.reached = False
-        assert session.simulator is not None
-        session.simulator.engine.before_operation = self._before
-
-    async def _before(self, bulk_id: int, seq: int) -> None:
-        if seq >= self.at and not self.opened.is_set():
-            self.reached = True
-            await self.opened.wait()
-
-    def release(self) -> None:
-        self.opened.set()
-
-    def stop_requested(self, bulk_id: str) -> bool:
-        """The simulator received a pause/cancel and waits for the operation in flight."""
-        assert self.session.simulator is not None
-        live = self.session.simulator.engine.bulks.get(int(bulk_id))
-        return bool(live is not None and live.stop_request)

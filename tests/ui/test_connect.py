@@ -183,8 +183,8 @@ async def test_a_standalone_simulator_reached_by_url_offers_scenarios_with_sim(
 ) -> None:
     """``bulkdash --url …/multi --sim ROOT``: a dashboard on another process's simulator can train too."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    from bulkdash.app import connector_from_args
     from bulkdash.cli import build_parser
+    from bulkdash.cli.dashboard import connector_from_args
 
     root = sim_url.removesuffix("/multi")
     argv = ["--url", sim_url, "--api-key", API_KEY, "--email", "alice@acme.example", "--sim", root]

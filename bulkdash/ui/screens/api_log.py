@@ -52,7 +52,7 @@ class ApiLogScreen(Screen[None]):
         table.focus()
 
     def refresh_calls(self) -> None:
-        session = self.bulkdash.session
+        session = self.bulkdash.service.session
         if session is None:
             return
         table = self.query_one(DataTable)

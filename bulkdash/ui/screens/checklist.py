@@ -8,8 +8,6 @@ in the app's ``Training``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -21,9 +19,6 @@ from textual.widgets.option_list import Option
 
 from bulkdash.model.training import Training, Verdict
 from bulkdash.ui.widgets.footer import CoalescingFooter
-
-if TYPE_CHECKING:
-    from bulkdash.ui.app import BulkdashApp
 
 
 def mark(training: Training, index: int) -> Text:
@@ -64,10 +59,6 @@ class ChecklistScreen(Screen[None]):
         self.training = training
         self.current = 0
         self.sub_title = f"Checklist · {training.scenario.title}"
-
-    @property
-    def bulkdash(self) -> BulkdashApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▤")

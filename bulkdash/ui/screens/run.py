@@ -1,15 +1,14 @@
 """One bulk run: its header (status, mode, counts, progress, throughput, ETA, sparkline, times) and the
 operations table of the one page on screen, updated live.
 
-The ``RunFollower`` of the bulk runs in a worker of this screen; its ``on_update`` posts ``RunUpdated``,
-whose handler redraws the header and calls ``update_cell`` for the changed cells only (the table is rebuilt
-only when the page itself is replaced: first load, page move, status filter, search). The screen is
-installed by the app, so it keeps following (slowly, ``on_screen`` False) while another screen is shown.
+The service follows the bulk into this screen's ``RunModel`` (``follow_run``); each update arrives as
+``RunUpdated``, whose handler redraws the header and calls ``update_cell`` for the changed cells only (the
+table is rebuilt only when the page itself is replaced: first load, page move, status filter, search). The
+screen is installed by the app, so the bulk is still followed (slowly) while another screen is shown.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 from typing import TYPE_CHECKING
 
@@ -20,8 +19,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Select, Static
 
-from bulkdash.model.follow import RunFollower, RunUpdate
 from bulkdash.model.run import PAGE_SIZE, RunModel
+from bulkdash.service.actions import BulkAction
+from bulkdash.ui import flows
 from bulkdash.ui.format import COUNT_ORDER
 from bulkdash.ui.messages import RunUpdated
 from bulkdash.ui.readonly import ReadOnlyAware
@@ -33,10 +33,8 @@ from bulkdash.ui.widgets.run_header import RunHeader
 from bulkdash.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from bulkdash.service import DashboardService
     from bulkdash.ui.app import BulkdashApp
-
-#: After an unexpected error (not an ApiError, which the follower handles itself), restart following after:
-RESTART_DELAY_S = 5.0
 
 
 class RunScreen(ReadOnlyAware, Screen[None]):
@@ -63,7 +61,6 @@ class RunScreen(ReadOnlyAware, Screen[None]):
         super().__init__(id=f"run-{bulk_id}")
         self.bulk_id = bulk_id
         self.model = RunModel(bulk_id)
-        self.follower: RunFollower | None = None
         self.sub_title = f"Bulk {bulk_id}"
         self.last_error: str | None = None
         self.updates = 0
@@ -72,10 +69,14 @@ class RunScreen(ReadOnlyAware, Screen[None]):
     def bulkdash(self) -> BulkdashApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def service(self) -> DashboardService:
+        return self.bulkdash.service
+
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▤")
         yield Banner(id="run-banner")
-        training = self.bulkdash.training
+        training = self.service.training
         if training is not None and training.bulk_id == self.bulk_id:
             from bulkdash.ui.widgets.brief import Brief  # training only: not on the start-up path
 
@@ -95,52 +96,26 @@ class RunScreen(ReadOnlyAware, Screen[None]):
             for field in self.query(Input):
                 field.cursor_blink = False  # a blinking cursor would make snapshots flaky
         self.query_one(OpsTable).focus()
-        session = self.bulkdash.session
-        if session is None:
-            return
-        self.follower = RunFollower(session.client, self.model, self._on_follower_update)
-        self.run_worker(self._follow(), name=f"follow-{self.bulk_id}", group="follow", exit_on_error=False)
+        if self.service.session is not None:
+            self.service.follow_run(self.bulk_id, self.model)
 
-    def _on_follower_update(self, update: RunUpdate) -> None:
-        # Called in the worker (same event loop): hand it to the UI as a message, never touch widgets here.
-        self.post_message(RunUpdated(self.bulk_id, update))
-
-    async def _follow(self) -> None:
-        assert self.follower is not None
-        while True:
-            try:
-                await self.follower.run()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the follower handles API errors itself; anything else must not crash
-                self._on_follower_update(
-                    RunUpdate(
-                        error=f"Unexpected error: {type(exc).__name__}: {exc}", retry_in_s=RESTART_DELAY_S
-                    )
-                )
-                await asyncio.sleep(RESTART_DELAY_S)
+    def on_unmount(self) -> None:
+        self.service.unfollow_run(self.bulk_id)
 
     def on_screen_suspend(self) -> None:
-        if self.follower is not None:
-            self.follower.on_screen = False
+        self.service.watch_run(self.bulk_id, on_screen=False)
 
     def on_screen_resume(self) -> None:
         self.refresh_brief()  # the checklist may have moved on meanwhile
-        if self.follower is not None:
-            self.follower.on_screen = True
-            self.follower.wake()
+        self.service.watch_run(self.bulk_id, on_screen=True)
 
     def refresh_brief(self) -> None:
         for brief in self.query(".brief"):
             brief.show()  # type: ignore[attr-defined]
 
     def wake(self) -> None:
-        if self.follower is not None:
-            self.follower.wake()
-
-    def note_webhook(self, status: str, counts: dict[str, int]) -> None:
-        if self.follower is not None:
-            self.follower.note_webhook(status, counts)
+        """Poll the bulk now."""
+        self.service.wake_run(self.bulk_id)
 
     # --- applying updates ---------------------------------------------------------------------------
     def on_run_updated(self, message: RunUpdated) -> None:
@@ -153,17 +128,13 @@ class RunScreen(ReadOnlyAware, Screen[None]):
             banner.show(
                 f"{update.error}{retry}", "warning" if update.error.startswith("Waiting") else "error"
             )
-            self.bulkdash.connection.failed(update.error)
             return
         if self.last_error is not None:
             self.last_error = None
             banner.hide()
-        self.bulkdash.connection.ok()
         change = update.change
         if change is not None:
             self.query_one(RunHeader).show(self.model, self.bulkdash.display_)
-            if change.status_changed and self.model.status:
-                self.bulkdash.note_state(self.bulk_id, self.model.status)
             if change.became_final and change.previous_status is not None:
                 self._announce_final()
         table = self.query_one(OpsTable)
@@ -276,16 +247,17 @@ class RunScreen(ReadOnlyAware, Screen[None]):
         self.bulkdash.show_webhooks(bulk_id=self.bulk_id, tab="timeline")
 
     def action_export(self) -> None:
-        self.bulkdash.export_report(self.bulk_id)
+        if flows.connected(self.bulkdash):
+            self.service.export_report(self.bulk_id)
 
     def action_execute(self) -> None:
-        self.bulkdash.request_execute(self.bulk_id)
+        flows.execute(self.bulkdash, self.bulk_id)
 
     def action_pause(self) -> None:
-        self.bulkdash.bulk_action(self.bulk_id, "pause")
+        flows.act(self.bulkdash, self.bulk_id, BulkAction.PAUSE)
 
     def action_resume(self) -> None:
-        self.bulkdash.bulk_action(self.bulk_id, "resume")
+        flows.act(self.bulkdash, self.bulk_id, BulkAction.RESUME)
 
     def action_cancel(self) -> None:
-        self.bulkdash.request_cancel(self.bulk_id)
+        flows.cancel(self.bulkdash, self.bulk_id)

@@ -1,8 +1,8 @@
 """Scenarios: the simulator's training packs (level, title, size, mode) with the customer's report of the one
 highlighted; enter sets it up on the simulator and opens its run with the brief (``BulkdashApp``).
 
-The list is read from the simulator's control API in a worker (``ScenariosLoaded``); it needs a simulator —
-the embedded one, which ``bulkdash`` and ``bulkdash train`` start by default.
+The service reads the list from the simulator's control API (it arrives as ``ScenariosLoaded``); it needs a
+simulator — the embedded one, which ``bulkdash`` and ``bulkdash train`` start by default.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from bulkdash.contract.scenarios import Difficulty, ScenarioSummary
+from bulkdash.ui import flows
 from bulkdash.ui.format import LEVEL_STYLE
 from bulkdash.ui.messages import ScenariosLoaded
-from bulkdash.ui.readonly import ReadOnlyAware
+from bulkdash.ui.readonly import READ_ONLY_MESSAGE, ReadOnlyAware, refused
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from bulkdash.service import DashboardService
     from bulkdash.ui.app import BulkdashApp
 
 LEVELS = get_args(Difficulty)  # easiest first
@@ -51,6 +53,10 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
     def bulkdash(self) -> BulkdashApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def service(self) -> DashboardService:
+        return self.bulkdash.service
+
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▤")
         yield Static(
@@ -75,20 +81,10 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
 
     def load(self) -> None:
         """List the packs (again); a no-op until the session is connected (the app calls it then)."""
-        if self.bulkdash.session is None or self.loading:
+        if self.service.session is None or self.loading:
             return
         self.loading = True
-        self.run_worker(
-            self._load(), name="scenarios", group="scenarios", exclusive=True, exit_on_error=False
-        )
-
-    async def _load(self) -> None:
-        try:
-            found = await self.bulkdash.list_scenarios()
-        except Exception as exc:  # a sentence on screen, never a traceback
-            self.post_message(ScenariosLoaded([], str(exc)))
-        else:
-            self.post_message(ScenariosLoaded(found))
+        self.service.list_scenarios()
 
     def on_scenarios_loaded(self, message: ScenariosLoaded) -> None:
         self.loading = False
@@ -154,6 +150,15 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
         self.load()
 
     def action_start_scenario(self) -> None:
+        """Set the highlighted scenario up on the simulator; the service opens its run once it is."""
         name = self.selected()
-        if name is not None and name in self.scenarios:
-            self.bulkdash.start_scenario(self.scenarios[name])
+        if name is None or name not in self.scenarios:
+            return
+        if refused(self.app, "start_scenario"):  # enter on the table calls this directly, past check_action
+            self.notify(READ_ONLY_MESSAGE, severity="warning", timeout=3)
+            return
+        if not flows.connected(self.bulkdash) or self.service.starting_scenario:
+            return
+        scenario = self.scenarios[name]
+        self.notify(f"Setting up “{scenario.title}”…", timeout=3)
+        self.service.start_scenario(scenario)

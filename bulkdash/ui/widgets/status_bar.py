@@ -20,14 +20,13 @@ class StatusBar(Static):
         self.set_interval(1.0, self.refresh_status)
 
     def refresh_status(self) -> None:
-        app = self.app
-        connection = getattr(app, "connection", None)
-        display = getattr(app, "display_", None)
-        session = getattr(app, "session", None)
+        service = getattr(self.app, "service", None)  # the dashboard's; another app (a test) has none
+        display = getattr(self.app, "display_", None)
         text = Text()
-        if connection is None or display is None:
+        if service is None or display is None:
             self.update(text)
             return
+        connection, session = service.connection, service.session
         dot = {"connected": ("●", "#5fd787"), "connecting": ("◌", "#ffd75f")}.get(
             connection.state, ("●", "#ff5f5f")
         )
@@ -45,9 +44,8 @@ class StatusBar(Static):
                     text.append(" · ", style="dim")
                 text.append(f"{display.used(window.used)}/{window.limit}", style=style)
                 text.append(f" {unit}", style="dim")
-            webhooks = getattr(app, "webhook_count", 0)
-            text.append(f"   webhooks {webhooks}", style="dim")
-            presenter = getattr(app, "presenter_state", None)
+            text.append(f"   webhooks {service.webhook_count}", style="dim")
+            presenter = service.presenter_state
             if presenter and (presenter.get("paused") or presenter.get("speed", 1.0) != 1.0):
                 style = "bold #ffd75f" if presenter.get("paused") else "#5fafff"
                 text.append(f"   {presenter_badge(presenter)}", style=style)

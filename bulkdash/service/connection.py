@@ -1,4 +1,8 @@
-"""What the status bar says about the connection: connecting, connected, or the last error (plain Python)."""
+"""What the status bar says about the connection: connecting, connected, or the last error (plain Python).
+
+The service keeps it: it connects, and it sees every poll's outcome (a failed poll makes it "unreachable",
+the next good one "connected" again).
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,52 @@
+"""The lifecycle actions a client can take on a bulk (execute, pause, resume, cancel), typed, with the one
+place that maps each to its API call and the words the dashboard uses for it (``docs/behaviour.md §5.1``).
+
+The simulator has its own ``BulkAction`` (``simulator/engine/states.py``, which adds its internal FINISH); the
+dashboard must not import the simulator, so the client's side is declared here with the same values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+
+from bulkdash.api.client import WeavrClient
+
+
+class BulkAction(StrEnum):
+    EXECUTE = "execute"
+    PAUSE = "pause"
+    RESUME = "resume"
+    CANCEL = "cancel"
+
+    @property
+    def verb(self) -> str:
+        """As in "Cannot pause bulk 7"."""
+        return self.value
+
+    @property
+    def done(self) -> str:
+        """As in "Paused: bulk 7"."""
+        return _DONE[self]
+
+
+_DONE = {
+    BulkAction.EXECUTE: "Execution started",
+    BulkAction.PAUSE: "Paused",
+    BulkAction.RESUME: "Resumed",
+    BulkAction.CANCEL: "Cancelled",
+}
+
+
+def request(
+    client: WeavrClient, bulk_id: str, action: BulkAction, mode: str | None, webhook_interval: int | None
+) -> Awaitable[None]:
+    """The API call ``action`` stands for (only execute takes a mode and a webhookInterval)."""
+    if action is BulkAction.EXECUTE:
+        return client.execute(bulk_id, mode, webhook_interval)
+    calls: dict[BulkAction, Callable[[str], Awaitable[None]]] = {
+        BulkAction.PAUSE: client.pause,
+        BulkAction.RESUME: client.resume,
+        BulkAction.CANCEL: client.cancel,
+    }
+    return calls[action](bulk_id)

@@ -1,0 +1,262 @@
+"""What the service tells its listeners: plain dataclasses, one per thing that happened, and an async stream
+of them for tests and scripts.
+
+An event that deserves a toast carries its ``notice`` (the sentence, its title, severity and how long it
+stays): the words are decided here, once, and the dashboard only shows them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from bulkdash.model.follow import RunUpdate
+from bulkdash.service.actions import BulkAction
+from bulkdash.service.bulks import BulksPage
+
+if TYPE_CHECKING:
+    from bulkdash.contract.scenarios import ScenarioSummary
+    from bulkdash.model.training import Training
+    from bulkdash.webhooks import ReceivedWebhook
+
+Severity = Literal["information", "warning", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    text: str
+    title: str = ""
+    severity: Severity = "information"
+    timeout: float | None = None  # None: the dashboard's default
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    label: str
+    notice = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectFailed:
+    error: str  # a sentence, never a traceback
+
+    @property
+    def notice(self) -> Notice:
+        return Notice(self.error, title="Not connected", severity="error")
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    """Connecting, connected, unreachable: the status bar redraws."""
+
+    state: str
+    notice = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookReceived:
+    record: ReceivedWebhook
+    notice = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulksListed:
+    page: BulksPage
+    notice = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunChanged:
+    bulk_id: str
+    update: RunUpdate
+    notice = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkSubmitted:
+    bulk_id: str | None
+    count: int
+    error: str | None = None
+
+    @property
+    def notice(self) -> Notice:
+        if self.error or self.bulk_id is None:
+            return Notice(
+                self.error or "no bulk id", title="Submission refused", severity="error", timeout=10
+            )
+        return Notice(f"Bulk {self.bulk_id} submitted: {self.count:,} operations. Press x to execute.")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionDone:
+    """A lifecycle action was answered; ``error`` when refused or failed (``code``: the 409's errorCode)."""
+
+    bulk_id: str
+    action: BulkAction
+    error: str | None = None
+    code: str | None = None
+
+    @property
+    def notice(self) -> Notice:
+        if self.error is not None:
+            # The errorCode is the answer a person needs ("Cannot pause bulk 7: INVALID_STATE").
+            reason = self.code or self.error
+            return Notice(
+                f"Cannot {self.action.verb} bulk {self.bulk_id}: {reason}", severity="error", timeout=8
+            )
+        return Notice(f"{self.action.done}: bulk {self.bulk_id}", timeout=4)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportWritten:
+    bulk_id: str
+    path: Path | None
+    error: str | None = None
+
+    @property
+    def notice(self) -> Notice:
+        if self.path is None:
+            return Notice(f"Report not written: {self.error}", severity="error", timeout=8)
+        return Notice(f"Report written to {self.path}", title=f"Bulk {self.bulk_id}", timeout=8)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenariosListed:
+    scenarios: list[ScenarioSummary]
+    error: str | None = None
+    notice = None  # the Scenarios screen says it in place
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingStarted:
+    training: Training | None
+    error: str | None = None
+
+    @property
+    def notice(self) -> Notice:
+        t = self.training
+        if t is None:
+            return Notice(f"Scenario not set up: {self.error}", severity="error", timeout=8)
+        if t.execute_refused:
+            # The bulk exists; the simulator refused to run it now (another bulk of its kind is running).
+            return Notice(
+                f"Bulk {t.bulk_id} was submitted but not executed: {t.execute_refused}. "
+                "Execute it (x) once the other bulk has ended.",
+                title=t.scenario.title,
+                severity="warning",
+                timeout=12,
+            )
+        move = "execute it (x) and act on it" if not t.executed else "it is running"
+        return Notice(f"Bulk {t.bulk_id}: {move}. k opens the checklist.", title=t.scenario.title)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingEnded:
+    training: Training
+
+    @property
+    def notice(self) -> Notice:
+        t = self.training
+        return Notice(
+            f"{t.scenario.title}: {t.score}/{len(t.questions)} correct. Its faults are cleared.",
+            title="Scenario ended",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PresenterChanged:
+    """The simulator's playback state after a presenter control (``error`` when the control failed)."""
+
+    state: dict[str, object] | None
+    error: str | None = None
+    quiet: bool = False  # the starting speed, set by the service itself: no toast
+
+    @property
+    def notice(self) -> Notice | None:
+        # A change is worded by the dashboard with its status bar's summary (``ui.format.presenter_summary``).
+        return (
+            None
+            if self.state is not None
+            else Notice(f"Presenter: {self.error}", severity="error", timeout=6)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFailed:
+    """Background work ended with an exception nobody expected (a bug): said once, never a traceback."""
+
+    task: str
+    error: str
+
+    @property
+    def notice(self) -> Notice:
+        return Notice(self.error, title=f"Unexpected error ({self.task})", severity="error", timeout=10)
+
+
+Event = (
+    Connected
+    | ConnectFailed
+    | ConnectionChanged
+    | WebhookReceived
+    | BulksListed
+    | RunChanged
+    | BulkSubmitted
+    | ActionDone
+    | ReportWritten
+    | ScenariosListed
+    | TrainingStarted
+    | TrainingEnded
+    | PresenterChanged
+    | TaskFailed
+)
+Listener = Callable[[Event], None]
+E = TypeVar("E")
+
+
+class EventStream:
+    """The service's events from now on, in order (``async for``, or ``next_of`` to wait for one kind).
+
+    ``async with service.events() as events: ...`` unsubscribes at the end.
+    """
+
+    def __init__(self, subscribe: Callable[[Listener], Callable[[], None]]) -> None:
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._unsubscribe = subscribe(self._queue.put_nowait)
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+    async def __aenter__(self) -> EventStream:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        self.close()
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._queue.get()
+
+    async def until(self, condition: Callable[[], object], *, timeout: float = 10.0) -> None:
+        """Return once ``condition()`` holds, checking it now and after each event; AssertionError after
+        ``timeout`` s. (Checked first: the event that made it true may have been taken already.)"""
+        if not condition():
+            await self.next_of(object, lambda _: condition(), timeout=timeout)
+
+    async def next_of(
+        self, kind: type[E], where: Callable[[E], object] = lambda _: True, *, timeout: float = 10.0
+    ) -> E:
+        """The next event of ``kind`` for which ``where`` holds; AssertionError after ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                event = await asyncio.wait_for(self._queue.get(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                raise AssertionError(f"no {kind.__name__} within {timeout} s") from None
+            if isinstance(event, kind) and where(event):
+                return event

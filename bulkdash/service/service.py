@@ -1,0 +1,477 @@
+"""``DashboardService``: what the dashboard does that is not drawing — connecting, following the bulk list and
+the open runs, submitting, the lifecycle actions, reports, training and the presenter controls — without
+Textual, so plain tests drive it against the embedded simulator (tests/service).
+
+Every call that talks to a server returns a future: await it (tests, scripts) or drop it (the dashboard). Its
+outcome is also emitted as an event (``bulkdash.service.events``), which is how the dashboard hears of it. The
+service owns every task it starts; ``aclose`` ends them all, and the session with its embedded simulator,
+receiver and their databases, within a time bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bulkdash.api.budget import BudgetExhausted
+from bulkdash.api.client import ApiError, WeavrClient
+from bulkdash.contract.kinds import OperationKind
+from bulkdash.model.follow import RunFollower, RunUpdate
+from bulkdash.model.run import RunModel
+from bulkdash.service.actions import BulkAction, request
+from bulkdash.service.bulks import BulksFollower, BulksPage
+from bulkdash.service.connection import ConnectionState
+from bulkdash.service.events import (
+    ActionDone,
+    BulksListed,
+    BulkSubmitted,
+    Connected,
+    ConnectFailed,
+    ConnectionChanged,
+    Event,
+    EventStream,
+    Listener,
+    PresenterChanged,
+    ReportWritten,
+    RunChanged,
+    ScenariosListed,
+    TaskFailed,
+    TrainingEnded,
+    TrainingStarted,
+    WebhookReceived,
+)
+from bulkdash.service.tasks import NotConnected, Tasks, attempt, describe
+from bulkdash.session import Session
+from bulkdash.webhooks import ReceivedWebhook
+
+if TYPE_CHECKING:
+    # Training (scenarios, the simulator's control API) is imported when first used: start-up time is at its
+    # 1 s target and most sessions never train.
+    from bulkdash.contract.scenarios import ScenarioSummary
+    from bulkdash.model.training import Training
+    from bulkdash.simctl import SimControl
+
+log = logging.getLogger(__name__)
+
+Connector = Callable[[], Awaitable[Session]]
+PresenterCall = Callable[["SimControl"], Awaitable[dict[str, Any]]]
+
+#: The most quitting may wait for the service: a connect under way, then its tasks, the simulator, the
+#: receiver and their databases (~0.2 s normally). A safety net, not a pace: past it whatever is left is
+#: abandoned, and a database left open keeps its thread, and so the process, alive.
+CLOSE_TIMEOUT_S = 3.0
+#: After an unexpected error (not an ApiError, which the follower handles itself), following restarts after:
+RESTART_DELAY_S = 5.0
+#: Playback speeds the presenter steps through with ``faster`` and ``slower``.
+SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
+MAX_WEBHOOKS = 2000
+
+
+class DashboardService:
+    def __init__(
+        self,
+        connect: Connector,
+        *,
+        report_dir: Path | None = None,
+        speed: float | None = None,
+        close_timeout_s: float = CLOSE_TIMEOUT_S,
+    ) -> None:
+        """``connect`` builds the session in this event loop (an embedded simulator must share it).
+
+        ``report_dir``: where reports are written (default: the current directory); ``speed``: the simulator's
+        playback speed to set once connected (presenter controls).
+        """
+        self._connector = connect
+        self.report_dir = report_dir
+        self.initial_speed = speed
+        self.close_timeout_s = close_timeout_s
+        self.session: Session | None = None
+        self.connection = ConnectionState()
+        self.connection.on_change.append(lambda: self._emit(ConnectionChanged(self.connection.state)))
+        self.webhooks: deque[ReceivedWebhook] = deque(maxlen=MAX_WEBHOOKS)
+        self.webhook_count = 0
+        #: bulk id -> last status seen: each change becomes a state entry of the bulk's delivery timeline.
+        self.known_bulks: dict[str, str] = {}
+        self.bulks = BulksFollower(self._on_bulks_page)
+        self.runs: dict[str, RunFollower] = {}
+        self.training: Training | None = None
+        self.presenter_state: dict[str, object] | None = None
+        self.last_report: Path | None = None
+        self._listeners: list[Listener] = []
+        self._tasks = Tasks(self._task_failed)
+        self._following: dict[str, asyncio.Future[None]] = {}
+        self._connecting: asyncio.Future[Session | None] | None = None
+        self._starting: asyncio.Future[TrainingStarted] | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._closed: asyncio.Future[None] | None = None
+
+    # --- events -------------------------------------------------------------------------------------
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener(event)`` for every event, in this loop, until the returned function is called."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def events(self) -> EventStream:
+        return EventStream(self.subscribe)
+
+    def _emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def _task_failed(self, name: str, exc: BaseException) -> None:
+        log.debug("task %s failed", name, exc_info=exc)
+        self._emit(TaskFailed(name, describe(exc)))
+
+    # --- connection ---------------------------------------------------------------------------------
+    @property
+    def closing(self) -> bool:
+        return self._closed is not None
+
+    def connect(self, connector: Connector | None = None) -> asyncio.Future[Session | None]:
+        """Build the session (with ``connector``, else the service's own): emits Connected or ConnectFailed.
+        One at a time: while a connect is under way, this returns it."""
+        if self._connecting is not None and not self._connecting.done():
+            return self._connecting
+        self.connection.connecting()
+        self._connecting = self._tasks.spawn(self._connect(connector or self._connector), "connect")
+        return self._connecting
+
+    async def _connect(self, connector: Connector) -> Session | None:
+        outcome = await attempt(connector)
+        session = outcome.value
+        if session is None:
+            exc = outcome.exc
+            error = f"cannot start: {exc.strerror or exc}" if isinstance(exc, OSError) else outcome.error
+            self.connection.failed(error or "no session")
+            self._emit(ConnectFailed(error or "no session"))
+            return None
+        self.session = session
+        if self.closing:
+            return session  # quitting meanwhile: ``aclose`` closes it, nothing more starts
+        self.connection.label = session.label
+        self.connection.ok()
+        self._unsubscribe.append(session.on_webhook(self._on_webhook))
+        self.bulks.client = session.client
+        self._tasks.spawn(self.bulks.run(), "bulks")
+        self._emit(Connected(session.label))
+        if self.initial_speed is not None and session.sim_control() is not None:
+            self.set_speed(self.initial_speed, quiet=True)
+        return session
+
+    async def connected(self, timeout: float) -> None:
+        """Wait (up to ``timeout`` s) for a connect under way to end, however it ends."""
+        if self._connecting is not None and not self._connecting.done():
+            await asyncio.wait([self._connecting], timeout=timeout)
+
+    def _client(self) -> WeavrClient:
+        if self.session is None:
+            raise NotConnected("Not connected yet")
+        return self.session.client
+
+    # --- webhooks and the state timeline ------------------------------------------------------------
+    def _on_webhook(self, record: ReceivedWebhook) -> None:
+        # Called by the receiver before it answers: quick, no I/O. A bulk webhook stands in for a poll.
+        self.webhooks.append(record)
+        self.webhook_count += 1
+        if record.accepted and record.bulk_id and record.bulk_status and record.counts is not None:
+            follower = self.runs.get(record.bulk_id)
+            if follower is not None:
+                follower.note_webhook(record.bulk_status, dict(record.counts))
+            self.bulks.wake()
+        self._emit(WebhookReceived(record))
+
+    def _note_state(self, bulk_id: str, status: str) -> None:
+        """Record a state change in the bulk's delivery timeline, once per change whoever saw it."""
+        previous = self.known_bulks.get(bulk_id)
+        if previous == status:
+            return
+        self.known_bulks[bulk_id] = status
+        if self.session is not None and previous is not None:
+            self.session.timeline.add_state(bulk_id, self.session.now_ms(), previous, status)
+
+    # --- following the bulks and the runs -----------------------------------------------------------
+    def _on_bulks_page(self, page: BulksPage) -> None:
+        if page.error:
+            self.connection.failed(page.error)
+        else:
+            self.connection.ok()
+            if page.page_key == self.bulks.key:
+                for bulk in page.bulks:
+                    self._note_state(bulk.bulkId, str(bulk.status))
+        self._emit(BulksListed(page))
+
+    def follow_run(self, bulk_id: str, model: RunModel | None = None) -> RunFollower:
+        """Follow ``bulk_id`` into ``model`` (each update is emitted as RunChanged) until ``unfollow_run``."""
+        follower = self.runs.get(bulk_id)
+        if follower is not None and (model is None or follower.model is model):
+            return follower
+        self.unfollow_run(bulk_id)
+        follower = RunFollower(
+            self._client(), model or RunModel(bulk_id), lambda update: self._on_run_update(bulk_id, update)
+        )
+        self.runs[bulk_id] = follower
+        self._following[bulk_id] = self._tasks.spawn(self._follow(follower), f"follow-{bulk_id}")
+        return follower
+
+    def unfollow_run(self, bulk_id: str) -> None:
+        self.runs.pop(bulk_id, None)
+        if (task := self._following.pop(bulk_id, None)) is not None:
+            task.cancel()
+
+    def watch_run(self, bulk_id: str, on_screen: bool) -> None:
+        """The run is shown (poll at its pace, now) or hidden (poll slowly)."""
+        if (follower := self.runs.get(bulk_id)) is not None:
+            follower.on_screen = on_screen
+            if on_screen:
+                follower.wake()
+
+    def wake_run(self, bulk_id: str) -> None:
+        if (follower := self.runs.get(bulk_id)) is not None:
+            follower.wake()
+
+    async def _follow(self, follower: RunFollower) -> None:
+        while True:
+            try:
+                await follower.run()
+            except Exception as exc:  # the follower handles API errors itself; anything else must not end it
+                error = f"Unexpected error: {type(exc).__name__}: {exc}"
+                follower.on_update(RunUpdate(error=error, retry_in_s=RESTART_DELAY_S))
+                await asyncio.sleep(RESTART_DELAY_S)
+
+    def _on_run_update(self, bulk_id: str, update: RunUpdate) -> None:
+        if update.error:
+            self.connection.failed(update.error)
+        else:
+            self.connection.ok()
+            follower = self.runs.get(bulk_id)
+            status = follower.model.status if follower is not None else None
+            if update.change is not None and update.change.status_changed and status:
+                self._note_state(bulk_id, status)
+        self._emit(RunChanged(bulk_id, update))
+
+    # --- submitting and the lifecycle actions -------------------------------------------------------
+    def submit(self, kind: OperationKind, items: list[dict[str, Any]]) -> asyncio.Future[BulkSubmitted]:
+        return self._tasks.spawn(self._submit(kind, items), "submit")
+
+    async def _submit(self, kind: OperationKind, items: list[dict[str, Any]]) -> BulkSubmitted:
+        outcome = await attempt(lambda: self._client().submit(kind, items))
+        created = outcome.value
+        if created is None:
+            event = BulkSubmitted(None, len(items), outcome.error)
+        else:
+            event = BulkSubmitted(created.bulkId, created.operationCount)
+            self.bulks.wake()
+        self._emit(event)
+        return event
+
+    def act(
+        self,
+        bulk_id: str,
+        action: BulkAction,
+        *,
+        mode: str | None = None,
+        webhook_interval: int | None = None,
+    ) -> asyncio.Future[ActionDone]:
+        """Execute (with ``mode`` and ``webhook_interval``), pause, resume or cancel ``bulk_id``."""
+        action = BulkAction(action)
+        work = self._act(bulk_id, action, mode, webhook_interval)
+        return self._tasks.spawn(work, f"{action}-{bulk_id}")
+
+    async def _act(
+        self, bulk_id: str, action: BulkAction, mode: str | None, interval: int | None
+    ) -> ActionDone:
+        outcome = await attempt(lambda: request(self._client(), bulk_id, action, mode, interval))
+        exc = outcome.exc
+        if exc is None:
+            event = ActionDone(bulk_id, action)
+            training = self.training
+            if action is BulkAction.EXECUTE and training is not None and training.bulk_id == bulk_id:
+                training.executed = True
+        elif isinstance(exc, BudgetExhausted):
+            event = ActionDone(bulk_id, action, f"not sent: {exc.reason}")
+        else:
+            event = ActionDone(
+                bulk_id, action, outcome.error, exc.code if isinstance(exc, ApiError) else None
+            )
+        self.wake_run(bulk_id)
+        self.bulks.wake()
+        self._emit(event)
+        return event
+
+    # --- reports ------------------------------------------------------------------------------------
+    def export_report(self, bulk_id: str) -> asyncio.Future[ReportWritten]:
+        """The bulk's story into ``report_dir/bulkdash-report-<bulkId>`` (``bulkdash.report``)."""
+        return self._tasks.spawn(self._export_report(bulk_id), f"report-{bulk_id}")
+
+    async def _export_report(self, bulk_id: str) -> ReportWritten:
+        outcome = await attempt(lambda: self._write_report(bulk_id))
+        if outcome.value is not None:
+            self.last_report = outcome.value
+        event = ReportWritten(bulk_id, outcome.value, outcome.error)
+        self._emit(event)
+        return event
+
+    async def _write_report(self, bulk_id: str) -> Path:
+        from bulkdash.report import build_report, default_dirname  # only when a report is asked for
+
+        client = self._client()
+        assert self.session is not None
+        session = self.session
+        hooks = await session.receiver.history(bulk_id=bulk_id, limit=10_000) if session.receiver else []
+        report = await build_report(client, bulk_id, webhooks=hooks, timeline=session.timeline)
+        return report.write((self.report_dir or Path.cwd()) / default_dirname(bulk_id))
+
+    # --- training -----------------------------------------------------------------------------------
+    def _sim(self) -> SimControl:
+        from bulkdash.simctl import SimControlError
+
+        control = self.session.sim_control() if self.session is not None else None
+        if control is None:
+            raise SimControlError(
+                "scenarios and presenter controls need the simulator (this is a real endpoint)"
+            )
+        return control
+
+    @property
+    def has_simulator(self) -> bool:
+        """Scenarios and presenter controls can work: False on a real endpoint (True until connected)."""
+        return self.session is None or self.session.sim_root is not None
+
+    def list_scenarios(self) -> asyncio.Future[ScenariosListed]:
+        return self._tasks.spawn(self._list_scenarios(), "scenarios")
+
+    async def _list_scenarios(self) -> ScenariosListed:
+        outcome = await attempt(self._scenarios)
+        event = ScenariosListed(outcome.value or [], outcome.error)
+        self._emit(event)
+        return event
+
+    async def _scenarios(self) -> list[ScenarioSummary]:
+        from bulkdash.contract.scenarios import ScenarioSummary
+
+        return [ScenarioSummary.model_validate(s) for s in await self._sim().scenarios()]
+
+    @property
+    def starting_scenario(self) -> bool:
+        return self._starting is not None and not self._starting.done()
+
+    def start_scenario(self, scenario: ScenarioSummary) -> asyncio.Future[TrainingStarted]:
+        """Set ``scenario`` up on the simulator (fault plan, bulk, maybe execute); one at a time."""
+        if self._starting is None or self._starting.done():
+            self._starting = self._tasks.spawn(self._start_scenario(scenario), "scenario")
+        return self._starting
+
+    async def _start_scenario(self, scenario: ScenarioSummary) -> TrainingStarted:
+        outcome = await attempt(lambda: self._set_up(scenario))
+        if outcome.value is not None:
+            self.training = outcome.value
+            self.bulks.wake()
+        event = TrainingStarted(outcome.value, outcome.error)
+        self._emit(event)
+        return event
+
+    async def _set_up(self, scenario: ScenarioSummary) -> Training:
+        from bulkdash.model.training import Training
+
+        result = await self._sim().start_scenario(scenario.name)
+        return Training(
+            scenario,
+            str(result["bulkId"]),
+            bool(result.get("executed")),
+            identity=str(result.get("identity", "1001")),
+            execute_refused=result.get("executeRefused"),
+        )
+
+    def end_scenario(self) -> Training | None:
+        """Stop training now; the scenario's fault plan leaves the simulator in the background (its bulks
+        stay). Returns the training that ended, if any."""
+        training, self.training = self.training, None
+        if training is not None:
+            self._tasks.spawn(self._clear_faults(training), "end-scenario")
+            self._emit(TrainingEnded(training))
+        return training
+
+    async def _clear_faults(self, training: Training) -> None:
+        outcome = await attempt(lambda: self._sim().clear_faults(training.identity))
+        if outcome.exc is not None:
+            self._emit(PresenterChanged(None, f"the scenario's faults stay: {outcome.exc}"))
+
+    # --- presenter controls -------------------------------------------------------------------------
+    @property
+    def speed(self) -> float:
+        return float((self.presenter_state or {}).get("speed", 1.0))  # type: ignore[arg-type]
+
+    def toggle_world(self) -> asyncio.Future[PresenterChanged]:
+        """Pause the whole world, or let it run again."""
+        paused = bool((self.presenter_state or {}).get("paused"))
+        return self._presenter(lambda c: c.set_presenter(paused=not paused))
+
+    def step_world(self) -> asyncio.Future[PresenterChanged]:
+        """While the world is paused, run exactly one more operation."""
+        return self._presenter(lambda c: c.step())
+
+    def faster(self) -> asyncio.Future[PresenterChanged]:
+        return self.set_speed(next((s for s in SPEEDS if s > self.speed + 1e-9), SPEEDS[-1]))
+
+    def slower(self) -> asyncio.Future[PresenterChanged]:
+        return self.set_speed(next((s for s in reversed(SPEEDS) if s < self.speed - 1e-9), SPEEDS[0]))
+
+    def set_speed(self, speed: float, *, quiet: bool = False) -> asyncio.Future[PresenterChanged]:
+        return self._presenter(lambda c: c.set_presenter(speed=speed), quiet=quiet)
+
+    def fault_now(self) -> asyncio.Future[PresenterChanged]:
+        """The next operation fails."""
+        return self._presenter(lambda c: c.fault_now())
+
+    def _presenter(self, call: PresenterCall, *, quiet: bool = False) -> asyncio.Future[PresenterChanged]:
+        return self._tasks.spawn(self._control(call, quiet), "presenter")
+
+    async def _control(self, call: PresenterCall, quiet: bool) -> PresenterChanged:
+        outcome = await attempt(lambda: call(self._sim()))
+        if outcome.value is not None:
+            self.presenter_state = outcome.value
+            for follower in self.runs.values():
+                follower.wake()  # a paused world (or a new speed) shows at once
+        event = PresenterChanged(outcome.value, outcome.error, quiet=quiet)
+        self._emit(event)
+        return event
+
+    # --- quitting -----------------------------------------------------------------------------------
+    async def aclose(self, timeout: float | None = None) -> None:
+        """Quit within ``timeout`` s (default ``close_timeout_s``): say nothing more, cancel every task, let a
+        connect under way finish, then close the session — client, embedded simulator, receiver and their
+        databases. Safe to call again (and concurrently): later calls wait for the same close."""
+        if self._closed is None:
+            limit = self.close_timeout_s if timeout is None else timeout
+            self._closed = asyncio.ensure_future(self._close(limit))
+        await asyncio.shield(self._closed)
+
+    async def _close(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - loop.time())
+
+        self._listeners.clear()  # whoever listened (the dashboard's screens) may be gone already
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        connecting = self._connecting
+        await self._tasks.cancel_all(left(), keep=[connecting] if connecting is not None else [])
+        # Cancelled half-way, a connect would leave a half-started simulator behind whose database is still
+        # open when the loop closes (aiosqlite's thread then fails on the closed loop, or keeps the process
+        # alive). It is short: let it finish, then close what it built. Past the bound (a remote endpoint that
+        # does not answer, where cancelling is harmless), cancel it.
+        await self.connected(left())
+        if connecting is not None and not connecting.done():
+            log.warning("quitting while still connecting after %.1f s", timeout)
+            connecting.cancel()
+        if self.session is not None:
+            try:
+                await asyncio.wait_for(self.session.close(), left())
+            except Exception as exc:  # quitting must never fail on a courtesy close (nor hang on one)
+                log.warning("the session did not close cleanly: %s", describe(exc))

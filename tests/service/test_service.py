@@ -1,0 +1,195 @@
+"""The dashboard service driven without Textual against the embedded simulator: a bulk's life (submit →
+execute → pause → resume → final), refusals, reports, training, the presenter controls, the bulk list, and
+what it says when connecting fails. Every outcome is both the awaited result and an event with its sentence.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bulkdash.contract.kinds import OperationKind
+from bulkdash.model.follow import RunFollower
+from bulkdash.model.generate import generate
+from bulkdash.service import BulkAction, DashboardService
+from bulkdash.service.events import (
+    ActionDone,
+    BulksListed,
+    Connected,
+    ConnectFailed,
+    RunChanged,
+    TrainingEnded,
+)
+from bulkdash.session import Session
+from tests.service.helpers import Gate, embedded, eventually
+
+
+async def submit(service: DashboardService, size: int, fail_share: float = 0.0) -> str:
+    submitted = await service.submit(
+        OperationKind.TRANSFERS, generate(OperationKind.TRANSFERS, size, fail_share)
+    )
+    assert submitted.bulk_id is not None, submitted.error
+    return submitted.bulk_id
+
+
+async def test_submit_execute_pause_resume_to_the_final_state(service: DashboardService) -> None:
+    assert service.session is not None
+    async with service.events() as events:
+        submitted = await service.submit(OperationKind.TRANSFERS, generate(OperationKind.TRANSFERS, 100, 0.1))
+        assert submitted.notice.text == "Bulk 1000001 submitted: 100 operations. Press x to execute."
+        bulk = "1000001"
+        model = service.follow_run(bulk).model
+        await events.until(lambda: model.status == "SUBMITTED")
+
+        gate = Gate(service.session, at=41)
+        started = await service.act(bulk, BulkAction.EXECUTE, mode="ON_FAILURE_CONTINUE")
+        assert started == ActionDone(bulk, BulkAction.EXECUTE) and started.notice.text == (
+            "Execution started: bulk 1000001"
+        )
+        await eventually(lambda: gate.reached)
+        pausing = service.act(bulk, BulkAction.PAUSE)  # answered once the operation in flight is done
+        await eventually(lambda: gate.stop_requested(bulk))
+        gate.release()
+        assert (await pausing).notice.text == "Paused: bulk 1000001"
+        await events.until(lambda: model.status == "PAUSED")
+        assert model.attempted == 41
+
+        assert (await service.act(bulk, BulkAction.RESUME)).error is None
+        await events.until(lambda: model.is_final, timeout=15)
+    assert model.status == "PARTIALLY_COMPLETED"
+    assert (model.counts["COMPLETED"], model.counts["FAILED"]) == (90, 10)
+    # The service keeps the delivery timeline's state changes (no screen involved).
+    states = [e.text for e in service.session.timeline.for_bulk(bulk) if e.source == "state"]
+    assert states[0] == "SUBMITTED → RUNNING" and "RUNNING → PAUSED" in states, states
+    assert states[-1].endswith("→ PARTIALLY_COMPLETED"), states
+    assert service.known_bulks[bulk] == "PARTIALLY_COMPLETED"
+
+
+async def test_a_refused_action_says_why(service: DashboardService) -> None:
+    bulk = await submit(service, 5)
+    async with service.events() as events:
+        refused = await service.act(bulk, BulkAction.PAUSE)  # a SUBMITTED bulk cannot be paused
+        assert await events.next_of(ActionDone) == refused
+    assert refused.code == "INVALID_STATE"
+    assert refused.notice.text == f"Cannot pause bulk {bulk}: INVALID_STATE"
+    assert refused.notice.severity == "error"
+
+
+async def test_a_report_is_written(service: DashboardService, tmp_path: Path) -> None:
+    bulk = await submit(service, 5)
+    service.report_dir = tmp_path
+    written = await service.export_report(bulk)
+    out = tmp_path / f"bulkdash-report-{bulk}"
+    assert written.path == out == service.last_report and written.error is None
+    assert (out / "report.md").read_text().startswith(f"# Bulk {bulk}")
+    assert len((out / "operations.jsonl").read_text().splitlines()) == 5
+    assert written.notice.text == f"Report written to {out}"
+
+
+async def test_a_report_that_cannot_be_written_says_so(service: DashboardService, tmp_path: Path) -> None:
+    bulk = await submit(service, 1)
+    (tmp_path / "file").write_text("")
+    service.report_dir = tmp_path / "file"  # a file where the report's directory should go
+    failed = await service.export_report(bulk)
+    assert failed.path is None and failed.notice.text.startswith("Report not written: [Errno")
+
+
+async def test_training_a_scenario_and_answering(service: DashboardService) -> None:
+    listed = await service.list_scenarios()
+    assert listed.error is None
+    scenario = next(s for s in listed.scenarios if s.name == "all-succeed")
+    async with service.events() as events:
+        started = await service.start_scenario(scenario)
+        assert started.training is not None and service.training is started.training
+        training = started.training
+        assert started.notice.title == "All succeed" and f"Bulk {training.bulk_id}" in started.notice.text
+        model = service.follow_run(training.bulk_id).model
+        await events.until(lambda: model.is_final, timeout=15)
+    assert model.status == "COMPLETED"
+
+    first = training.questions[0]
+    verdict = training.answer(0, first.correct)
+    assert verdict.correct and training.score == 1 and verdict.where
+    wrong = 1 if training.questions[1].correct != 1 else 2
+    assert not training.answer(1, wrong).correct
+    assert training.progress().startswith(f"2/{len(training.questions)} answered · 1 correct")
+
+    async with service.events() as events:
+        assert service.end_scenario() is training and service.training is None
+        ended = await events.next_of(TrainingEnded)
+    assert ended.notice.text == f"All succeed: 1/{len(training.questions)} correct. Its faults are cleared."
+
+
+async def test_presenter_controls(service: DashboardService) -> None:
+    paused = await service.toggle_world()
+    assert paused.state is not None and paused.state["paused"] is True and paused.notice is None
+    assert (await service.toggle_world()).state["paused"] is False  # type: ignore[index]
+    assert (await service.faster()).state["speed"] == 2.0  # type: ignore[index]
+    assert (await service.slower()).state["speed"] == 1.0  # type: ignore[index]
+    assert service.session is not None
+    service.session.sim_root = None  # as on a real endpoint
+    refused = await service.fault_now()
+    assert refused.state is None and refused.notice is not None
+    assert refused.notice.text == (
+        "Presenter: scenarios and presenter controls need the simulator (this is a real endpoint)"
+    )
+
+
+async def test_the_bulk_list_is_followed_and_woken(service: DashboardService) -> None:
+    async with service.events() as events:
+        first = await events.next_of(BulksListed)
+        assert first.page.bulks == [] and first.page.error is None
+        bulk = await submit(service, 3)  # a submission wakes the list at once
+        listed = await events.next_of(BulksListed, lambda e: any(b.bulkId == bulk for b in e.page.bulks))
+    assert listed.page.total == 1 and service.known_bulks[bulk] == "SUBMITTED"
+    assert service.connection.state == "connected"
+
+
+@pytest.mark.parametrize(
+    ("failure", "sentence"),
+    [
+        (OSError(98, "Address already in use"), "cannot start: Address already in use"),
+        (RuntimeError("boom"), "RuntimeError: boom"),
+    ],
+)
+async def test_a_failed_connect_is_a_sentence(failure: Exception, sentence: str) -> None:
+    async def connect() -> Session:
+        raise failure
+
+    service = DashboardService(connect)
+    async with service.events() as events:
+        assert await service.connect() is None
+        failed = await events.next_of(ConnectFailed)
+    assert failed.error == sentence and failed.notice.title == "Not connected"
+    assert service.connection.state == "error" and service.connection.error == sentence
+    await service.aclose()
+
+
+async def test_connect_says_connected_and_sets_the_starting_speed() -> None:
+    service = DashboardService(embedded, speed=0.25)
+    async with service.events() as events:
+        await service.connect()
+        connected = await events.next_of(Connected)
+        await events.until(lambda: service.presenter_state is not None)
+    assert connected.label.startswith("embedded simulator http://127.0.0.1:")
+    assert service.speed == 0.25
+    await service.aclose()
+
+
+async def test_following_survives_an_unexpected_error(
+    service: DashboardService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bulk = await submit(service, 2)
+
+    async def broken(self: RunFollower) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(RunFollower, "step", broken)
+    async with service.events() as events:
+        service.follow_run(bulk)
+        changed = await events.next_of(RunChanged, lambda e: e.update.error is not None)
+    assert changed.update.error == "Unexpected error: ValueError: boom" and changed.update.retry_in_s == 5.0
+    assert service.connection.state == "error"
+    service.unfollow_run(bulk)
+    assert bulk not in service.runs
