@@ -137,7 +137,6 @@ KINDS: dict[OperationKind, KindSpec] = {
     )
 }
 
-KIND_BY_OPERATION: dict[str, KindSpec] = {spec.operation: spec for spec in KINDS.values()}
 
 #: Kinds whose bulks reject the same target twice (A8): compared on the path parameter.
 UNIQUE_TARGET_KINDS = frozenset(

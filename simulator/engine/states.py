@@ -1,7 +1,10 @@
 """The bulk and operation state machines (BEHAVIOR §5.1, §5.2), declared once as tables.
 
-Every status change in the simulator goes through ``bulk_transition`` or ``op_transition``; a pair that is not
-in a table is not allowed, and a disallowed client action becomes ``409 INVALID_STATE``.
+Every bulk status change goes through ``bulk_transition``; a pair that is not in the table is not
+allowed, and a disallowed client action becomes ``409 INVALID_STATE``. An operation ends through
+``op_outcome``. Its other two moves are not events of the engine's: RUNNING is how readers see the
+operation in flight (it is SUBMITTED in the file until it ends), and the SUBMITTED operations of a
+cancelled or stopped bulk become CANCELLED with it.
 """
 
 from __future__ import annotations
@@ -21,10 +24,8 @@ class BulkAction(StrEnum):
 
 
 class OpEvent(StrEnum):
-    PICK = "pick"
     SUCCEED = "succeed"
     FAIL = "fail"
-    CANCEL = "cancel"
 
 
 #: Target of FINISH: the final status is computed from the counts (§5.4).
@@ -41,10 +42,8 @@ BULK_TRANSITIONS: dict[tuple[B, BulkAction], B | str] = {
 }
 
 OP_TRANSITIONS: dict[tuple[O, OpEvent], O] = {
-    (O.SUBMITTED, OpEvent.PICK): O.RUNNING,
     (O.RUNNING, OpEvent.SUCCEED): O.COMPLETED,
     (O.RUNNING, OpEvent.FAIL): O.FAILED,
-    (O.SUBMITTED, OpEvent.CANCEL): O.CANCELLED,
 }
 
 
