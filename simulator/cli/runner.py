@@ -221,8 +221,45 @@ def _payload(text: str | None) -> Any:
 
 
 def _attempted(record: ReceivedWebhook) -> int:
+    """Attempted = COMPLETED + FAILED (docs/behaviour.md §6.4): cancelled operations never ran."""
     counts = record.counts or {}
-    return counts.get("COMPLETED", 0) + counts.get("FAILED", 0) + counts.get("CANCELLED", 0)
+    return counts.get("COMPLETED", 0) + counts.get("FAILED", 0)
+
+
+def clip_payload(text: str | None, limit: int = 100) -> str:
+    """A response payload for one line: whole if it fits, else cut after the last top-level field that
+    fits (``{"errorCode":"X", …}``), never in the middle of a name or a value."""
+    text = text or ""
+    if len(text) <= limit:
+        return text
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text  # not JSON: shown whole rather than cut anywhere
+    if not isinstance(body, dict):
+        return text
+    kept: list[str] = []
+    for key, value in body.items():
+        field_text = f"{json.dumps(key)}:{json.dumps(value, separators=(',', ':'))}"
+        if len("{" + ",".join([*kept, field_text]) + ", …}") > limit and kept:
+            break
+        kept.append(field_text)
+    rest = len(kept) < len(body)
+    return "{" + ",".join(kept) + (", …}" if rest else "}")
+
+
+def answer_key_lines(scenario: Scenario) -> list[str]:
+    """The checklist with its answers, for a presenter: each question, the correct choice, the explanation
+    and the evidence, on lines of their own."""
+    lines = ["Answer key:"]
+    for n, q in enumerate(scenario.questions, 1):
+        lines += [
+            f"  {n}. {q.question}",
+            f"     correct: {q.correct}. {q.choices[q.correct - 1]}",
+            f"     why: {q.answer}",
+            *(f"     evidence: {fact.describe()}" for fact in q.facts()),
+        ]
+    return lines
 
 
 @dataclass
@@ -321,7 +358,7 @@ class ScenarioReport:
         ]
         failures = [o for o in self.operations if o["status"] == "FAILED"]
         for op in failures[:5]:
-            lines.append(f"    #{op['sequence']} FAILED {op.get('responsePayload', '')[:100]}")
+            lines.append(f"    #{op['sequence']} FAILED {clip_payload(op.get('responsePayload'))}")
         if len(failures) > 5:
             lines.append(
                 f"    … and {len(failures) - 5} more (GET /bulks/{self.bulk_id}/operations?status=FAILED)"
@@ -491,8 +528,10 @@ def run_scenario_sync(
     *,
     db: Path | None = None,
     echo: Callable[[str], None] = print,
+    answers: bool = False,
 ) -> int:
-    """``bulkdash-sim scenario run``: play, print the summary, return the exit code (0 MATCH, 1 otherwise)."""
+    """``bulkdash-sim scenario run``: play, print the summary (and with ``answers`` the checklist's answer
+    key, which a trainee running it must not see by default), return the exit code (0 MATCH, 1 otherwise)."""
     try:
         report = asyncio.run(run_scenario(scenario, seed, db=db))
     except ScenarioFailed as exc:
@@ -505,10 +544,14 @@ def run_scenario_sync(
         echo(line)
     if scenario.questions:
         echo("")
-        echo("Self-check:")
-        for i, q in enumerate(scenario.questions, 1):
-            echo(f"  {i}. {q.question}")
-            echo(f"     → {q.choices[q.correct - 1]}. {q.answer}")
+        if answers:
+            for line in answer_key_lines(scenario):
+                echo(line)
+        else:
+            echo(
+                f"{len(scenario.questions)} checklist questions: "
+                "play them in 'bulkdash train', or add --answers for the answer key"
+            )
     return 0 if report.matched else 1
 
 
@@ -517,6 +560,8 @@ __all__ = [
     "ScenarioFailed",
     "ScenarioReport",
     "TraineeClient",
+    "answer_key_lines",
+    "clip_payload",
     "run_scenario",
     "run_scenario_sync",
 ]

@@ -223,7 +223,8 @@ async def answer_checklist(pilot: Pilot, app: BulkdashApp, training: Training) -
         if i == 0:
             await pilot.press("h")
             assert question.hint in plain(checklist.query_one("#question-hint").content)
-        await pilot.press(str(question.correct))
+        # The choices are shuffled per trainee: press the number the right choice is shown under.
+        await pilot.press(str(training.choice_order(i).index(question.correct) + 1))
         await until(pilot, lambda i=i: i in training.verdicts, what=f"the verdict on question {i + 1}")
         verdict_shown = plain(checklist.query_one("#question-verdict").content)
         assert verdict_shown.startswith("✓ Correct") and question.answer in verdict_shown
@@ -280,6 +281,30 @@ def test_a_wrong_answer_is_explained_and_the_first_answer_counts() -> None:
         Training(summary(), "1", True).answer(0, 4)
 
 
+def test_choices_are_shuffled_per_trainee_and_checked_by_identity() -> None:
+    questions = [
+        {**summary().questions[0].model_dump(), "choices": ["a", "b", "c", "d", "e"], "correct": 4}
+    ] * 8
+    scenario = summary(questions=questions)
+    one, again = Training(scenario, "1000001", True), Training(scenario, "1000001", True)
+    orders = [one.choice_order(i) for i in range(8)]
+    assert orders == [again.choice_order(i) for i in range(8)]  # deterministic for one seed
+    assert all(sorted(order) == [1, 2, 3, 4, 5] for order in orders)
+    assert len({tuple(o) for o in orders}) > 1 and {o.index(4) for o in orders} != {3}  # not all in place
+    other = Training(scenario, "1000001", True, seed=7)
+    assert [other.choice_order(i) for i in range(8)] != orders  # another trainee, another order
+    # The check uses the choice's identity: wherever "d" is shown, choosing it is right.
+    position = orders[0].index(4) + 1
+    assert one.shown_choice(0, position) == 4
+    verdict = one.answer(0, one.shown_choice(0, position))
+    assert verdict.correct and verdict.right == 4 and verdict.right_text == "d"
+    assert verdict.right_shown == position
+    wrong = one.answer(1, one.shown_choice(1, 1 if orders[1][0] != 4 else 2))
+    assert not wrong.correct and wrong.right_shown == orders[1].index(4) + 1
+    with pytest.raises(ValueError):
+        one.shown_choice(2, 6)
+
+
 @pytest.mark.parametrize(
     ("evidence", "problem"),
     [
@@ -318,17 +343,21 @@ async def test_checklist_marks_a_wrong_answer_and_shows_where_to_look() -> None:
         app, _run, training = await start(pilot, "stop-on-first-failure")
         await pilot.press("k")
         await until(pilot, lambda: isinstance(app.screen, ChecklistScreen), what="the checklist")
-        await pilot.press("1")  # "Operation 4": wrong
+        order = training.choice_order(0)
+        wrong = next(n for n, choice in enumerate(order, 1) if choice != 1)  # "Operation 5" is right
+        right_shown = order.index(1) + 1
+        await pilot.press(str(wrong))
         shown = plain(app.screen.query_one("#question-verdict").content)
-        assert shown.startswith("✗ Not quite: the answer is 2")
+        assert shown.startswith(f"✗ Not quite: the answer is {right_shown}")
         assert "operation 5's status (run screen, operations table): FAILED" in shown
         assert training.progress() == "1/3 answered · 0 correct"
         # Another question, answered with the arrows and enter instead of its number.
         await pilot.press("shift+tab", "down")  # the question list, then question 2
         await until(pilot, lambda: app.screen.current == 1, what="question 2")
-        await pilot.press("tab", "down", "down", "enter")  # the choices: 2. CANCELLED: never attempted
+        at = training.choice_order(1).index(3)  # 3. CANCELLED: never attempted, wherever it is shown
+        await pilot.press("tab", *["down"] * (at + 1), "enter")  # the first down highlights the first
         await until(pilot, lambda: 1 in training.verdicts, what="the second verdict")
-        assert training.verdicts[1].correct and training.verdicts[1].chosen == 2
+        assert training.verdicts[1].correct and training.verdicts[1].chosen == 3
         await pilot.press("escape")
         assert isinstance(app.screen, RunScreen)
         brief = app.screen.query_one(Brief)

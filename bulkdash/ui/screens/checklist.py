@@ -33,7 +33,7 @@ def verdict_text(verdict: Verdict) -> Text:
     if verdict.correct:
         text.append("✓ Correct", style="bold #5fd787")
     else:
-        text.append(f"✗ Not quite: the answer is {verdict.right}", style="bold #ff5f5f")
+        text.append(f"✗ Not quite: the answer is {verdict.right_shown}", style="bold #ff5f5f")
     text.append(f"\n{verdict.explanation}\n\n")
     text.append("Where the dashboard shows it\n", style="bold underline")
     for line in verdict.where:
@@ -101,11 +101,12 @@ class ChecklistScreen(Screen[None]):
         choices = self.query_one("#question-choices", OptionList)
         choices.clear_options()
         verdict = training.verdicts.get(index)
-        for n, choice in enumerate(question.choices, 1):
-            label = Text(f"{n}. {choice}")
-            if verdict is not None and n == verdict.right:
+        # Shown in the trainee's shuffled order; the verdict names choices by their place in the pack.
+        for n, choice in enumerate(training.choice_order(index), 1):
+            label = Text(f"{n}. {question.choices[choice - 1]}")
+            if verdict is not None and choice == verdict.right:
                 label.stylize("bold #5fd787")
-            elif verdict is not None and n == verdict.chosen:
+            elif verdict is not None and choice == verdict.chosen:
                 label.stylize("#ff5f5f")
             choices.add_option(Option(label, id=f"c{n}"))
         hint = self.query_one("#question-hint", Static)
@@ -135,8 +136,9 @@ class ChecklistScreen(Screen[None]):
             self.notify(f"Choose 1 to {len(question.choices)}", severity="warning", timeout=2)
             return
         already = self.current in self.training.verdicts
-        verdict = self.training.answer(self.current, choice)
-        if already and choice != verdict.chosen:
+        chosen = self.training.shown_choice(self.current, choice)  # ``choice`` is where it is shown
+        verdict = self.training.answer(self.current, chosen)
+        if already and chosen != verdict.chosen:
             self.notify("Already answered: the first answer counts", timeout=2)
         questions = self.query_one("#checklist-questions", OptionList)
         questions.replace_option_prompt_at_index(self.current, self._question_label(self.current))
