@@ -68,6 +68,23 @@ class OwtParams(_Money):
     currency: str = "EUR"
     beneficiary_id: str = "7001"  # SEPA beneficiary "Hans Muster"
     description: str | None = "Invoice {n}"  # required on SEPA (≤ 35)
+    #: Per-item values, cycled, instead of ``beneficiary_id`` / ``description``: a wire's rail and its
+    #: description limit are checked only when it runs (docs/behaviour.md §4.3.7), so a pack mixes them.
+    beneficiaries: list[str] | None = Field(default=None, min_length=1)
+    descriptions: list[str] | None = Field(default=None, min_length=1)
+
+    def item_extras(self, n: int) -> dict[str, Any]:
+        out = self.extras(n)
+        if self.descriptions:
+            out["description"] = self.descriptions[(n - 1) % len(self.descriptions)].replace("{n}", str(n))
+        return out
+
+    def beneficiary(self, n: int) -> str:
+        return (
+            self.beneficiaries[(n - 1) % len(self.beneficiaries)]
+            if self.beneficiaries
+            else self.beneficiary_id
+        )
 
 
 class UsersParams(_Params):
@@ -140,8 +157,8 @@ def _owts(p: OwtParams, size: int, rng: random.Random, seed: int) -> list[dict[s
                 "profileId": p.profile_id,
                 "sourceInstrument": {"type": "managed_accounts", "id": p.source},
                 "transferAmount": {"currency": p.currency, "amount": p.amount_for(rng)},
-                "destinationBeneficiary": {"beneficiaryId": p.beneficiary_id},
-                **p.extras(i + 1),
+                "destinationBeneficiary": {"beneficiaryId": p.beneficiary(i + 1)},
+                **p.item_extras(i + 1),
             },
         }
         for i in range(size)

@@ -89,6 +89,70 @@ async def test_another_seed_changes_the_amounts_not_the_lesson() -> None:
     assert other.seed == 8 and other.fingerprint() != default.fingerprint()  # the amounts differ
 
 
+def _failure(payload: str) -> str:
+    """An operation's failure as the support ticket names it: its errorCode, or a 400's first field error."""
+    body = json.loads(payload)
+    if "errorCode" in body:
+        return str(body["errorCode"])
+    first = body["syntaxErrors"]["invalidFields"][0]
+    return f"{first['error']} {first['fieldName']}"
+
+
+@pytest.mark.parametrize(
+    ("name", "failures"),
+    [
+        # £10,000 in account 4001, ten salaries of £1,500: the seventh finds £1,000 left.
+        ("payroll-insufficient-funds", [(n, "FUNDS_INSUFFICIENT") for n in (7, 8, 9, 10)]),
+        # Faster Payments descriptions over 18 characters; a SEPA beneficiary paid in GBP.
+        (
+            "wires-failed-at-run-time",
+            [(3, "SIZE description"), (4, "CURRENCY_MISMATCH"), (6, "SIZE description")],
+        ),
+        # 5004 SYSTEM-blocked (A25), 5001 active, 5006 lost, 5005 destroyed.
+        (
+            "unblock-returned-403",
+            [
+                (2, "INSUFFICIENT_PERMISSIONS"),
+                (3, "INSTRUMENT_NOT_BLOCKED"),
+                (4, "INSTRUMENT_MARKED_LOST_STOLEN"),
+                (5, "INSTRUMENT_DESTROYED"),
+            ],
+        ),
+    ],
+)
+async def test_ticket_packs_fail_the_operations_their_story_names(
+    name: str, failures: list[tuple[int, str]]
+) -> None:
+    """The support-ticket packs teach real business rules of the demo world, nothing injected: another seed
+    fails the same operations with the same codes their narrative and checklist explain."""
+    scenario = get_scenario(name)
+    assert scenario is not None and not scenario.faults.operations
+    report = await run_scenario(scenario, seed=scenario.seed + 1)
+    assert report.matched, "\n".join(report.summary_lines())
+    failed = [
+        (o["sequence"], _failure(o["responsePayload"])) for o in report.operations if o["status"] == "FAILED"
+    ]
+    assert failed == failures
+
+
+def test_owt_items_cycle_beneficiaries_and_descriptions() -> None:
+    """A wires pack mixes rails and description lengths per item (their rules apply only at run time)."""
+    scenario = mini(
+        OperationKind.OWT,
+        3,
+        beneficiaries=["7002", "7001"],
+        descriptions=["INV-{n}", "A longer text {n}", "X"],
+        description="ignored {n}",
+    )
+    bodies = [item["requestBody"] for item in generate_items(scenario, 1)]
+    assert [b["destinationBeneficiary"]["beneficiaryId"] for b in bodies] == ["7002", "7001", "7002"]
+    assert [b["description"] for b in bodies] == ["INV-1", "A longer text 2", "X"]
+    # Without the lists, one beneficiary and one description template as before.
+    plain = [item["requestBody"] for item in generate_items(mini(OperationKind.OWT, 2), 1)]
+    assert [b["destinationBeneficiary"]["beneficiaryId"] for b in plain] == ["7001", "7001"]
+    assert [b["description"] for b in plain] == ["Invoice 1", "Invoice 2"]
+
+
 async def test_the_runner_retries_reads_never_an_action_a_5xx_refused() -> None:
     """The runner follows the dashboard client's rules: a GET refused with 503 is sent again (by the client)
     and one refused with 500 is polled again (by the runner); a POST refused with 503 is sent once — it may
