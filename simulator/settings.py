@@ -1,4 +1,5 @@
-"""Simulator settings (BEHAVIOR Appendix B): environment variables ``SIM_*``, overridable by CLI flags."""
+"""Simulator settings (docs/behaviour.md Appendix B): environment variables ``SIM_*``, overridable by CLI
+flags."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ class SimSettings(BaseSettings):
     # loopback (generated then; see simulator/http/control.py).
     control_token: SecretStr | None = None
     # Group commit: operations are committed together with their world effects every this many
-    # operations or milliseconds, whichever comes first (BEHAVIOR leaves batching to us).
+    # operations or milliseconds, whichever comes first (docs/behaviour.md §5.3 leaves batching to us).
     batch_ops: int = Field(200, ge=1)
     batch_ms: int = Field(50, ge=1)
 

@@ -1,4 +1,4 @@
-"""The nine bulk operation kinds (BEHAVIOR §4.2), declared once as data.
+"""The nine bulk operation kinds (docs/behaviour.md §4.2), declared once as data.
 
 Each kind says which literal bulk path submits it, which single endpoint each item stands for, which path
 parameter the items carry, whether a request body is required, and which permissions allow it. The client

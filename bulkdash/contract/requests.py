@@ -1,4 +1,5 @@
-"""Request bodies of the single endpoints a bulk item stands for (BEHAVIOR §4.3), as pydantic v2 models.
+"""Request bodies of the single endpoints a bulk item stands for (docs/behaviour.md §4.3), as pydantic v2
+models.
 
 The simulator validates every item's ``requestBody`` against these at submission time (§4.1 step 1) and the
 dashboard's client builds items with them, so each constraint of the published schema is written here once:
@@ -32,7 +33,7 @@ from bulkdash.contract.kinds import OperationKind
 
 # --- building blocks ---------------------------------------------------------------------------------
 
-#: The email check of BEHAVIOR §3.3 (a pattern, so failures are reported as ``REGEX [pattern]``).
+#: The email check of docs/behaviour.md §3.3 (a pattern, so failures are reported as ``REGEX [pattern]``).
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 NUMERIC_ID_PATTERN = r"^[0-9]+$"
 TAG_PATTERN = r"^[a-zA-Z0-9_-]+$"
@@ -330,7 +331,7 @@ class LegacyWireBeneficiary(RequestModel):
 
 
 def owt_beneficiary_shape(value: Any) -> str | None:
-    """Which ``destinationBeneficiary`` shape a value claims to be, in the order of BEHAVIOR §4.3.7.
+    """Which ``destinationBeneficiary`` shape a value claims to be, in the order of docs/behaviour.md §4.3.7.
 
     ``None`` (no shape matches, or not an object) makes validation fail with a type error.
     """
@@ -399,7 +400,7 @@ class OutgoingWireTransferCreateRequest(RequestModel):
     scheduledTimestamp: ScheduledTimestamp | None = None
 
 
-#: The request body model of each kind that carries one (the others take no body, BEHAVIOR A9).
+#: The request body model of each kind that carries one (the others take no body, docs/behaviour.md A9).
 BODY_MODELS: dict[OperationKind, type[RequestModel]] = {
     OperationKind.USERS: UserCreate,
     OperationKind.SPEND_RULES: UpdateCardLevelSpendRules,

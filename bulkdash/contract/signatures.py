@@ -1,4 +1,4 @@
-"""Webhook signatures (BEHAVIOR §6.3): computed by the simulator's sender, checked by the dashboard's
+"""Webhook signatures (docs/behaviour.md §6.3): computed by the simulator's sender, checked by the dashboard's
 receiver.
 
 ``signature`` (v1, deprecated) = base64(HMAC-SHA256(key=api_key, msg=published_timestamp)).

@@ -1,4 +1,4 @@
-"""Request validation with Weavr's 400 bodies (BEHAVIOR §3.3) and the submission checks of §4.1.
+"""Request validation with Weavr's 400 bodies (docs/behaviour.md §3.3) and the submission checks of §4.1.
 
 ``validate_model`` validates one body against a :mod:`bulkdash.contract.requests` model and turns pydantic's
 errors into ``invalidFields`` entries; ``validate_submission`` runs §4.1 step 1 over a whole bulk array,

@@ -1,4 +1,5 @@
-"""Who is calling: API keys, tokens, login with lock-out, and the role → permission table (BEHAVIOR §2).
+"""Who is calling: API keys, tokens, login with lock-out, and the role → permission table (docs/behaviour.md
+§2).
 
 Tokens live in memory for speed and in the store for restarts; their idle renewal is written lazily with
 the next group commit (a token's expiry after a restart can be early by at most that batch interval).

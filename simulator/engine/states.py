@@ -1,4 +1,4 @@
-"""The bulk and operation state machines (BEHAVIOR §5.1, §5.2), declared once as tables.
+"""The bulk and operation state machines (docs/behaviour.md §5.1, §5.2), declared once as tables.
 
 Every bulk status change goes through ``bulk_transition``; a pair that is not in the table is not
 allowed, and a disallowed client action becomes ``409 INVALID_STATE``. An operation ends through

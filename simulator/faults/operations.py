@@ -4,7 +4,8 @@ The engine asks :meth:`OperationLayer.check` once per operation, right before ru
 some active plan has operation rules (otherwise ``FaultController.operations`` is ``None`` and the engine's
 cost is one attribute test). A hit gives an :class:`OpFault`: a ready single-endpoint answer that replaces
 the operation — the world is not touched and no transaction webhook is published, exactly like the
-``SIM_FAIL_500`` tag of BEHAVIOR §4.3.8 — and/or extra latency, during which the operation stays RUNNING.
+``SIM_FAIL_500`` tag of docs/behaviour.md §4.3.8 — and/or extra latency, during which the operation stays
+RUNNING.
 
 Selections are deterministic: explicit sequences are data, and ``fraction`` draws its sample from
 ``derive_rng(seed, "operations", rule index, candidates)``. The draw does not depend on the bulk id, so a
@@ -163,7 +164,7 @@ class _Rule:
         if rule.outcome == "conflict":
             result = OpResult(409, {"errorCode": rule.error_code}, [])
         elif rule.outcome == "bad_request":
-            # Key order as on the wire (BEHAVIOR §3.3): params, fieldName, error.
+            # Key order as on the wire (docs/behaviour.md §3.3): params, fieldName, error.
             invalid = (
                 [
                     {"params": list(f.params), "fieldName": f.field_name, "error": f.error.value}

@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bulkdash.contract.kinds import KINDS, OperationKind
 from bulkdash.contract.models import SyntaxErrorKind
 
-# --- the 409 errorCodes each single endpoint can return (BEHAVIOR §4.3) ------------------------------
+# --- the 409 errorCodes each single endpoint can return (docs/behaviour.md §4.3) ---------------------
 
 _MONEY_RULES = (
     "SOURCE_INSTRUMENT_DESTROYED",
@@ -208,7 +208,7 @@ class Speed(_Strict):
 
 
 class InvalidFieldSpec(_Strict):
-    """One ``invalidFields`` entry of an injected 400 (BEHAVIOR §3.3)."""
+    """One ``invalidFields`` entry of an injected 400 (docs/behaviour.md §3.3)."""
 
     field_name: str
     error: SyntaxErrorKind

@@ -1,4 +1,5 @@
-"""The simulator's control API under ``/_sim`` (BEHAVIOR Appendix B): reset, config, world, webhooks, fault
+"""The simulator's control API under ``/_sim`` (docs/behaviour.md Appendix B): reset, config, world,
+webhooks, fault
 plans, scenarios and presenter controls.
 
 Presenter controls (simulator/engine/presenter.py), for live demos:

@@ -1,4 +1,4 @@
-"""Fixed-window rate limits per api-key, aligned to the epoch (BEHAVIOR §8)."""
+"""Fixed-window rate limits per api-key, aligned to the epoch (docs/behaviour.md §8)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Item generators: a scenario's ``[bulk]`` (kind, size, params) → the submission array, one per kind.
 
-Defaults point at the demo world of identity 1001 (BEHAVIOR Appendix A), so a scenario only writes what its
+Defaults point at the demo world of identity 1001 (docs/behaviour.md Appendix A), so a scenario only writes
+what its
 story needs. Generation is deterministic: amounts drawn between ``amount`` and ``amount_max`` come from
 ``derive_rng(seed, "items")``; everything else is a function of the item's sequence (``{n}`` in text
 fields is the 1-based sequence). Parameters are checked when a pack is loaded, so a bad pack fails loudly

@@ -1,4 +1,4 @@
-"""The demo world of BEHAVIOR Appendix A, restored on first start and by ``POST /_sim/reset``.
+"""The demo world of docs/behaviour.md Appendix A, restored on first start and by ``POST /_sim/reset``.
 
 The demo password is public (the README and the banner print it), but the world, like the store, only ever
 holds its salted hashes (simulator/credentials.py).

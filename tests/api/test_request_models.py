@@ -1,4 +1,5 @@
-"""The request models of BEHAVIOR §4.3: each endpoint's constraints and the ``oneOf`` destination shapes."""
+"""The request models of docs/behaviour.md §4.3: each endpoint's constraints and the ``oneOf`` destination
+shapes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Weavr 400 bodies from pydantic errors (BEHAVIOR §3.3) and the bulk submission checks (§4.1)."""
+"""Weavr 400 bodies from pydantic errors (docs/behaviour.md §3.3) and the bulk submission checks (§4.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Card block/unblock/remove (BEHAVIOR §4.3.3) and spend rules (§4.3.4) run in-process."""
+"""Card block/unblock/remove (docs/behaviour.md §4.3.3) and spend rules (§4.3.4) run in-process."""
 
 from __future__ import annotations
 

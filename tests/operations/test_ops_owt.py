@@ -1,4 +1,5 @@
-"""POST /outgoing_wire_transfers run in-process (BEHAVIOR §4.3.7, §6.6): shapes, rails, rules, webhooks."""
+"""POST /outgoing_wire_transfers run in-process (docs/behaviour.md §4.3.7, §6.6): shapes, rails, rules,
+webhooks."""
 
 from __future__ import annotations
 

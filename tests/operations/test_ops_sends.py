@@ -1,4 +1,4 @@
-"""POST /sends run in-process (BEHAVIOR §4.3.6, §6.6): every rule in order, money, body, webhook."""
+"""POST /sends run in-process (docs/behaviour.md §4.3.6, §6.6): every rule in order, money, body, webhook."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""POST /transfers run in-process (BEHAVIOR §4.3.5, §6.6): every rule in order, money, body, webhook."""
+"""POST /transfers run in-process (docs/behaviour.md §4.3.5, §6.6): every rule in order, money, body,
+webhook."""
 
 from __future__ import annotations
 

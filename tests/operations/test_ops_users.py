@@ -1,4 +1,4 @@
-"""POST /users and POST /users/{user_id}/invite run in-process (BEHAVIOR §4.3.1, §4.3.2)."""
+"""POST /users and POST /users/{user_id}/invite run in-process (docs/behaviour.md §4.3.1, §4.3.2)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The HTTP edge against inputs the store cannot hold and against bugs: integers beyond their format, JSON
 nested too deep, ids too long to exist, whole numbers written 100.0, and exactly one Weavr 500 (with one
-log line) when a handler fails (BEHAVIOR §3.3, §3.4, §8)."""
+log line) when a handler fails (docs/behaviour.md §3.3, §3.4, §8)."""
 
 from __future__ import annotations
 

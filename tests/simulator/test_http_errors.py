@@ -1,5 +1,5 @@
 """Every error path of the HTTP surface: auth order, permissions, tenants, bad input and limits
-(BEHAVIOR §2, §3, §8)."""
+(docs/behaviour.md §2, §3, §8)."""
 
 from __future__ import annotations
 

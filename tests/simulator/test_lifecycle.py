@@ -1,4 +1,5 @@
-"""Bulk lifecycle over HTTP: the worked scenarios of BEHAVIOR §5.6, reads while running, execute conflicts."""
+"""Bulk lifecycle over HTTP: the worked scenarios of docs/behaviour.md §5.6, reads while running, execute
+conflicts."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Hypothesis drives random submit/execute/pause/resume/cancel/get sequences through the engine and checks the
-invariants of BEHAVIOR §5: counts add up to N, final states never change, operations finish in sequence
-order, and every action is accepted exactly when the §5.1 matrix allows it."""
+invariants of docs/behaviour.md §5: counts add up to N, final states never change, operations finish in
+sequence order, and every action is accepted exactly when the §5.1 matrix allows it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""At-least-once across a crash (BEHAVIOR §6.5): kill -9 after an end event's commit, before its delivery.
+"""At-least-once across a crash (docs/behaviour.md §6.5): kill -9 after an end event's commit, before its
+delivery.
 
 ``bulkdash-sim serve --webhook-url URL`` (as ``python -m simulator serve``) points P1 at a port where nothing
 listens yet, so every first try fails and the retry stays pending. The process is killed, a receiver comes

@@ -1,4 +1,5 @@
-"""Webhook delivery (BEHAVIOR §6.5, Appendix B): retries, a receiver that is down, redelivery, config, load.
+"""Webhook delivery (docs/behaviour.md §6.5, Appendix B): retries, a receiver that is down, redelivery,
+config, load.
 
 Real receivers on loopback that fail on cue. Retry delays are Weavr's 10 s × 6ⁿ schedule multiplied by
 ``webhook_retry_scale``; the tests use tiny scales and check the gaps between the recorded attempts.

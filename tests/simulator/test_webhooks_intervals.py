@@ -1,4 +1,5 @@
-"""When bulk webhooks fire (BEHAVIOR §6.4): the worked-example table, N ∈ {1, 3, 10, 100, 10,000} × w.
+"""When bulk webhooks fire (docs/behaviour.md §6.4): the worked-example table, N ∈ {1, 3, 10, 100, 10,000} ×
+w.
 
 For N ≤ 100 the events are delivered to the dashboard's real receiver over loopback and the thresholds
 are read from the bodies it recorded (values of A = COMPLETED + FAILED in the RUNNING events). For

@@ -1,4 +1,5 @@
-"""Bulk webhooks across the lifecycle (BEHAVIOR §6.4, §5.3, §5.4): exactly one end event per executed bulk.
+"""Bulk webhooks across the lifecycle (docs/behaviour.md §6.4, §5.3, §5.4): exactly one end event per
+executed bulk.
 
 Every final state gets one end event carrying it (COMPLETED, PARTIALLY_COMPLETED, FAILED, CANCELLED from
 RUNNING and from PAUSED); cancel from SUBMITTED and pause send nothing; the operation that ends a bulk

@@ -1,4 +1,4 @@
-"""Webhook headers and signatures (BEHAVIOR §6.3): what a receiver gets on the wire, byte for byte.
+"""Webhook headers and signatures (docs/behaviour.md §6.3): what a receiver gets on the wire, byte for byte.
 
 A scripted receiver keeps every request exactly as it arrived, so the signatures are checked with
 ``bulkdash.contract.signatures`` against the very bytes received, ``webhooks-key`` is seen unredacted, and a

@@ -1,4 +1,4 @@
-"""Transaction webhooks (BEHAVIOR §6.6) and the path switches (§6.1, Appendix B), over real HTTP.
+"""Transaction webhooks (docs/behaviour.md §6.6) and the path switches (§6.1, Appendix B), over real HTTP.
 
 Transfers, sends and outgoing wire transfers run in bulks; the receiver gets one event per transfer or
 send and SUBMITTED then COMPLETED per wire, on their own paths, in the legacy shapes, with

@@ -1,4 +1,5 @@
-"""Helpers for the simulator's webhook tests (BEHAVIOR §6): real receivers on loopback and outbox reads.
+"""Helpers for the simulator's webhook tests (docs/behaviour.md §6): real receivers on loopback and outbox
+reads.
 
 Two receivers are used. ``bulkdash.webhooks.WebhookReceiver`` is the dashboard's own (it verifies
 signatures and marks duplicates by call-ref). ``ScriptedReceiver`` is a tiny Starlette app served with
