@@ -2,6 +2,11 @@
 
 It connects like the dashboard (``--profile``, ``--url``, or the embedded simulator on ``--db``), with the
 same start-up checks, and reports what that endpoint has; webhooks come from the receiver's history.
+
+A report paces itself within the request budget (a 10,000-operation bulk takes more than a minute of Weavr's
+quota): on a terminal, one line on stderr, rewritten in place, says how far it is and what it waits for — the
+words of the dashboard's report panel (``bulkdash.model.report_progress``). Ctrl-C cancels it cleanly: the
+session closes, nothing is written (files are written only once everything is fetched), exit status 130.
 """
 
 from __future__ import annotations
@@ -10,10 +15,16 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from bulkdash.cli.options import fail
 
+if TYPE_CHECKING:
+    from bulkdash.model.report_progress import Progress
+
 COMMAND = "report"
+#: The exit status of a command stopped by Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
 #: The dashboard flags ``report`` uses to connect (the others are refused).
 HONOURS = frozenset({"--profile", "--config", "--url", "--email", "--receiver-port", "--db"})
 
@@ -43,6 +54,31 @@ def add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     report.set_defaults(handler=report_command, honours=HONOURS)
 
 
+class ProgressLine:
+    """One line on ``stream``, rewritten in place (``\r`` and erase to its end) at each step; nothing when
+    ``stream`` is not a terminal (a log file gets no carriage returns)."""
+
+    def __init__(self, stream: TextIO, *, tty: bool | None = None) -> None:
+        self.stream = stream
+        self.tty = stream.isatty() if tty is None else tty
+        self.shown = False
+
+    def __call__(self, progress: Progress) -> None:
+        from bulkdash.model.report_progress import progress_text
+
+        if self.tty:
+            self.stream.write(f"\r\x1b[K{COMMAND}: {progress_text(progress)}")
+            self.stream.flush()
+            self.shown = True
+
+    def end(self) -> None:
+        """Leave the line (the next output starts on a line of its own)."""
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.shown = False
+
+
 def report_command(args: argparse.Namespace) -> int:
     from bulkdash.api.budget import BudgetExhausted
     from bulkdash.api.client import ApiError
@@ -65,15 +101,30 @@ def report_command(args: argparse.Namespace) -> int:
             hooks = (
                 await session.receiver.history(bulk_id=args.bulk_id, limit=10_000) if session.receiver else []
             )
-            report = await build_report(session.client, args.bulk_id, webhooks=hooks, status=args.status)
+            report = await build_report(
+                session.client, args.bulk_id, webhooks=hooks, status=args.status, progress=line
+            )
         finally:
+            # Also when cancelled (Ctrl-C): the embedded simulator and the receiver close their databases.
             await session.close()
-        return report.write(args.out or Path.cwd() / default_dirname(args.bulk_id))
+        written.append(report.write(args.out or Path.cwd() / default_dirname(args.bulk_id)))
+        return written[-1]
 
+    line = ProgressLine(sys.stderr)
+    written: list[Path] = []  # set in the loop, where a Ctrl-C cannot land half-way through writing
     try:
         out = asyncio.run(run())
+    except KeyboardInterrupt:
+        line.end()
+        if written:  # it came while the (complete) report was being written: it stands
+            print(written[-1])
+            return 0
+        print(f"bulkdash {COMMAND}: cancelled, nothing written", file=sys.stderr)
+        return INTERRUPTED
     except (ApiError, BudgetExhausted, OSError) as exc:
+        line.end()
         print(f"bulkdash {COMMAND}: {exc}", file=sys.stderr)
         return 1
+    line.end()
     print(out)
     return 0

@@ -23,7 +23,13 @@ class RunUpdate:
     changed_rows: list[int] = field(default_factory=list)
     page_replaced: bool = False  # the whole page is new (first load, page move, filter): rebuild rows
     error: str | None = None
-    retry_in_s: float | None = None
+    #: When the next try is due, on the client's budget clock (``client.budget.clock``): a deadline, so a
+    #: "retrying in N s" counts down however late it is drawn.
+    retry_at: float | None = None
+
+    def retry_in_s(self, now: float) -> float | None:
+        """Seconds left until ``retry_at`` at ``now`` (same clock), never negative."""
+        return None if self.retry_at is None else max(0.0, self.retry_at - now)
 
 
 class RunFollower:
@@ -72,6 +78,7 @@ class RunFollower:
         return update
 
     async def run(self) -> None:
+        clock = self.client.budget.clock
         while True:
             self._wake.clear()
             try:
@@ -83,7 +90,7 @@ class RunFollower:
                 )
             except BudgetExhausted as exc:
                 delay = min(exc.wait_s + 0.1, 60.0)
-                self.on_update(RunUpdate(error=f"Waiting: {exc.reason}", retry_in_s=delay))
+                self.on_update(RunUpdate(error=f"Waiting: {exc.reason}", retry_at=clock() + delay))
             except ApiError as exc:
                 self._errors += 1
                 delay = (
@@ -91,7 +98,7 @@ class RunFollower:
                     if exc.status == 429 and exc.retry_after_s
                     else min(30.0, self.backoff_s * 2 ** (self._errors - 1))
                 )
-                self.on_update(RunUpdate(error=str(exc), retry_in_s=delay))
+                self.on_update(RunUpdate(error=str(exc), retry_at=clock() + delay))
             if delay is None:
                 await self._wake.wait()  # final: sleep until someone asks (page move, filter)
                 continue

@@ -27,9 +27,15 @@ ACTIVE = ("RUNNING",)
 FINAL = {s.value for s in FINAL_BULK_STATUSES}
 
 
+#: Rows whose sequence repeats one already on the page get ``row_id`` ``DUPLICATE_ROW + position``: past any
+#: int32 sequence, so a server that repeats (or leaves out) sequences never makes two rows share a key.
+DUPLICATE_ROW = 2**40
+
+
 @dataclass(slots=True)
 class OpRow:
-    """One operation as the table shows it."""
+    """One operation as the table shows it. ``row_id`` keys it on the page (the table's row key): its
+    sequence, unless another row of the page already has that sequence."""
 
     sequence: int
     operation_id: str
@@ -39,6 +45,7 @@ class OpRow:
     key: str  # the response's key fact: errorCode, a new id, or "" (204)
     request_payload: str | None
     response_payload: str | None
+    row_id: int = 0
 
     def cells(self) -> tuple[str, str, str, str, str]:
         return (str(self.sequence), self.method, self.path, self.status, self.key)
@@ -72,8 +79,9 @@ def response_key(payload: str | None) -> str:
 def row_from(op: BulkProcessOperation, position: int = 0) -> OpRow:
     """The row of ``op``; Weavr's schema makes every field optional, so a missing sequence becomes the
     operation's ``position`` in the listing (1-based) and missing texts become ``""``."""
+    sequence = op.sequence if op.sequence is not None else position
     return OpRow(
-        op.sequence if op.sequence is not None else position,
+        sequence,
         op.operationId or "",
         op.method or "",
         op.path or "",
@@ -81,6 +89,7 @@ def row_from(op: BulkProcessOperation, position: int = 0) -> OpRow:
         response_key(op.responsePayload),
         op.requestPayload,
         op.responsePayload,
+        row_id=sequence,
     )
 
 
@@ -120,7 +129,7 @@ class RunModel:
     page_offset: int = 0
     status_filter: str | None = None
     search: str = ""
-    rows: dict[int, OpRow] = field(default_factory=dict)  # sequence -> row of the page on screen
+    rows: dict[int, OpRow] = field(default_factory=dict)  # row_id -> row of the page on screen
     row_order: list[int] = field(default_factory=list)
     filtered_total: int = 0
     samples: deque[tuple[float, int]] = field(default_factory=lambda: deque(maxlen=240))
@@ -279,18 +288,21 @@ class RunModel:
         return [self.current_request()] if moved or (status_moved and self.is_final) else []
 
     def apply_page(self, request: PageRequest, ops: list[BulkProcessOperation], total: int) -> list[int]:
-        """Take a fetched page; returns the sequences whose cells changed (new rows included)."""
+        """Take a fetched page; returns the row ids whose cells changed (new rows included)."""
         if request != self.current_request():
             return []  # the user moved on while it was in flight
         changed: list[int] = []
         order: list[int] = []
         for index, op in enumerate(ops):
-            row = row_from(op, request.offset + index + 1)
-            order.append(row.sequence)
-            old = self.rows.get(row.sequence)
+            position = request.offset + index + 1
+            row = row_from(op, position)
+            if row.row_id in order:  # a repeated sequence: still its own row, under a key of its own
+                row.row_id = DUPLICATE_ROW + position
+            order.append(row.row_id)
+            old = self.rows.get(row.row_id)
             if old is None or old.cells() != row.cells() or old.response_payload != row.response_payload:
-                self.rows[row.sequence] = row
-                changed.append(row.sequence)
+                self.rows[row.row_id] = row
+                changed.append(row.row_id)
         for gone in set(self.rows) - set(order):
             del self.rows[gone]
         self.row_order = order

@@ -21,6 +21,7 @@ from bulkdash.service.bulks import BulksPage
 if TYPE_CHECKING:
     from bulkdash.contract.scenarios import ScenarioSummary
     from bulkdash.model.training import Training
+    from bulkdash.report import ReportProgress
     from bulkdash.webhooks import ReceivedWebhook
 
 Severity = Literal["information", "warning", "error"]
@@ -78,17 +79,26 @@ class RunChanged:
 
 @dataclass(frozen=True, slots=True)
 class BulkSubmitted:
+    """A submission's answer. Weavr's 201 requires none of its fields: ``bulk_id`` and ``count`` may be
+    missing from an accepted submission (then the bulk can only be found in the list)."""
+
     bulk_id: str | None
-    count: int
+    count: int | None
     error: str | None = None
 
     @property
     def notice(self) -> Notice:
-        if self.error or self.bulk_id is None:
+        if self.error:
+            return Notice(self.error, title="Submission refused", severity="error", timeout=10)
+        size = "" if self.count is None else f": {self.count:,} operations"
+        if self.bulk_id is None:
             return Notice(
-                self.error or "no bulk id", title="Submission refused", severity="error", timeout=10
+                f"Submitted{size}, but the server sent no bulk id: find the bulk in the list.",
+                title="Submission accepted",
+                severity="warning",
+                timeout=10,
             )
-        return Notice(f"Bulk {self.bulk_id} submitted: {self.count:,} operations. Press x to execute.")
+        return Notice(f"Bulk {self.bulk_id} submitted{size}. Press x to execute.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +122,27 @@ class ActionDone:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportProgressed:
+    """A report being written fetched a page, or waits for the request budget (``bulkdash.report``)."""
+
+    bulk_id: str
+    progress: ReportProgress
+    notice = None  # the run screen's report panel shows it
+
+
+@dataclass(frozen=True, slots=True)
 class ReportWritten:
+    """A report ended: written to ``path``, failed (``error``), or ``cancelled`` (nothing written)."""
+
     bulk_id: str
     path: Path | None
     error: str | None = None
+    cancelled: bool = False
 
     @property
     def notice(self) -> Notice:
+        if self.cancelled:
+            return Notice("Report cancelled: nothing was written", title=f"Bulk {self.bulk_id}", timeout=4)
         if self.path is None:
             return Notice(f"Report not written: {self.error}", severity="error", timeout=8)
         return Notice(f"Report written to {self.path}", title=f"Bulk {self.bulk_id}", timeout=8)
@@ -206,6 +230,7 @@ Event = (
     | RunChanged
     | BulkSubmitted
     | ActionDone
+    | ReportProgressed
     | ReportWritten
     | ScenariosListed
     | TrainingStarted

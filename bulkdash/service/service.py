@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -36,6 +37,7 @@ from bulkdash.service.events import (
     EventStream,
     Listener,
     PresenterChanged,
+    ReportProgressed,
     ReportWritten,
     RunChanged,
     ScenariosListed,
@@ -71,6 +73,13 @@ SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
 MAX_WEBHOOKS = 2000
 
 
+def _safe_name(name: str) -> str:
+    """``name`` as one file name: a bulk id comes from the server, and one holding ``/`` or ``..`` must not
+    put a report anywhere but in the report directory."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120]
+    return safe if safe.strip(".") else "bulkdash-report"
+
+
 class DashboardService:
     def __init__(
         self,
@@ -101,6 +110,8 @@ class DashboardService:
         self.training: Training | None = None
         self.presenter_state: dict[str, object] | None = None
         self.last_report: Path | None = None
+        #: bulk id -> its report under way.
+        self.reports: dict[str, asyncio.Future[ReportWritten]] = {}
         self._listeners: list[Listener] = []
         self._tasks = Tasks(self._task_failed)
         self._following: dict[str, asyncio.Future[None]] = {}
@@ -153,7 +164,7 @@ class DashboardService:
         if self.closing:
             return session  # quitting meanwhile: ``aclose`` closes it, nothing more starts
         self.connection.label = session.label
-        self.connection.ok()
+        self.connection.attach(session.client.link)
         self._unsubscribe.append(session.on_webhook(self._on_webhook))
         self.bulks.client = session.client
         self._tasks.spawn(self.bulks.run(), "bulks")
@@ -184,8 +195,11 @@ class DashboardService:
             self.bulks.wake()
         self._emit(WebhookReceived(record))
 
-    def _note_state(self, bulk_id: str, status: str) -> None:
-        """Record a state change in the bulk's delivery timeline, once per change whoever saw it."""
+    def _note_state(self, bulk_id: str | None, status: str | None) -> None:
+        """Record a state change in the bulk's delivery timeline, once per change whoever saw it (a bulk
+        without an id or a status has nothing to record)."""
+        if bulk_id is None or status is None:
+            return
         previous = self.known_bulks.get(bulk_id)
         if previous == status:
             return
@@ -195,14 +209,19 @@ class DashboardService:
 
     # --- following the bulks and the runs -----------------------------------------------------------
     def _on_bulks_page(self, page: BulksPage) -> None:
-        if page.error:
-            self.connection.failed(page.error)
-        else:
-            self.connection.ok()
-            if page.page_key == self.bulks.key:
-                for bulk in page.bulks:
-                    self._note_state(bulk.bulkId, str(bulk.status))
+        # How the exchanges went is the client's link (the status bar reads it): a failed poll is the page's.
+        if not page.error and page.page_key == self.bulks.key:
+            for bulk in page.bulks:
+                if bulk.bulkId in self.runs:
+                    # Followed: its follower polls it more often (and hears its webhooks). A listing that was
+                    # answered before an action must not turn its state back in the timeline.
+                    continue
+                self._note_state(bulk.bulkId, None if bulk.status is None else str(bulk.status))
         self._emit(BulksListed(page))
+
+    def clock(self) -> float:
+        """Now on the clock that deadlines (``retry_at``) are on: the client's budget clock."""
+        return self.bulks.clock()
 
     def follow_run(self, bulk_id: str, model: RunModel | None = None) -> RunFollower:
         """Follow ``bulk_id`` into ``model`` (each update is emitted as RunChanged) until ``unfollow_run``."""
@@ -238,15 +257,13 @@ class DashboardService:
             try:
                 await follower.run()
             except Exception as exc:  # the follower handles API errors itself; anything else must not end it
+                log.exception("following bulk %s failed", follower.model.bulk_id)
                 error = f"Unexpected error: {type(exc).__name__}: {exc}"
-                follower.on_update(RunUpdate(error=error, retry_in_s=RESTART_DELAY_S))
+                follower.on_update(RunUpdate(error=error, retry_at=self.clock() + RESTART_DELAY_S))
                 await asyncio.sleep(RESTART_DELAY_S)
 
     def _on_run_update(self, bulk_id: str, update: RunUpdate) -> None:
-        if update.error:
-            self.connection.failed(update.error)
-        else:
-            self.connection.ok()
+        if not update.error:
             follower = self.runs.get(bulk_id)
             status = follower.model.status if follower is not None else None
             if update.change is not None and update.change.status_changed and status:
@@ -304,11 +321,39 @@ class DashboardService:
 
     # --- reports ------------------------------------------------------------------------------------
     def export_report(self, bulk_id: str) -> asyncio.Future[ReportWritten]:
-        """The bulk's story into ``report_dir/bulkdash-report-<bulkId>`` (``bulkdash.report``)."""
-        return self._tasks.spawn(self._export_report(bulk_id), f"report-{bulk_id}")
+        """The bulk's story into ``report_dir/bulkdash-report-<bulkId>`` (``bulkdash.report``): paced within
+        the request budget (background work), its progress emitted as ``ReportProgressed``, cancellable with
+        ``cancel_report``. One report per bulk at a time: asking again returns the one under way."""
+        running = self.reports.get(bulk_id)
+        if running is not None and not running.done():
+            return running
+        task = self._tasks.spawn(self._export_report(bulk_id), f"report-{bulk_id}")
+        self.reports[bulk_id] = task
+        task.add_done_callback(lambda done: self._report_ended(bulk_id, done))
+        return task
+
+    def _report_ended(self, bulk_id: str, task: asyncio.Future[ReportWritten]) -> None:
+        if self.reports.get(bulk_id) is task:
+            del self.reports[bulk_id]
+
+    def report_running(self, bulk_id: str) -> bool:
+        return bulk_id in self.reports
+
+    def cancel_report(self, bulk_id: str) -> bool:
+        """Stop the report of ``bulk_id`` under way (nothing is written); False when there is none."""
+        task = self.reports.get(bulk_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
 
     async def _export_report(self, bulk_id: str) -> ReportWritten:
-        outcome = await attempt(lambda: self._write_report(bulk_id))
+        try:
+            outcome = await attempt(lambda: self._write_report(bulk_id))
+        except asyncio.CancelledError:
+            # Nothing was written: a report writes its files only once everything is fetched.
+            self._emit(ReportWritten(bulk_id, None, cancelled=True))
+            raise
         if outcome.value is not None:
             self.last_report = outcome.value
         event = ReportWritten(bulk_id, outcome.value, outcome.error)
@@ -322,8 +367,14 @@ class DashboardService:
         assert self.session is not None
         session = self.session
         hooks = await session.receiver.history(bulk_id=bulk_id, limit=10_000) if session.receiver else []
-        report = await build_report(client, bulk_id, webhooks=hooks, timeline=session.timeline)
-        return report.write((self.report_dir or Path.cwd()) / default_dirname(bulk_id))
+        report = await build_report(
+            client,
+            bulk_id,
+            webhooks=hooks,
+            timeline=session.timeline,
+            progress=lambda progress: self._emit(ReportProgressed(bulk_id, progress)),
+        )
+        return report.write((self.report_dir or Path.cwd()) / _safe_name(default_dirname(bulk_id)))
 
     # --- training -----------------------------------------------------------------------------------
     def _sim(self) -> SimControl:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import signal
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -20,20 +22,21 @@ from typing import Any
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerFailed, WorkerState
 
 from bulkdash.connect import ConnectChoice
 from bulkdash.service import Connector, DashboardService
 from bulkdash.service.events import Event
 from bulkdash.service.tasks import describe
 from bulkdash.ui import flows, palette, routing
-from bulkdash.ui.format import Display
+from bulkdash.ui.format import Display, clip
+from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import ServiceEvent
 from bulkdash.ui.readonly import ReadOnlyApp
 from bulkdash.ui.screens.connect import ConnectScreen, SecretPromptScreen
 from bulkdash.ui.screens.help import HelpScreen
 from bulkdash.ui.screens.home import HomeScreen
-from bulkdash.ui.screens.run import RunScreen
+from bulkdash.ui.screens.run import RunScreen, screen_name
 from bulkdash.ui.screens.webhooks import WebhooksScreen
 from bulkdash.ui.widgets.status_bar import StatusBar
 
@@ -46,6 +49,14 @@ CLOSE_HEAD_START_S = 0.1
 SIMULATOR_ACTIONS = frozenset(
     {"scenarios", "world_pause", "world_step", "speed_up", "speed_down", "fault_now"}
 )
+#: More unexpected errors than this within ``ERROR_STORM_S`` is a loop (a widget that fails at every frame):
+#: then Textual's own handling ends the app with the traceback, rather than a notice per frame forever.
+ERROR_STORM = 20
+ERROR_STORM_S = 5.0
+
+log = logging.getLogger(__name__)
+# Logged errors go where the host application sends them, never over the dashboard (logging's last resort).
+log.addHandler(logging.NullHandler())
 
 
 class _OfService:
@@ -70,7 +81,7 @@ def _calls(name: str) -> Callable[[BulkdashApp], None]:
     return action
 
 
-class BulkdashApp(ReadOnlyApp, App[int]):
+class BulkdashApp(Guarded, ReadOnlyApp, App[int]):
     TITLE = "bulkdash"
     CSS_PATH = [
         STYLES / f"{name}.tcss"
@@ -137,6 +148,9 @@ class BulkdashApp(ReadOnlyApp, App[int]):
         self.home = HomeScreen()
         self._run_screens: deque[str] = deque()
         self._closing = False
+        #: Every unexpected exception caught by ``report_exception`` (tests check it stays empty).
+        self.caught: list[BaseException] = []
+        self._recent_errors: deque[float] = deque(maxlen=ERROR_STORM)
         if frozen:
             self.animation_level = "none"
 
@@ -188,6 +202,36 @@ class BulkdashApp(ReadOnlyApp, App[int]):
             for bar in self.screen.query(StatusBar):
                 bar.refresh_status()
 
+    # --- the last line of defence (``bulkdash.ui.guard``) ------------------------------------------------
+    def report_exception(self, error: BaseException, where: str) -> None:
+        """An exception escaped a handler, a timer or a worker: say it (notice and log), stay up."""
+        self.caught.append(error)
+        log.error("unexpected error in %s", where, exc_info=error)
+        self.log.error(f"unexpected error in {where}: {error!r}")
+        if self._closing:
+            return
+        now = time.monotonic()
+        self._recent_errors.append(now)
+        if len(self._recent_errors) == ERROR_STORM and now - self._recent_errors[0] < ERROR_STORM_S:
+            super()._handle_exception(error)  # type: ignore[arg-type]  # a loop: Textual's way, the traceback
+            return
+        self.notify(
+            clip(describe(error), 500),
+            title="Unexpected error",
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's handler of every unhandled exception (callbacks, timers, workers that exit on error,
+        # rendering), which always ends the app: kept for what happens before the app runs or while it quits.
+        if self._closing or not self.is_running or not self.screen_stack:
+            super()._handle_exception(error)
+            return
+        cause = error.error if isinstance(error, WorkerFailed) else error
+        self.report_exception(cause, "the app")
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a Textual worker's failure is said (the service's tasks say theirs: TaskFailed)."""
         if event.state is WorkerState.ERROR and not self._closing and event.worker.error is not None:
@@ -198,7 +242,7 @@ class BulkdashApp(ReadOnlyApp, App[int]):
 
     # --- screens ------------------------------------------------------------------------------------
     def run_screen(self, bulk_id: str) -> RunScreen | None:
-        name = f"run-{bulk_id}"
+        name = screen_name(bulk_id)
         if not self.is_screen_installed(name):
             return None
         screen = self.get_screen(name)
@@ -207,7 +251,7 @@ class BulkdashApp(ReadOnlyApp, App[int]):
     def open_bulk(self, bulk_id: str) -> None:
         if not flows.connected(self):
             return
-        name = f"run-{bulk_id}"
+        name = screen_name(bulk_id)
         if self.screen.id == name:
             return
         if not self.is_screen_installed(name):
@@ -228,8 +272,10 @@ class BulkdashApp(ReadOnlyApp, App[int]):
                 break
             if name not in in_stack:
                 self._run_screens.remove(name)
+                screen = self.get_screen(name)
                 self.uninstall_screen(name)
-                self.service.unfollow_run(name.removeprefix("run-"))  # an uninstalled screen is never closed
+                if isinstance(screen, RunScreen):
+                    self.service.unfollow_run(screen.bulk_id)  # an uninstalled screen is never closed
 
     def show_webhooks(self, *, bulk_id: str | None = None, tab: str = "received") -> None:
         for screen in self.screen_stack:

@@ -174,6 +174,12 @@ class Display:
             return DASH
         return seconds(eta_s)
 
+    def countdown(self, seconds: float) -> str:
+        """``12 s`` left (rounded up: "0 s" only once it is time); a placeholder when frozen."""
+        if self.frozen:
+            return "· s"
+        return f"{max(0, math.ceil(seconds))} s" if math.isfinite(seconds) else OUT_OF_RANGE
+
     def used(self, used: int) -> str:
         return "·" if self.frozen else str(used)
 

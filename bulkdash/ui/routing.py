@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bulkdash.service import events as ev
-from bulkdash.ui.format import presenter_summary
+from bulkdash.ui.format import clip, presenter_summary
 from bulkdash.ui.messages import BulksFetched, RunUpdated, ScenariosLoaded
 from bulkdash.ui.screens.connect import ConnectScreen
 from bulkdash.ui.screens.webhooks import WebhooksScreen
@@ -18,13 +18,21 @@ from bulkdash.ui.screens.webhooks import WebhooksScreen
 if TYPE_CHECKING:
     from bulkdash.ui.app import BulkdashApp
 
+#: The longest notice text shown.
+NOTICE_LIMIT = 400
+
 
 def route(app: BulkdashApp, event: ev.Event) -> None:
     if (apply := ROUTES.get(type(event))) is not None:
         apply(app, event)
     if (notice := event.notice) is not None:
+        # Notices quote the server (ids, errors): a 10,000-character id must not make a screen-sized toast.
         app.notify(
-            notice.text, title=notice.title, severity=notice.severity, timeout=notice.timeout, markup=False
+            clip(notice.text, NOTICE_LIMIT),
+            title=clip(notice.title, 80),
+            severity=notice.severity,
+            timeout=notice.timeout,
+            markup=False,
         )
 
 
@@ -63,6 +71,16 @@ def _action_done(app: BulkdashApp, event: ev.ActionDone) -> None:
         screen.refresh_brief()  # "your move: execute" is done
 
 
+def _report_progressed(app: BulkdashApp, event: ev.ReportProgressed) -> None:
+    if (screen := app.run_screen(event.bulk_id)) is not None:
+        screen.report_progressed(event.progress)
+
+
+def _report_written(app: BulkdashApp, event: ev.ReportWritten) -> None:
+    if (screen := app.run_screen(event.bulk_id)) is not None:
+        screen.report_ended()
+
+
 def _scenarios_listed(app: BulkdashApp, event: ev.ScenariosListed) -> None:
     for screen in app.screen_stack:
         if screen.id == "scenarios":
@@ -90,6 +108,8 @@ ROUTES: dict[type, Callable[[BulkdashApp, Any], None]] = {
     ev.RunChanged: _run_changed,
     ev.BulkSubmitted: _submitted,
     ev.ActionDone: _action_done,
+    ev.ReportProgressed: _report_progressed,
+    ev.ReportWritten: _report_written,
     ev.ScenariosListed: _scenarios_listed,
     ev.TrainingStarted: _training_started,
     ev.PresenterChanged: _presenter_changed,

@@ -252,6 +252,11 @@ LIST_OPERATIONS: list[Case] = [
         {**_ops_page(_operation(1, attempts=2, durationMs=5)), "nextOffset": 1},
     ),
     Case("non-numeric-ids", Endpoint.LIST_OPERATIONS, _ops_page(_operation(1, operationId="abc-123"))),
+    Case(
+        "repeated-sequences",
+        Endpoint.LIST_OPERATIONS,
+        _ops_page(_operation(1), _operation(1, operationId="op-1b"), _operation(2)),
+    ),
 ]
 
 SUBMIT: list[Case] = [

@@ -5,6 +5,10 @@ bulk, its operations, submissions (201) and the lifecycle actions (204). An endp
 chosen for it, else the corpus's ordinary ("typical") body, so a screen can be opened against one odd
 response while everything around it is normal. Cases can be swapped while it runs (``use``).
 
+Like Weavr (docs/behaviour.md §4), a ``bulk_id`` that is not all digits is refused with 400 ``REGEX`` on the
+reads of one bulk: so a listed bulk whose id is not numeric (the ``non-numeric-id`` case) cannot be followed
+up, as on the real server.
+
     async with serve(case(Endpoint.GET_BULK, "times-past-year-9999")) as url:
         client = WeavrClient(url, "any-key")
         ...
@@ -24,6 +28,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bulkdash.contract.models import SyntaxErrorKind
+from bulkdash.contract.requests import NUMERIC_ID_PATTERN
+from bulkdash.contract.validation import invalid_field, validation_failed
 from bulkdash.serving import QuietServer
 from tests.conformance.corpus import DEFAULTS, Case, Endpoint
 
@@ -61,6 +68,16 @@ class CorpusServer:
     def _answer(self, endpoint: Endpoint, status: int = 200) -> JSONResponse:
         return JSONResponse(self.body(endpoint), status_code=status, headers={"request-ref": "corpus"})
 
+    def _one_bulk(self, request: Request, endpoint: Endpoint) -> JSONResponse:
+        """A read of one bulk: 400 ``REGEX`` for an id that is not all digits, as Weavr answers."""
+        bulk_id: str = request.path_params["bulk_id"]
+        if not (bulk_id.isascii() and bulk_id.isdigit()):
+            refusal = validation_failed(
+                [invalid_field(SyntaxErrorKind.REGEX, "bulk_id", [NUMERIC_ID_PATTERN])]
+            )
+            return JSONResponse(refusal.dump(), status_code=400, headers={"request-ref": "corpus"})
+        return self._answer(endpoint)
+
     def _app(self) -> Starlette:
         async def login(request: Request) -> Response:
             return self._answer(Endpoint.LOGIN)
@@ -72,10 +89,10 @@ class CorpusServer:
             return self._answer(Endpoint.LIST_BULKS)
 
         async def one_bulk(request: Request) -> Response:
-            return self._answer(Endpoint.GET_BULK)
+            return self._one_bulk(request, Endpoint.GET_BULK)
 
         async def operations(request: Request) -> Response:
-            return self._answer(Endpoint.LIST_OPERATIONS)
+            return self._one_bulk(request, Endpoint.LIST_OPERATIONS)
 
         async def post_under_bulks(request: Request) -> Response:
             # /bulks/{id}/execute|pause|resume|cancel act on a bulk; any other POST under /bulks submits.

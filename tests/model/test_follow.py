@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from bulkdash.api.budget import RequestBudget
 from bulkdash.api.client import ApiError
 from bulkdash.contract.models import BulkProcessDetails, BulkProcessOperationsPaged, status_counts
@@ -50,6 +52,7 @@ async def test_errors_back_off_and_recover() -> None:
             details("COMPLETED", 10),
         ]
     )
+    client.budget = RequestBudget(clock=lambda: 500.0)  # a still clock: each deadline is now + the back-off
     updates: list[RunUpdate] = []
     follower = RunFollower(client, RunModel("7"), updates.append, backoff_s=0.01)  # type: ignore[arg-type]
     task = asyncio.create_task(follower.run())
@@ -59,7 +62,9 @@ async def test_errors_back_off_and_recover() -> None:
         task.cancel()
     errors = [u for u in updates if u.error]
     assert [e.error for e in errors] == ["Cannot reach the server", "Service unavailable"]
-    assert [e.retry_in_s for e in errors] == [0.01, 0.02]
+    # A deadline, not a number of seconds: what is left counts down as the clock moves.
+    assert [e.retry_at for e in errors] == [pytest.approx(500.01), pytest.approx(500.02)]
+    assert [e.retry_in_s(500.015) for e in errors] == [0.0, pytest.approx(0.005)]
     assert any(u.change and u.change.became_final for u in updates)
 
 

@@ -221,3 +221,24 @@ def test_search_and_response_key() -> None:
     }
     for payload, key in cases.items():
         assert response_key(payload) == key
+
+
+def test_a_repeated_or_missing_sequence_is_still_its_own_row() -> None:
+    """A server may repeat a sequence (or leave it out where another operation has its position): each
+    operation keeps its row, under a key no other row of the page has (the table's row key)."""
+    model = RunModel("1", clock=Clock())
+    model.apply_details(details("COMPLETED", 3, completed=3))
+    page = [
+        BulkProcessOperation(operationId="a", sequence=1, status="COMPLETED"),
+        BulkProcessOperation(operationId="b", sequence=1, status="FAILED"),
+        BulkProcessOperation(operationId="c", status="COMPLETED"),  # no sequence: its position, 3
+        BulkProcessOperation(operationId="d", sequence=3, status="COMPLETED"),
+    ]
+    changed = model.apply_page(model.current_request(), page, 4)
+    rows = model.visible_rows()
+    assert [r.operation_id for r in rows] == ["a", "b", "c", "d"]
+    assert [r.cells()[0] for r in rows] == ["1", "1", "3", "3"]  # shown as sent
+    assert len({r.row_id for r in rows}) == 4 and sorted(changed) == sorted(r.row_id for r in rows)
+    assert rows[0].row_id == 1 and rows[2].row_id == 3  # the first of each keeps its sequence as its key
+    # The same page again changes nothing: the keys are stable from poll to poll.
+    assert model.apply_page(model.current_request(), page, 4) == []

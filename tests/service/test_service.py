@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bulkdash.api.budget import BudgetExhausted
 from bulkdash.contract.kinds import OperationKind
 from bulkdash.model.follow import RunFollower
 from bulkdash.model.generate import generate
@@ -57,6 +58,9 @@ async def test_submit_execute_pause_resume_to_the_final_state(service: Dashboard
 
         assert (await service.act(bulk, BulkAction.RESUME)).error is None
         await events.until(lambda: model.is_final, timeout=15)
+        # The model turns final when the details arrive, its update (and the timeline's entry) once the
+        # page that goes with it did: wait for the entry, not just the model.
+        await events.until(lambda: service.known_bulks.get(bulk) == "PARTIALLY_COMPLETED")
     assert model.status == "PARTIALLY_COMPLETED"
     assert (model.counts["COMPLETED"], model.counts["FAILED"]) == (90, 10)
     # The service keeps the delivery timeline's state changes (no screen involved).
@@ -162,7 +166,7 @@ async def test_a_failed_connect_is_a_sentence(failure: Exception, sentence: str)
         assert await service.connect() is None
         failed = await events.next_of(ConnectFailed)
     assert failed.error == sentence and failed.notice.title == "Not connected"
-    assert service.connection.state == "error" and service.connection.error == sentence
+    assert service.connection.state == "not connected" and service.connection.error == sentence
     await service.aclose()
 
 
@@ -189,7 +193,33 @@ async def test_following_survives_an_unexpected_error(
     async with service.events() as events:
         service.follow_run(bulk)
         changed = await events.next_of(RunChanged, lambda e: e.update.error is not None)
-    assert changed.update.error == "Unexpected error: ValueError: boom" and changed.update.retry_in_s == 5.0
-    assert service.connection.state == "error"
+    assert changed.update.error == "Unexpected error: ValueError: boom"
+    assert changed.update.retry_in_s(service.clock()) == pytest.approx(5.0, abs=1.0)
+    # A bug in following is no news about the server: the connection says what the client's link says.
+    assert service.connection.state == "connected"
     service.unfollow_run(bulk)
     assert bulk not in service.runs
+
+
+async def test_a_poll_waiting_for_the_request_budget_says_so_with_a_deadline(
+    service: DashboardService,
+) -> None:
+    """Issue 13: every poll error made the connection "unreachable"; a spent budget is no lost server."""
+    assert service.session is not None
+    budget = service.session.client.budget
+    while True:  # spend the whole window, as a busy session would
+        try:
+            budget.check()
+        except BudgetExhausted:
+            break
+        budget.spend()
+    async with service.events() as events:
+        service.bulks.wake()
+        waiting = await events.next_of(BulksListed, lambda e: e.page.error is not None)
+    assert waiting.page.error is not None and waiting.page.error.startswith("Waiting: request budget")
+    assert service.connection.state == "waiting for the request budget"
+    left = service.connection.retry_in_s()
+    assert left is not None and 0 < left <= 60
+    # The page carries the deadline, so what the screen shows counts down.
+    retry = waiting.page.retry_in_s(service.clock())
+    assert retry is not None and 0 < retry <= 60.1

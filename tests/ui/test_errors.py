@@ -37,7 +37,7 @@ async def test_simulator_stopped_mid_run_then_back() -> None:
         banner = run.query_one(Banner)
         await until(pilot, lambda: banner.visible_message is not None, what="the banner")
         assert "Cannot reach" in banner.visible_message and "retrying in" in banner.visible_message
-        assert app.connection.state == "error"
+        assert app.connection.state == "unreachable"  # the client's link: no answer at all
         assert "unreachable" in str(run.query_one("#run-status-bar").content)
         await pilot.press("p")  # an action while down: a toast says why, nothing crashes
         await until(pilot, lambda: any(n.startswith("Cannot pause bulk") for n in notes(app)))

@@ -14,10 +14,12 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
+from bulkdash.api.client import WeavrClient
 from bulkdash.service.events import Connected, ConnectionChanged, PresenterChanged, TaskFailed
 from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.messages import ServiceEvent
@@ -75,6 +77,17 @@ async def test_quit_while_a_ten_thousand_operation_run_executes(monkeypatch: pyt
 
 
 async def test_quit_while_a_report_is_written(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    listing = WeavrClient.list_operations
+
+    async def held_after_page_3(
+        client: WeavrClient, bulk_id: str, offset: int = 0, *args: Any, **kw: Any
+    ) -> Any:
+        if offset >= 300:
+            await asyncio.Event().wait()  # the report stays under way until quitting cancels it
+        return await listing(client, bulk_id, offset, *args, **kw)
+
+    # Without the hold, a report that runs fast (the budget's minute just turned) can end before the quit.
+    monkeypatch.setattr(WeavrClient, "list_operations", held_after_page_3)
     with databases(monkeypatch) as dbs:
         app = make_app()
         app.report_dir = tmp_path

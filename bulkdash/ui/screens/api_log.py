@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header
 
 from bulkdash.api.client import CallRecord, to_curl
+from bulkdash.ui.guard import Guarded
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.status_bar import StatusBar
 
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from bulkdash.ui.app import BulkdashApp
 
 
-class ApiLogScreen(Screen[None]):
+class ApiLogScreen(Guarded, Screen[None]):
     TITLE = "bulkdash"
     SUB_TITLE = "API calls"
     BINDINGS = [

@@ -21,11 +21,12 @@ from textual.widgets.option_list import Option
 
 from bulkdash import config
 from bulkdash.connect import ConnectChoice, profile_choice
+from bulkdash.ui.guard import Guarded
 from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.widgets.footer import CoalescingFooter
 
 
-class ConnectScreen(ReadOnlyAware, Screen[ConnectChoice]):
+class ConnectScreen(Guarded, ReadOnlyAware, Screen[ConnectChoice]):
     TITLE = "bulkdash"
     SUB_TITLE = "Connect"
 
@@ -105,7 +106,7 @@ class ConnectScreen(ReadOnlyAware, Screen[ConnectChoice]):
         self.app.push_screen(ProfileEditScreen(path, choice.profile), edited)
 
 
-class ProfileEditScreen(ModalScreen[tuple[str, config.Profile] | None]):
+class ProfileEditScreen(Guarded, ModalScreen[tuple[str, config.Profile] | None]):
     """Name, base URL, receiver port and public URL of one profile; saved to the file (kept 0600)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="profile-edit.cancel")]
@@ -170,7 +171,7 @@ class ProfileEditScreen(ModalScreen[tuple[str, config.Profile] | None]):
         self.dismiss(None)
 
 
-class SecretPromptScreen(ModalScreen[str | None]):
+class SecretPromptScreen(Guarded, ModalScreen[str | None]):
     """A secret the profile leaves to be asked for: masked input; esc declines (None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="secret.cancel")]

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
+from bulkdash.ui.guard import Guarded
+
 MODES = ("ON_FAILURE_CONTINUE", "ON_FAILURE_STOP")
 
 
@@ -20,7 +22,7 @@ class ExecuteChoice:
     webhook_interval: int | None
 
 
-class ExecuteScreen(ModalScreen[ExecuteChoice | None]):
+class ExecuteScreen(Guarded, ModalScreen[ExecuteChoice | None]):
     BINDINGS = [Binding("escape", "dismiss_none", "Close", id="execute.close")]
 
     def __init__(self, bulk_id: str, suggested: ExecuteChoice | None = None, why: str = "") -> None:

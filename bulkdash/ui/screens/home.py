@@ -3,6 +3,10 @@
 The service's ``BulksFollower`` polls the list (faster while something runs and this screen is shown) and each
 page arrives as ``BulksFetched``; the handler updates changed cells only. The status filter and the page
 are the follower's: this screen only says what the user picked.
+
+A bulk whose follow-up failed (or that has no id) is marked on its own row, and the line under the table says
+why for the row under the cursor; only a failed listing is a banner over the whole screen, counting down to
+the next try.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from textual.widgets import DataTable, Header, Select, Static
 from bulkdash.service.actions import BulkAction
 from bulkdash.service.bulks import PAGE
 from bulkdash.ui import flows
-from bulkdash.ui.format import BULK_STATUSES
+from bulkdash.ui.format import BULK_STATUSES, clip, count
+from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import BulksFetched
 from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.widgets.banner import Banner
-from bulkdash.ui.widgets.bulks_table import BulksTable
+from bulkdash.ui.widgets.bulks_table import BulksTable, bulk_rows
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.status_bar import StatusBar
 
@@ -34,7 +39,7 @@ if TYPE_CHECKING:
     from bulkdash.ui.app import BulkdashApp
 
 
-class HomeScreen(ReadOnlyAware, Screen[None]):
+class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
     TITLE = "bulkdash"
     SUB_TITLE = "Bulks"
 
@@ -77,6 +82,7 @@ class HomeScreen(ReadOnlyAware, Screen[None]):
             )
             yield Static("", id="home-page-info", classes="toolbar-info")
         yield BulksTable(id="bulks")
+        yield Static("", id="home-row-note", classes="row-note", markup=False)
         yield Static(
             "Connecting…  press n to submit a new bulk once connected", id="home-empty", classes="empty-hint"
         )
@@ -105,24 +111,38 @@ class HomeScreen(ReadOnlyAware, Screen[None]):
         self.polls += 1
         banner = self.query_one(Banner)
         if page.error:
-            retry = f" — retrying in {page.retry_in_s:.0f} s" if page.retry_in_s else " — retrying"
-            banner.show(page.error + retry, "error")
+            severity = "warning" if page.error.startswith("Waiting") else "error"
+            banner.show(page.error, severity, retry_at=page.retry_at, clock=self.service.clock)
             return
         banner.hide()
         if page.page_key != self.follower.key:
             return  # the user changed the filter while this poll was in flight
         table = self.query_one(BulksTable)
-        display = self.bulkdash.display_
-        rows = [table.cells(b, page.details.get(b.bulkId), display) for b in page.bulks]
-        if self._shown_key != page.page_key:
-            table.rebuild(rows)
-            self._shown_key = page.page_key
-        else:
-            table.apply(rows)
+        rows = bulk_rows(page.bulks, page.details, page.row_errors, self.bulkdash.display_)
+        table.show(rows, rebuild=self._shown_key != page.page_key)
+        self._shown_key = page.page_key
         self.query_one("#home-empty", Static).display = not rows
+        self._show_row_note()
         pages = max(1, math.ceil(page.total / PAGE))
-        info = f"{page.total:,} bulk(s)" + (f" · page {self.follower.page + 1}/{pages}" if pages > 1 else "")
+        info = f"{count(page.total)} bulk(s)"
+        if pages > 1:
+            info += f" · page {self.follower.page + 1}/{pages}"
         self.query_one("#home-page-info", Static).update(info)
+
+    def _show_row_note(self) -> None:
+        """Why the row under the cursor is marked (a refused follow-up, no id); nothing for a fine row."""
+        row = self.query_one(BulksTable).selected_row()
+        note = self.query_one("#home-row-note", Static)
+        if row is None or row.problem is None:
+            note.display = False
+            return
+        name = f"Bulk {clip(row.bulk_id, 40)}" if row.bulk_id is not None else "This bulk"
+        note.update(f"⚠ {name}: {clip(row.problem, 300)}")
+        note.display = True
+
+    @on(DataTable.RowHighlighted, "#bulks")
+    def _row_highlighted(self) -> None:
+        self._show_row_note()
 
     # --- events and actions -------------------------------------------------------------------------
     def on_screen_suspend(self) -> None:
@@ -134,8 +154,13 @@ class HomeScreen(ReadOnlyAware, Screen[None]):
 
     @on(DataTable.RowSelected, "#bulks")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            self.bulkdash.open_bulk(str(event.row_key.value))
+        if event.row_key.value is None:
+            return
+        bulk_id = self.query_one(BulksTable).bulk_of(str(event.row_key.value))
+        if bulk_id is None:
+            self.notify("This bulk has no id: it cannot be opened", severity="warning", timeout=3)
+            return
+        self.bulkdash.open_bulk(bulk_id)
 
     @on(Select.Changed, "#home-status")
     def _status_changed(self, event: Select.Changed) -> None:
@@ -144,9 +169,11 @@ class HomeScreen(ReadOnlyAware, Screen[None]):
         self.follower.set_filter(None if value is Select.NULL else str(value))
 
     def selected(self) -> str | None:
-        bulk_id = self.query_one(BulksTable).selected_bulk()
+        table = self.query_one(BulksTable)
+        bulk_id = table.selected_bulk()
         if bulk_id is None:
-            self.notify("No bulk selected", severity="warning")
+            no_id = table.selected_row() is not None
+            self.notify("This bulk has no id" if no_id else "No bulk selected", severity="warning")
         return bulk_id
 
     def action_open(self) -> None:

@@ -20,6 +20,7 @@ from textual.widgets import Button, Input, Select, Static
 
 from bulkdash.contract.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
 from bulkdash.model.generate import GenerateError, describe_limits, generate, load_items, size_limit
+from bulkdash.ui.guard import Guarded
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class NewBulkChoice:
     source: str  # "generated" or the file name
 
 
-class NewBulkScreen(ModalScreen[NewBulkChoice | None]):
+class NewBulkScreen(Guarded, ModalScreen[NewBulkChoice | None]):
     BINDINGS = [Binding("escape", "close", "Close", id="new.close")]
 
     def __init__(self, *, token: str | None = None) -> None:

@@ -10,12 +10,13 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from bulkdash.model.run import OpRow
-from bulkdash.ui.format import status_text
+from bulkdash.ui.format import clip, status_text
+from bulkdash.ui.guard import Guarded
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.json_view import JsonView, pretty_json
 
 
-class OperationScreen(ModalScreen[None]):
+class OperationScreen(Guarded, ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="op.close"),
         Binding("c", "copy('request')", "Copy request", id="op.copy_request"),
@@ -30,14 +31,14 @@ class OperationScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         row = self.row
         title = Text()
-        title.append(f"Bulk {self.bulk_id} · operation #{row.sequence}  ", style="bold")
+        title.append(f"Bulk {clip(self.bulk_id, 40)} · operation #{row.sequence}  ", style="bold")
         title.append_text(status_text(row.status))
-        title.append(f"  {row.method} {row.path}")
+        title.append(f"  {clip(row.method, 20)} {clip(row.path)}")  # whatever length the server sent
         if row.key:
-            title.append(f"  → {row.key}", style="bold")
+            title.append(f"  → {clip(row.key)}", style="bold")
         with Vertical(id="op-dialog", classes="dialog"):
             yield Static(title, id="op-title")
-            yield Static(f"operationId {row.operation_id}", id="op-id", classes="dim", markup=False)
+            yield Static(f"operationId {clip(row.operation_id)}", id="op-id", classes="dim", markup=False)
             with Horizontal(id="op-panes"):
                 with Vertical(classes="op-pane"):
                     yield Static("Request", classes="pane-title")

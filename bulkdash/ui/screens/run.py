@@ -9,7 +9,9 @@ screen is installed by the app, so the bulk is still followed (slowly) while ano
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -17,27 +19,42 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Input, Select, Static
+from textual.widgets import Button, DataTable, Header, Input, Select, Static
 
 from bulkdash.model.run import PAGE_SIZE, RunModel
 from bulkdash.service.actions import BulkAction
 from bulkdash.ui import flows
-from bulkdash.ui.format import COUNT_ORDER
+from bulkdash.ui.format import COUNT_ORDER, clip, count
+from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import RunUpdated
 from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.screens.operation import OperationScreen
 from bulkdash.ui.widgets.banner import Banner
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.ops_table import OpsTable
+from bulkdash.ui.widgets.report_panel import ReportPanel
 from bulkdash.ui.widgets.run_header import RunHeader
 from bulkdash.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
+    from bulkdash.model.report_progress import Progress
     from bulkdash.service import DashboardService
     from bulkdash.ui.app import BulkdashApp
 
+#: Bulk ids that can be a screen's id as they are (Textual ids allow letters, digits, ``_`` and ``-``).
+_PLAIN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 
-class RunScreen(ReadOnlyAware, Screen[None]):
+
+def screen_name(bulk_id: str) -> str:
+    """The name (and Textual id) of the run screen of ``bulk_id``: ``run-7``. A server's id can hold any
+    character and be any length, so any other id is named by its digest (``run--`` never starts a plain one).
+    """
+    if _PLAIN_ID.fullmatch(bulk_id):
+        return f"run-{bulk_id}"
+    return "run--" + hashlib.sha256(bulk_id.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+
+
+class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
     TITLE = "bulkdash"
 
     BINDINGS = [
@@ -58,10 +75,10 @@ class RunScreen(ReadOnlyAware, Screen[None]):
     ]
 
     def __init__(self, bulk_id: str) -> None:
-        super().__init__(id=f"run-{bulk_id}")
+        super().__init__(id=screen_name(bulk_id))
         self.bulk_id = bulk_id
         self.model = RunModel(bulk_id)
-        self.sub_title = f"Bulk {bulk_id}"
+        self.sub_title = f"Bulk {clip(bulk_id, 40)}"
         self.last_error: str | None = None
         self.updates = 0
 
@@ -76,6 +93,7 @@ class RunScreen(ReadOnlyAware, Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▤")
         yield Banner(id="run-banner")
+        yield ReportPanel(id="run-report")
         training = self.service.training
         if training is not None and training.bulk_id == self.bulk_id:
             from bulkdash.ui.widgets.brief import Brief  # training only: not on the start-up path
@@ -98,6 +116,8 @@ class RunScreen(ReadOnlyAware, Screen[None]):
         self.query_one(OpsTable).focus()
         if self.service.session is not None:
             self.service.follow_run(self.bulk_id, self.model)
+        if self.service.report_running(self.bulk_id):
+            self.query_one(ReportPanel).start()
 
     def on_unmount(self) -> None:
         self.service.unfollow_run(self.bulk_id)
@@ -123,11 +143,9 @@ class RunScreen(ReadOnlyAware, Screen[None]):
         self.updates += 1
         banner = self.query_one(Banner)
         if update.error:
-            retry = f" — retrying in {update.retry_in_s:.0f} s" if update.retry_in_s else ""
             self.last_error = update.error
-            banner.show(
-                f"{update.error}{retry}", "warning" if update.error.startswith("Waiting") else "error"
-            )
+            severity = "warning" if update.error.startswith("Waiting") else "error"
+            banner.show(update.error, severity, retry_at=update.retry_at, clock=self.service.clock)
             return
         if self.last_error is not None:
             self.last_error = None
@@ -146,10 +164,11 @@ class RunScreen(ReadOnlyAware, Screen[None]):
 
     def _apply_rows(self, table: OpsTable, changed: list[int]) -> None:
         visible = self.model.visible_rows()
-        visible_seqs = {row.sequence for row in visible}
+        visible_ids = {row.row_id for row in visible}
         # Rows that left the page (a status filter) or no longer match the search.
-        table.drop([seq for seq in table.shown if seq not in visible_seqs])
-        rows = [row for row in visible if row.sequence in set(changed)]
+        table.drop([row_id for row_id in table.shown if row_id not in visible_ids])
+        wanted = set(changed)
+        rows = [row for row in visible if row.row_id in wanted]
         if not table.apply(rows):
             table.rebuild(visible)
 
@@ -157,15 +176,16 @@ class RunScreen(ReadOnlyAware, Screen[None]):
         counts = self.model.counts
         status = self.model.status or "?"
         parts = ", ".join(
-            f"{counts[s]} {s.lower()}" for s in ("COMPLETED", "FAILED", "CANCELLED") if counts.get(s)
+            f"{count(counts[s])} {s.lower()}" for s in ("COMPLETED", "FAILED", "CANCELLED") if counts.get(s)
         )
         severity = "information" if status == "COMPLETED" else "warning"
-        self.notify(f"Bulk {self.bulk_id} {status}: {parts or 'no operations'}", severity=severity, timeout=8)
+        text = f"Bulk {clip(self.bulk_id, 40)} {clip(status, 40)}: {parts or 'no operations'}"
+        self.notify(text, severity=severity, timeout=8, markup=False)
 
     def _show_page_info(self) -> None:
         model = self.model
         total = model.filtered_total if model.status_filter else model.n
-        if not total:
+        if total <= 0:
             info = "no operations" if model.details is not None else "loading…"
         else:
             first = model.page_offset + 1
@@ -183,7 +203,7 @@ class RunScreen(ReadOnlyAware, Screen[None]):
     def _row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is None:
             return
-        row = self.model.rows.get(int(event.row_key.value))
+        row = self.model.rows.get(int(event.row_key.value))  # keyed by the row's ``row_id``
         if row is not None:
             self.app.push_screen(OperationScreen(self.bulk_id, row))
 
@@ -247,8 +267,28 @@ class RunScreen(ReadOnlyAware, Screen[None]):
         self.bulkdash.show_webhooks(bulk_id=self.bulk_id, tab="timeline")
 
     def action_export(self) -> None:
-        if flows.connected(self.bulkdash):
-            self.service.export_report(self.bulk_id)
+        if not flows.connected(self.bulkdash):
+            return
+        if self.service.report_running(self.bulk_id):
+            self.notify("A report of this bulk is being written (Cancel report stops it)", timeout=3)
+            return
+        self.service.export_report(self.bulk_id)
+        self.query_one(ReportPanel).start()
+
+    # --- a report being written (the service says how far it is) ------------------------------------
+    def report_progressed(self, progress: Progress) -> None:
+        self.query_one(ReportPanel).show_progress(progress)
+
+    def report_ended(self) -> None:
+        self.query_one(ReportPanel).finish()
+
+    @on(Button.Pressed, "#report-cancel")
+    def _cancel_report(self) -> None:
+        self.action_cancel_report()
+
+    def action_cancel_report(self) -> None:
+        if not self.service.cancel_report(self.bulk_id):
+            self.query_one(ReportPanel).finish()  # nothing under way (any more)
 
     def action_execute(self) -> None:
         flows.execute(self.bulkdash, self.bulk_id)

@@ -14,6 +14,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from bulkdash.ui.format import clip
+from bulkdash.ui.guard import Guarded
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.json_view import JsonView, pretty_json
 from bulkdash.webhooks import Authenticity, ReceivedWebhook, event_summary
@@ -28,7 +30,7 @@ _AUTHENTICITY_STYLES = {
 }
 
 
-class WebhookDetailScreen(ModalScreen[None]):
+class WebhookDetailScreen(Guarded, ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="webhook.close"),
         Binding("c", "copy", "Copy body", id="webhook.copy"),
@@ -42,10 +44,12 @@ class WebhookDetailScreen(ModalScreen[None]):
         record = self.record
         display = getattr(self.app, "display_", None)
         title = Text()
-        title.append(f"{record.method} {record.path}  ", style="bold")
+        title.append(f"{clip(record.method, 20)} {clip(record.path)}  ", style="bold")
         title.append(f"→ {record.http_status}", style="bold" if record.accepted else "bold #ff5f5f")
         verdicts = Text()
-        verdicts.append(event_summary(record))
+        verdicts.append(
+            clip(event_summary(record), 500)
+        )  # it quotes the body: ids and statuses of any length
         authenticity = record.authenticity
         verdicts.append(
             f"\n{authenticity.value}", style=_AUTHENTICITY_STYLES.get(authenticity, "bold #ff5f5f")

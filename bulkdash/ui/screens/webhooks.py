@@ -17,6 +17,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Select, Static, TabbedContent, TabPane
 
+from bulkdash.ui.format import clip
+from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import WebhookHistoryLoaded
 from bulkdash.ui.screens.webhook_detail import WebhookDetailScreen
 from bulkdash.ui.widgets.banner import Banner
@@ -32,7 +34,16 @@ if TYPE_CHECKING:
 HISTORY_LIMIT = 500
 
 
-class WebhooksScreen(Screen[None]):
+def newest_first(bulk_id: str) -> tuple[bool, int, str]:
+    """A sort key: numeric ids by their value (without ``int()``, which refuses past 4,300 digits and a server
+    may send more), other ids after them."""
+    if bulk_id.isascii() and bulk_id.isdigit():
+        significant = bulk_id.lstrip("0")
+        return (True, len(significant), significant)
+    return (False, 0, bulk_id)
+
+
+class WebhooksScreen(Guarded, Screen[None]):
     TITLE = "bulkdash"
     SUB_TITLE = "Webhooks"
 
@@ -72,10 +83,10 @@ class WebhooksScreen(Screen[None]):
         yield CoalescingFooter()
 
     def _bulk_options(self) -> list[tuple[str, str]]:
-        ids = sorted(self.bulkdash.known_bulks, key=lambda b: int(b) if b.isdigit() else 0, reverse=True)
+        ids = sorted(self.bulkdash.known_bulks, key=newest_first, reverse=True)
         if self.bulk_id and self.bulk_id not in ids:
             ids.insert(0, self.bulk_id)
-        return [(f"bulk {b}", b) for b in ids]
+        return [(f"bulk {clip(b, 40)}", b) for b in ids]
 
     def on_mount(self) -> None:
         table = self.query_one(WebhookTable)

@@ -1,17 +1,25 @@
 """The home screen's table of bulks: status, operation, size, progress, start and end; newest first.
 
-A poll updates only the cells that changed and adds rows for new bulks; ``rebuild`` is for a new page or
-filter. Progress needs the bulk's counts (``GET /bulks/{id}``), which the screen fetches only for bulks that
-can still move and caches for final ones.
+A poll updates only the cells that changed; ``rebuild`` is for a new page or filter, or when bulks were added
+or left (their order is the server's, newest first). Progress needs the bulk's counts (``GET /bulks/{id}``),
+which the service fetches only for bulks that can still move and caches for final ones.
+
+Each row is one ``BulkRow``: its key in the table (the bulk id, unless it is missing or repeats one already on
+the page: then a key of its own, so no page makes two rows share a key), the bulk id to open (None when the
+server sent none), its cells, and ``problem``: why its progress could not be shown (a follow-up the server
+refused, no id) — the row says so, and the other rows keep updating.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import DataTable
 
 from bulkdash.contract.models import BulkProcess, BulkProcessDetails
-from bulkdash.ui.format import Display, percent, short_operation, status_text
+from bulkdash.ui.format import Display, clip, count, marked, percent, short_operation, status_text
+from bulkdash.ui.guard import Guarded
 
 COLUMNS = (
     ("bulk", "Bulk", 9),
@@ -22,22 +30,63 @@ COLUMNS = (
     ("start", "Started", 9),
     ("end", "Finished", 9),
 )
+BAR = 10
+#: Prefix of the key of a row whose bulk has no id of its own on the page (a bulk id never holds a NUL).
+ANONYMOUS = "\0row-"
+NO_ID = "no bulk id: it cannot be opened or followed"
+
+
+@dataclass(frozen=True, slots=True)
+class BulkRow:
+    key: str
+    bulk_id: str | None
+    cells: tuple[str, ...]
+    problem: str | None = None
 
 
 def progress_cell(bulk: BulkProcess, details: BulkProcessDetails | None) -> str:
-    if details is None or not bulk.submittedItemsCount:
-        return "" if str(bulk.status) != "SUBMITTED" else "░░░░░░░░░░   0%"
+    """``██████░░░░  60%``: the bar never leaves its ten cells, whatever the counts; the share beside it is
+    shown as it is (marked when the counts do not add up)."""
+    size = bulk.submittedItemsCount
+    if details is None or not size:
+        return "" if bulk.status is None or str(bulk.status) != "SUBMITTED" else "░" * BAR + "   0%"
     counts = details.counts()
     done = counts.get("COMPLETED", 0) + counts.get("FAILED", 0) + counts.get("CANCELLED", 0)
-    share = done / bulk.submittedItemsCount
-    filled = round(share * 10)
-    return f"{'█' * filled}{'░' * (10 - filled)} {percent(share):>4}"
+    share = done / size
+    filled = min(BAR, max(0, round(share * BAR)))
+    return f"{'█' * filled}{'░' * (BAR - filled)} {percent(share):>4}"
 
 
-class BulksTable(DataTable[str | Text]):
+def short_problem(problem: str) -> str:
+    """What fits the progress cell: the sentence's head ("Invalid request", "Not found"); the line under the
+    table has the rest."""
+    return clip(problem.split(":", 1)[0], COLUMNS[4][2] - 2)
+
+
+def bulk_rows(
+    bulks: list[BulkProcess],
+    details: dict[str, BulkProcessDetails],
+    errors: dict[str, str],
+    display: Display,
+) -> list[BulkRow]:
+    """The rows of a page, in its order, each under a key no other row of the page has."""
+    rows: list[BulkRow] = []
+    keys: set[str] = set()
+    for position, bulk in enumerate(bulks):
+        bulk_id = bulk.bulkId
+        key = bulk_id if bulk_id is not None and bulk_id not in keys else f"{ANONYMOUS}{position}"
+        keys.add(key)
+        problem = NO_ID if bulk_id is None else errors.get(bulk_id)
+        found = None if bulk_id is None else details.get(bulk_id)
+        rows.append(BulkRow(key, bulk_id, BulksTable.cells(bulk, found, display, problem), problem))
+    return rows
+
+
+class BulksTable(Guarded, DataTable[str | Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._shown: dict[str, tuple[str, ...]] = {}
+        self._rows: dict[str, BulkRow] = {}
         self.rebuilds = 0
 
     def on_mount(self) -> None:
@@ -45,63 +94,86 @@ class BulksTable(DataTable[str | Text]):
             self.add_column(label, key=key, width=width)
 
     @staticmethod
-    def cells(bulk: BulkProcess, details: BulkProcessDetails | None, display: Display) -> tuple[str, ...]:
+    def cells(
+        bulk: BulkProcess,
+        details: BulkProcessDetails | None,
+        display: Display,
+        problem: str | None = None,
+    ) -> tuple[str, ...]:
+        bulk_id = bulk.bulkId
         return (
-            bulk.bulkId,
-            str(bulk.status),
+            clip(bulk_id, COLUMNS[0][2]) if bulk_id is not None else "",
+            "" if bulk.status is None else str(bulk.status),
             short_operation(bulk.operation),
-            f"{bulk.submittedItemsCount:,}",
-            progress_cell(bulk, details),
+            count(bulk.submittedItemsCount),
+            marked(short_problem(problem)) if problem else progress_cell(bulk, details),
             display.time(bulk.executionStart),
             display.time(bulk.executionFinish),
         )
 
     @staticmethod
     def _render(column: str, value: str) -> str | Text:
-        return status_text(value) if column == "status" else value
+        if column == "status":
+            return status_text(value)
+        if column == "progress" and value.startswith("⚠"):
+            return Text(value, style="#ffaf5f")
+        return value
 
-    def rebuild(self, rows: list[tuple[str, ...]]) -> None:
+    def show(self, rows: list[BulkRow], *, rebuild: bool = False) -> None:
+        """Show ``rows`` (a page, in order): in place when the same bulks are shown, else rebuilt."""
+        if rebuild or [row.key for row in rows] != list(self._shown):
+            self.rebuild(rows)
+        else:
+            self.apply(rows)
+
+    def rebuild(self, rows: list[BulkRow]) -> None:
         self.rebuilds += 1
-        selected = self.selected_bulk()
+        selected = self._selected_key()
         self.clear()
         self._shown.clear()
-        for cells in rows:
-            self._add(cells)
+        self._rows.clear()
+        for row in rows:
+            self._add(row)
         if selected is not None and selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected))
 
-    def _add(self, cells: tuple[str, ...]) -> None:
-        self._shown[cells[0]] = cells
+    def _add(self, row: BulkRow) -> None:
+        self._shown[row.key] = row.cells
+        self._rows[row.key] = row
         self.add_row(
-            *(self._render(key, v) for (key, _, _), v in zip(COLUMNS, cells, strict=True)), key=cells[0]
+            *(self._render(key, v) for (key, _, _), v in zip(COLUMNS, row.cells, strict=True)), key=row.key
         )
 
-    def apply(self, rows: list[tuple[str, ...]]) -> None:
-        """Update in place: changed cells, new bulks (kept newest first), bulks gone from the page."""
-        wanted = {cells[0] for cells in rows}
-        for gone in [b for b in self._shown if b not in wanted]:
-            del self._shown[gone]
-            self.remove_row(gone)
-        added = False
-        for cells in rows:
-            old = self._shown.get(cells[0])
-            if old is None:
-                self._add(cells)
-                added = True
-                continue
-            for (key, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
+    def apply(self, rows: list[BulkRow]) -> None:
+        """Update the changed cells of the rows shown (the same bulks, in the same order)."""
+        for row in rows:
+            old = self._shown[row.key]
+            for (key, _, _), before, after in zip(COLUMNS, old, row.cells, strict=True):
                 if before != after:
-                    self.update_cell(cells[0], key, self._render(key, after))
-            self._shown[cells[0]] = cells
-        if added:
-            self.sort("bulk", key=lambda bulk_id: int(bulk_id) if str(bulk_id).isdigit() else 0, reverse=True)
+                    self.update_cell(row.key, key, self._render(key, after))
+            self._shown[row.key] = row.cells
+            self._rows[row.key] = row
 
     @property
     def shown(self) -> dict[str, tuple[str, ...]]:
+        """Row key (the bulk id, for a bulk that has one) -> the cell texts on screen."""
         return self._shown
 
-    def selected_bulk(self) -> str | None:
+    def _selected_key(self) -> str | None:
         if not self.row_count:
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
         return str(key.value) if key.value is not None else None
+
+    def selected_row(self) -> BulkRow | None:
+        key = self._selected_key()
+        return None if key is None else self._rows.get(key)
+
+    def selected_bulk(self) -> str | None:
+        """The id of the bulk under the cursor (None without rows, or when that bulk has no id)."""
+        row = self.selected_row()
+        return None if row is None else row.bulk_id
+
+    def bulk_of(self, key: str) -> str | None:
+        row = self._rows.get(key)
+        return None if row is None else row.bulk_id

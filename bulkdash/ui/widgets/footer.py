@@ -10,8 +10,10 @@ from __future__ import annotations
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from bulkdash.ui.guard import Guarded
 
-class CoalescingFooter(Footer):
+
+class CoalescingFooter(Guarded, Footer):
     _recompose_pending = False
 
     def bindings_changed(self, screen: Screen) -> None:

@@ -9,6 +9,8 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from bulkdash.ui.guard import Guarded
+
 
 def pretty_json(payload: str | bytes | None) -> str | None:
     """Indented JSON, or the text as it is when it is not JSON; None for no payload."""
@@ -21,7 +23,7 @@ def pretty_json(payload: str | bytes | None) -> str | None:
         return text
 
 
-class JsonView(VerticalScroll):
+class JsonView(Guarded, VerticalScroll):
     DEFAULT_CLASSES = "json-view"
 
     def __init__(

@@ -1,5 +1,8 @@
 """The operations table: one page (≤ 100 rows) of a bulk's operations, updated cell by cell.
 
+Rows are keyed by ``OpRow.row_id`` (the sequence, unless a server repeats one on the page: then a key of its
+own), so no server's page can make two rows share a key. Cell texts are cut to their column's width.
+
 ``rebuild`` is for a page that was replaced (first load, page move, filter or search change); ``apply`` takes
 the rows a poll changed and calls ``update_cell`` only for the cells whose text differs, adding rows that are
 new to the page. PgUp on the first row and PgDn on the last one ask the screen to move the page.
@@ -12,7 +15,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from bulkdash.model.run import OpRow
-from bulkdash.ui.format import status_text
+from bulkdash.ui.format import clip, status_text
+from bulkdash.ui.guard import Guarded
 
 COLUMNS = (
     ("seq", "Seq", 7),
@@ -23,7 +27,12 @@ COLUMNS = (
 )
 
 
-class OpsTable(DataTable[str | Text]):
+def _cells(row: OpRow) -> tuple[str, ...]:
+    """The row's texts, each cut to its column (a 10,000-character path is one ellipsis past 30)."""
+    return tuple(clip(text, width) for (_, _, width), text in zip(COLUMNS, row.cells(), strict=True))
+
+
+class OpsTable(Guarded, DataTable[str | Text]):
     class EdgeReached(Message):
         """The cursor tried to leave the page: ``direction`` -1 (previous page) or +1 (next page)."""
 
@@ -33,7 +42,7 @@ class OpsTable(DataTable[str | Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._shown: dict[int, tuple[str, ...]] = {}  # sequence -> the cell texts on screen
+        self._shown: dict[int, tuple[str, ...]] = {}  # row_id -> the cell texts on screen
         self.rebuilds = 0  # how many times the rows were rebuilt (tests check polls do not rebuild)
         self.cell_updates = 0
 
@@ -53,41 +62,41 @@ class OpsTable(DataTable[str | Text]):
             self._add(row)
 
     def _add(self, row: OpRow) -> None:
-        cells = row.cells()
-        self._shown[row.sequence] = cells
+        cells = _cells(row)
+        self._shown[row.row_id] = cells
         self.add_row(
             *(self._render(key, value) for (key, _, _), value in zip(COLUMNS, cells, strict=True)),
-            key=str(row.sequence),
+            key=str(row.row_id),
         )
 
     def apply(self, rows: list[OpRow]) -> bool:
         """Update the changed rows in place; returns False when a row is missing and order would break."""
         for row in rows:
-            old = self._shown.get(row.sequence)
+            old = self._shown.get(row.row_id)
             if old is None:
-                if self._shown and row.sequence < max(self._shown):
+                if self._shown and row.row_id < max(self._shown):
                     return False  # would land out of order: the caller rebuilds instead
                 self._add(row)
                 continue
-            cells = row.cells()
+            cells = _cells(row)
             for (key, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
                 if before != after:
-                    self.update_cell(str(row.sequence), key, self._render(key, after))
+                    self.update_cell(str(row.row_id), key, self._render(key, after))
                     self.cell_updates += 1
-            self._shown[row.sequence] = cells
+            self._shown[row.row_id] = cells
         return True
 
-    def drop(self, sequences: list[int]) -> None:
-        for seq in sequences:
-            if seq in self._shown:
-                del self._shown[seq]
-                self.remove_row(str(seq))
+    def drop(self, row_ids: list[int]) -> None:
+        for row_id in row_ids:
+            if row_id in self._shown:
+                del self._shown[row_id]
+                self.remove_row(str(row_id))
 
     @property
     def shown(self) -> dict[int, tuple[str, ...]]:
         return self._shown
 
-    def selected_sequence(self) -> int | None:
+    def selected_row_id(self) -> int | None:
         if not self.row_count:
             return None
         key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key

@@ -1,5 +1,8 @@
 """The header of a bulk run: status (colour-coded), mode, operation, counts, progress, throughput and ETA,
-a throughput sparkline, start and finish times. Pure rendering of a ``RunModel``: no I/O."""
+a throughput sparkline, start and finish times. Pure rendering of a ``RunModel``: no I/O.
+
+Every value may be missing or odd (Weavr's schemas require none): ids and texts are cut, counts that do not
+add up are marked and never push the progress bar past either end."""
 
 from __future__ import annotations
 
@@ -9,7 +12,17 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static
 
 from bulkdash.model.run import RunModel
-from bulkdash.ui.format import DASH, Display, counts_text, percent, status_text
+from bulkdash.ui.format import (
+    DASH,
+    MAX_STATUS,
+    Display,
+    clip,
+    count,
+    counts_text,
+    percent,
+    status_text,
+)
+from bulkdash.ui.guard import Guarded
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 60
@@ -30,7 +43,18 @@ def sparkline(rates: list[float], width: int = SPARK_WIDTH) -> Text:
     return out
 
 
-class RunHeader(Vertical):
+#: The longest bulk id shown whole in the title.
+MAX_ID = 40
+
+
+def bar_position(done: int, total: int) -> tuple[int, int]:
+    """(total, progress) for the progress bar: at least 1, and progress within 0..total whatever the counts
+    say (the percentage beside it shows them as they are, marked)."""
+    total = max(1, total)
+    return total, min(max(0, done), total)
+
+
+class RunHeader(Guarded, Vertical):
     DEFAULT_CLASSES = "run-header"
 
     def compose(self) -> ComposeResult:
@@ -47,24 +71,26 @@ class RunHeader(Vertical):
     def show(self, model: RunModel, display: Display) -> None:
         details = model.details
         title = Text()
-        title.append(f"Bulk {model.bulk_id}  ", style="bold")
+        title.append(f"Bulk {clip(model.bulk_id, MAX_ID)}  ", style="bold")
         if details is None:
             title.append("loading…", style="dim")
             self.query_one("#run-title", Static).update(title)
             return
         title.append_text(status_text(model.status))
-        title.append(f"  {details.mode or 'not executed'}", style="italic" if details.mode else "dim")
-        title.append(f"  {details.operation or DASH}")
-        title.append(f"  {model.n:,} operations", style="dim")
+        mode = clip(str(details.mode), MAX_STATUS) if details.mode else "not executed"
+        title.append(f"  {mode}", style="italic" if details.mode else "dim")
+        title.append(f"  {clip(details.operation) if details.operation else DASH}")
+        title.append(f"  {count(details.submittedItemsCount)} operations", style="dim")
         self.query_one("#run-title", Static).update(title)
         self.query_one("#run-counts", Static).update(counts_text(model.counts, zeros=True))
 
         bar = self.query_one("#run-progress", ProgressBar)
         done = model.attempted + model.counts.get("CANCELLED", 0)
-        bar.update(total=max(1, model.n), progress=done)
+        total, progress = bar_position(done, model.n)
+        bar.update(total=total, progress=progress)
         rates = Text()
         rates.append(f"{percent(model.progress()):>4}", style="bold")
-        rates.append(f"  {done:,}/{model.n:,}", style="dim")
+        rates.append(f"  {count(done)}/{count(details.submittedItemsCount)}", style="dim")
         rates.append(f"  {display.rate(model.throughput())}")
         rates.append(f"  ETA {display.eta(model.eta_s())}", style="dim")
         self.query_one("#run-rates", Static).update(rates)

@@ -1,7 +1,9 @@
 """The status bar: the connection and what the request budget has spent in each window.
 
-Budget figures are local bookkeeping (``client.budget.usage()``), so refreshing them is no I/O and is done
-on a timer. Secrets are never shown: only the label of the endpoint.
+The connection's word is the client's link once connected (``service.connection.state``): connected, waiting
+for the request budget, rate limited, server error, unreachable — with the seconds until a request may go
+again, counting down. Budget figures are local bookkeeping (``client.budget.usage()``), so refreshing them is
+no I/O and is done on a timer (the countdown too). Secrets are never shown: only the label of the endpoint.
 """
 
 from __future__ import annotations
@@ -10,9 +12,19 @@ from rich.text import Text
 from textual.widgets import Static
 
 from bulkdash.ui.format import presenter_badge
+from bulkdash.ui.guard import Guarded
+
+GREEN, YELLOW, RED = "#5fd787", "#ffd75f", "#ff5f5f"
+#: The dot and colour of each word (``bulkdash.service.connection``); anything else is red.
+DOTS = {
+    "connected": ("●", GREEN),
+    "connecting": ("◌", YELLOW),
+    "waiting for the request budget": ("◌", YELLOW),
+    "rate limited": ("◌", YELLOW),
+}
 
 
-class StatusBar(Static):
+class StatusBar(Guarded, Static):
     DEFAULT_CLASSES = "status-bar"
 
     def on_mount(self) -> None:
@@ -27,11 +39,12 @@ class StatusBar(Static):
             self.update(text)
             return
         connection, session = service.connection, service.session
-        dot = {"connected": ("●", "#5fd787"), "connecting": ("◌", "#ffd75f")}.get(
-            connection.state, ("●", "#ff5f5f")
-        )
-        text.append(f"{dot[0]} ", style=dot[1])
-        text.append(connection.state if connection.state != "error" else "unreachable", style=dot[1])
+        state = connection.state
+        dot, colour = DOTS.get(state, ("●", RED))
+        text.append(f"{dot} ", style=colour)
+        text.append(state, style=colour)
+        if (left := connection.retry_in_s()) is not None:
+            text.append(f" · {display.countdown(left)}", style=colour)
         if connection.label:
             text.append(f"  {display.url(connection.label)}", style="dim")
         if session is not None:

@@ -6,12 +6,13 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from bulkdash.model.timeline import TimelineEntry
-from bulkdash.ui.format import Display
+from bulkdash.ui.format import Display, clip
+from bulkdash.ui.guard import Guarded
 
 SOURCE_STYLES = {"api": "#5fafff", "state": "bold #ffd75f", "webhook": "#d787ff"}
 
 
-class TimelineTable(DataTable[str | Text]):
+class TimelineTable(Guarded, DataTable[str | Text]):
     def __init__(self, display: Display, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.display_ = display
@@ -35,6 +36,6 @@ class TimelineTable(DataTable[str | Text]):
             self.add_row(
                 self.display_.time_ms(entry.at_ms),
                 Text(entry.source, style=SOURCE_STYLES.get(entry.source, "")),
-                text,
+                clip(text),  # it quotes what the server sent (statuses, paths): any length
             )
         self._shown = list(entries)

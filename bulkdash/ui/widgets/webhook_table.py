@@ -12,7 +12,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from bulkdash.contract.models import FINAL_BULK_STATUSES
-from bulkdash.ui.format import Display, status_text
+from bulkdash.ui.format import Display, clip, status_text
+from bulkdash.ui.guard import Guarded
 from bulkdash.webhooks import Authenticity, EventKind, ReceivedWebhook
 
 FINAL = {s.value for s in FINAL_BULK_STATUSES}
@@ -51,7 +52,7 @@ def signature_mark(record: ReceivedWebhook) -> Text:
     return Text("✗", style="bold #ff5f5f")
 
 
-class WebhookTable(DataTable[str | Text]):
+class WebhookTable(Guarded, DataTable[str | Text]):
     def __init__(self, display: Display, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.display_ = display
@@ -72,7 +73,7 @@ class WebhookTable(DataTable[str | Text]):
         self.add_row(
             self.display_.time_ms(record.received_at_ms),
             event_label(record),
-            record.bulk_id or (record.object_id or ""),
+            clip(record.bulk_id or record.object_id or "", 40),  # any length a sender chose
             status_text(record.bulk_status)
             if record.bulk_status
             else Text(record.event_type or "", style="dim"),
