@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from pydantic import ValidationError
@@ -50,6 +51,12 @@ from bulkdash.contract.models import (
     BulkSubmissionCreated,
     LoginWithPasswordResponse,
 )
+
+
+def _seg(bulk_id: str) -> str:
+    """A bulk id as one path segment: Weavr's schema puts no pattern on ids, so one holding ``/``, ``?`` or
+    ``..`` must not reach another path."""
+    return quote(str(bulk_id), safe="")
 
 
 @dataclass(slots=True)
@@ -484,7 +491,7 @@ class WeavrClient:
         priority: Priority = Priority.INTERACTIVE,
         on_wait: Callable[[float], None] | None = None,
     ) -> BulkProcessDetails:
-        resp = await self._request("GET", f"/bulks/{bulk_id}", priority=priority, on_wait=on_wait)
+        resp = await self._request("GET", f"/bulks/{_seg(bulk_id)}", priority=priority, on_wait=on_wait)
         return self._parse(BulkProcessDetails, resp)
 
     async def list_operations(
@@ -503,7 +510,7 @@ class WeavrClient:
             params["status"] = status
         if sequence is not None:
             params["sequence"] = sequence
-        path = f"/bulks/{bulk_id}/operations"
+        path = f"/bulks/{_seg(bulk_id)}/operations"
         resp = await self._request("GET", path, params=params, priority=priority, on_wait=on_wait)
         return self._parse(BulkProcessOperationsPaged, resp)
 
@@ -525,16 +532,16 @@ class WeavrClient:
             body["mode"] = mode
         if webhook_interval is not None:
             body["webhookInterval"] = webhook_interval
-        await self._request("POST", f"/bulks/{bulk_id}/execute", json=body)
+        await self._request("POST", f"/bulks/{_seg(bulk_id)}/execute", json=body)
 
     async def pause(self, bulk_id: str) -> None:
-        await self._request("POST", f"/bulks/{bulk_id}/pause")
+        await self._request("POST", f"/bulks/{_seg(bulk_id)}/pause")
 
     async def resume(self, bulk_id: str) -> None:
-        await self._request("POST", f"/bulks/{bulk_id}/resume")
+        await self._request("POST", f"/bulks/{_seg(bulk_id)}/resume")
 
     async def cancel(self, bulk_id: str) -> None:
-        await self._request("POST", f"/bulks/{bulk_id}/cancel")
+        await self._request("POST", f"/bulks/{_seg(bulk_id)}/cancel")
 
 
 def _float(value: str | None) -> float | None:

@@ -268,3 +268,11 @@ async def test_relogin_after_the_token_was_logged_out_elsewhere(base_url: str) -
     finally:
         await client.aclose()
         await other.aclose()
+
+
+def test_a_bulk_id_is_one_path_segment() -> None:
+    """Weavr's schema puts no pattern on bulk ids: one holding '/', '?' or '..' stays one segment."""
+    from bulkdash.api.client import _seg
+
+    assert _seg("1000001") == "1000001"
+    assert _seg("../bulks?limit=1") == "..%2Fbulks%3Flimit%3D1"

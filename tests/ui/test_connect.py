@@ -17,6 +17,7 @@ from bulkdash.connect import EMBEDDED_TITLE, choices_from_file
 from bulkdash.session import DEMO_PASSWORD, EmbeddedOptions, Session
 from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.connect import ConnectScreen, ProfileEditScreen, SecretPromptScreen
+from simulator.scenarios import list_scenarios
 from simulator.server import start_embedded
 from tests.simulator.helpers import sim_settings
 from tests.ui.helpers import SIZE, connected, until
@@ -194,5 +195,9 @@ async def test_a_standalone_simulator_reached_by_url_offers_scenarios_with_sim(
         await connected(pilot)
         assert app.session is not None and app.session.sim_root == root
         table = app.screen.query_one("#scenarios-table")
-        await until(pilot, lambda: table.row_count == 12, what="the standalone simulator's scenarios")
+        await until(
+            pilot,
+            lambda: table.row_count == len(list_scenarios()),
+            what="the standalone simulator's scenarios",
+        )
         assert app.check_action("world_pause", ())
