@@ -48,7 +48,7 @@ class OperationStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-#: The fixed order of ``operationStatusCounts`` entries (BEHAVIOR A22).
+#: The fixed order of ``operationStatusCounts`` entries (docs/behaviour.md A22).
 OPERATION_STATUS_ORDER: tuple[OperationStatus, ...] = tuple(OperationStatus)
 
 
@@ -149,7 +149,8 @@ class BulkProcessesPaged(_Paged):
     @model_validator(mode="before")
     @classmethod
     def _accept_snake_case(cls, data: Any) -> Any:
-        # An older published reference used ``bulk_processes`` (BEHAVIOR A32): accept both on the way in.
+        # An older published reference used ``bulk_processes`` (docs/behaviour.md A32): accept both on the
+        # way in.
         if isinstance(data, dict) and "bulkProcesses" not in data and "bulk_processes" in data:
             data = {**data, "bulkProcesses": data["bulk_processes"]}
             del data["bulk_processes"]

@@ -1,4 +1,5 @@
-"""Realistic bulk items for each operation kind against the simulator's demo world (BEHAVIOR Appendix A).
+"""Realistic bulk items for each operation kind against the simulator's demo world (docs/behaviour.md
+Appendix A).
 
 Plain Python (no I/O, no Textual): the dashboard's "new bulk" dialog, tests and benchmarks use it. The items
 are shaped for identity 1001 (Acme) logged in as alice: accounts 4001 GBP / 4002 EUR / 4004 SEK, cards
@@ -9,9 +10,9 @@ profile 3201 with beneficiaries 7001 (SEPA, from 4002 EUR) and 7002 (Faster Paym
 item breaks a business rule the simulator checks at run time (a blocked card, a destroyed card, an email on
 ``blocked.example``...), so the bulk is accepted and the failures show up per operation.
 
-Card and invite kinds reject the same target twice in one bulk (BEHAVIOR A8), so how many of their items
-can *succeed* is bounded by the distinct targets of the demo world; failing items beyond the meaningful ones
-address cards or users that do not exist (404). ``size_limit`` tells the dialog the bound.
+Card and invite kinds reject the same target twice in one bulk (docs/behaviour.md A8), so how many of
+their items can *succeed* is bounded by the distinct targets of the demo world; failing items beyond the
+meaningful ones address cards or users that do not exist (404). ``size_limit`` tells the dialog the bound.
 """
 
 from __future__ import annotations

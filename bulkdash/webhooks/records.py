@@ -87,7 +87,8 @@ _KIND_SUFFIXES: tuple[tuple[str, EventKind], ...] = (
 
 
 def classify_path(path: str) -> EventKind:
-    """The event kind a Weavr webhook path stands for (BEHAVIOR §6.1); ``UNKNOWN`` for anything else."""
+    """The event kind a Weavr webhook path stands for (docs/behaviour.md §6.1); ``UNKNOWN`` for anything
+    else."""
     trimmed = path.rstrip("/")
     for suffix, kind in _KIND_SUFFIXES:
         if trimmed.endswith(suffix):
@@ -192,7 +193,9 @@ def _plain_bulk_facts(parsed: Mapping[str, Any]) -> EventFacts | None:
         if type(entry) is not dict:
             return None
         entry_status, count = entry.get("status"), entry.get("count")
-        if not ((entry_status is None or type(entry_status) is str) and (count is None or type(count) is int)):
+        if not (
+            (entry_status is None or type(entry_status) is str) and (count is None or type(count) is int)
+        ):
             return None
         if entry_status is not None and count is not None:
             counts[entry_status] = count

@@ -12,7 +12,8 @@ from typing import Annotated
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
-#: Bodies above this are answered 413 (BEHAVIOR bodies are a few hundred bytes; 1 MiB is generous).
+#: Bodies above this are answered 413 (bodies of docs/behaviour.md §6 are a few hundred bytes; 1 MiB is
+# generous).
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_TOLERANCE_S = 300.0
 
@@ -29,7 +30,8 @@ class ReceiverSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 0
-    #: The programme's ``api-key``: the HMAC key of ``signature`` and ``signature-v2`` (BEHAVIOR §6.3).
+    #: The programme's ``api-key``: the HMAC key of ``signature`` and ``signature-v2`` (docs/behaviour.md
+    # §6.3).
     signing_key: SecretStr
     #: The programme's webhooks key, compared with the ``webhooks-key`` header when set.
     webhooks_key: SecretStr | None = None

@@ -19,7 +19,7 @@ from bulkdash.webhooks.records import (
     TimestampVerdict,
 )
 
-# Operation statuses in the fixed order of ``operationStatusCounts`` (BEHAVIOR A22).
+# Operation statuses in the fixed order of ``operationStatusCounts`` (docs/behaviour.md A22).
 _COUNT_ORDER = ("SUBMITTED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED")
 
 _MARKS_UNICODE = {"ok": "✓", "bad": "✗", "none": "-", "unchecked": "?"}

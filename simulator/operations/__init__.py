@@ -1,4 +1,4 @@
-"""The single-operation contracts of BEHAVIOR §4.3, run in-process against the world.
+"""The single-operation contracts of docs/behaviour.md §4.3, run in-process against the world.
 
 ``run_operation`` is what the engine calls for each bulk operation. It dispatches on the operation kind and
 returns the single endpoint's status and body plus the transaction webhooks (§6.6) to publish. Business

@@ -1,4 +1,4 @@
-"""Managed card operations: block, unblock, remove (BEHAVIOR §4.3.3) and spend rules (§4.3.4)."""
+"""Managed card operations: block, unblock, remove (docs/behaviour.md §4.3.3) and spend rules (§4.3.4)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """What every single-operation contract shares: result types, error bodies, and the money rules.
 
-The money rules of BEHAVIOR §4.3.5 (rules 5-11) are written here once and reused by transfers (§4.3.5), sends
-(§4.3.6 rule 6) and outgoing wire transfers (§4.3.7 rules 2 and 8). Bodies reaching these helpers were
-validated at submission, so they work on plain dicts and never re-validate (an operation must cost µs).
+The money rules of docs/behaviour.md §4.3.5 (rules 5-11) are written here once and reused by transfers
+(§4.3.5), sends (§4.3.6 rule 6) and outgoing wire transfers (§4.3.7 rules 2 and 8). Bodies reaching these
+helpers were validated at submission, so they work on plain dicts and never re-validate (an operation must
+cost µs).
 """
 
 from __future__ import annotations

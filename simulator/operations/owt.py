@@ -1,4 +1,4 @@
-"""``POST /outgoing_wire_transfers`` (BEHAVIOR §4.3.7) and its SUBMITTED/COMPLETED webhooks (§6.6).
+"""``POST /outgoing_wire_transfers`` (docs/behaviour.md §4.3.7) and its SUBMITTED/COMPLETED webhooks (§6.6).
 
 The ``destinationBeneficiary`` shape is recognised with the same function the submission validated it with
 (:func:`bulkdash.contract.requests.owt_beneficiary_shape`), so both always agree on which shape a body is.

@@ -1,4 +1,5 @@
-"""``POST /sends``: to an instrument of another identity of the same programme (BEHAVIOR §4.3.6, §6.6)."""
+"""``POST /sends``: to an instrument of another identity of the same programme (docs/behaviour.md §4.3.6,
+§6.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``POST /transfers``: between two instruments of the same identity (BEHAVIOR §4.3.5, webhook §6.6)."""
+"""``POST /transfers``: between two instruments of the same identity (docs/behaviour.md §4.3.5, webhook
+§6.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``POST /users`` (BEHAVIOR §4.3.1) and ``POST /users/{user_id}/invite`` (§4.3.2) against the world."""
+"""``POST /users`` (docs/behaviour.md §4.3.1) and ``POST /users/{user_id}/invite`` (§4.3.2) against the
+world."""
 
 from __future__ import annotations
 

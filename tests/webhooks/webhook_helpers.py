@@ -9,7 +9,7 @@ from typing import Any
 from bulkdash.contract.signatures import sign_v1, sign_v2
 from bulkdash.webhooks import ReceivedWebhook
 
-# BEHAVIOR §6.3 worked example.
+# docs/behaviour.md §6.3 worked example.
 SPEC_KEY = "sim-api-key-P1"
 SPEC_TIMESTAMP = "1767225600000"
 SPEC_CALL_REF = "6f1d2c9e-7a51-4b0e-9a57-3c2f0e8d1b44"
