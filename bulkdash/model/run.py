@@ -24,7 +24,6 @@ PAGE_SIZE = 100
 #: this plus one request.
 MAX_RUNNING_DELAY_S = 4.5
 ACTIVE = ("RUNNING",)
-FINAL = {s.value for s in FINAL_BULK_STATUSES}
 
 
 #: Rows whose sequence repeats one already on the page get ``row_id`` ``DUPLICATE_ROW + position``: past any
@@ -153,7 +152,7 @@ class RunModel:
 
     @property
     def is_final(self) -> bool:
-        return self.status in FINAL
+        return self.status in FINAL_BULK_STATUSES
 
     def progress(self) -> float:
         """Share of operations that reached an end (attempted or cancelled), 0..1."""
@@ -191,7 +190,7 @@ class RunModel:
         change = DetailsChange(previous_status=previous)
         change.status_changed = previous != status
         change.counts_changed = counts != self.counts
-        change.became_final = change.status_changed and status in FINAL
+        change.became_final = change.status_changed and status in FINAL_BULK_STATUSES
         self.details = details
         self._take_counts(counts)
         return change
@@ -206,14 +205,14 @@ class RunModel:
             return None
         # At the same count only an end event is news: a progress event published as operation N finished
         # can arrive after a poll already saw the bulk PAUSED at N, and must not turn it back to RUNNING.
-        if attempted == self.attempted and (status == self.status or status not in FINAL):
+        if attempted == self.attempted and (status == self.status or status not in FINAL_BULK_STATUSES):
             return None
         previous = self.status
         self.details = self.details.model_copy(update={"status": status})
         change = DetailsChange(
             previous_status=previous, status_changed=previous != status, counts_changed=counts != self.counts
         )
-        change.became_final = change.status_changed and status in FINAL
+        change.became_final = change.status_changed and status in FINAL_BULK_STATUSES
         self._take_counts(dict(counts))
         return change
 
@@ -266,7 +265,7 @@ class RunModel:
         page = self._page
         if page.attempted_at_fetch < 0:
             return [self.current_request()]
-        if page.status_at_fetch in FINAL:
+        if page.status_at_fetch in FINAL_BULK_STATUSES:
             return []  # fetched after the end: nothing on it moves any more
         status_moved = page.status_at_fetch != self.status
         if self.status_filter is None:

@@ -31,7 +31,6 @@ from bulkdash.service.tasks import describe
 PAGE = 100
 FAST_POLL_S = 3.0  # something runs and the list is on screen
 SLOW_POLL_S = 30.0
-FINAL = {s.value for s in FINAL_BULK_STATUSES}
 #: Details of at most this many not-yet-seen final bulks per poll (each is one request of the budget).
 DETAILS_PER_POLL = 10
 
@@ -177,7 +176,7 @@ class BulksFollower:
             bulk_id, status = bulk.bulkId, None if bulk.status is None else str(bulk.status)
             if bulk_id is None or bulk_id in wanted or bulk_id in page.details or status == "SUBMITTED":
                 continue
-            if status in FINAL:
+            if status in FINAL_BULK_STATUSES:
                 if (cached := self._final_details.get(bulk_id)) is not None:
                     page.details[bulk_id] = cached
                     continue
@@ -205,7 +204,7 @@ class BulksFollower:
                 page.row_errors[bulk_id] = describe(exc)
                 continue
             page.details[bulk_id] = details
-            if details.status is not None and str(details.status) in FINAL:
+            if details.status is not None and str(details.status) in FINAL_BULK_STATUSES:
                 self._final_details[bulk_id] = details
         for bulk in page.bulks:
             bulk_id = bulk.bulkId

@@ -33,6 +33,7 @@ import httpx
 
 from bulkdash.api.budget import BudgetExhausted, RequestBudget
 from bulkdash.api.client import ApiError, CallRecord, WeavrClient
+from bulkdash.contract.models import FINAL_BULK_STATUSES
 from bulkdash.webhooks import ReceivedWebhook, ReceiverSettings, TimestampVerdict, WebhookReceiver
 from bulkdash.webhooks.records import EventKind
 from simulator.scenarios import Scenario
@@ -40,7 +41,6 @@ from simulator.server import start_embedded
 from simulator.settings import SimSettings
 from simulator.world.seed import DEMO_PASSWORD, PROGRAMMES
 
-FINAL = frozenset({"COMPLETED", "PARTIALLY_COMPLETED", "FAILED", "CANCELLED"})
 TRAINEE_EMAIL = "alice@acme.example"  # root user of identity 1001, the identity scenarios are set up for
 #: Generated ids start here after a reset (docs/behaviour.md §3.1); seeded ids (4001, 7001…) stay readable.
 FIRST_GENERATED_ID = 1_000_001
@@ -463,7 +463,7 @@ async def _play(
     notes: list[str] = []
     paused_seen = await _intervene(scenario, client, bulk_id, notes)
     poll_s = scenario.run.poll_interval_ms / 1000
-    while (bulk := await client.bulk(bulk_id))["status"] not in FINAL:
+    while (bulk := await client.bulk(bulk_id))["status"] not in FINAL_BULK_STATUSES:
         if time.monotonic() > client.deadline:
             raise ScenarioFailed(f"bulk {bulk_id} still {bulk['status']} at the deadline")
         await asyncio.sleep(poll_s)

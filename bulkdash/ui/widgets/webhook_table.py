@@ -16,7 +16,6 @@ from bulkdash.ui.format import Display, clip, status_text
 from bulkdash.ui.guard import Guarded
 from bulkdash.webhooks import Authenticity, EventKind, ReceivedWebhook
 
-FINAL = {s.value for s in FINAL_BULK_STATUSES}
 COLUMNS = (
     ("time", "Received", 12),
     ("event", "Event", 22),
@@ -35,7 +34,7 @@ def event_label(record: ReceivedWebhook) -> str:
         # Weavr sends progress and end on the same path by default: the status tells them apart.
         if record.bulk_status is None:
             return "bulk (unreadable)"
-        return "bulk end" if record.bulk_status in FINAL else "bulk progress"
+        return "bulk end" if record.bulk_status in FINAL_BULK_STATUSES else "bulk progress"
     if record.kind is EventKind.UNKNOWN:
         return record.path[-22:]
     return f"{record.kind.value} {record.event_type or ''}".strip()
