@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from simulator.scenarios import get_scenario
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
@@ -180,13 +182,16 @@ def test_a_classroom_tab_trains(served: str, tmp_path: Path) -> None:
         page = context.new_page()
         page.add_init_script(CATCH_TERMINAL)
         page.goto(served)
-        page.wait_for_function(
-            "() => window.__screen().includes('Receiver down')", timeout=20_000, polling=100
-        )
+        page.wait_for_function("() => window.__screen().includes('All succeed')", timeout=20_000, polling=100)
         assert "bulkdash — Scenarios" in page.evaluate("window.__screen()")
         page.locator(".xterm-helper-textarea").focus()
         page.keyboard.press("Enter")  # the first scenario: All succeed
+        pack = get_scenario("all-succeed")
+        assert pack is not None
+        questions = len(pack.questions)
         page.wait_for_function(
-            "() => window.__screen().includes('Checklist 0/2 answered')", timeout=20_000, polling=100
+            f"() => window.__screen().includes('Checklist 0/{questions} answered')",
+            timeout=20_000,
+            polling=100,
         )
         assert "Scenario All succeed" in page.evaluate("window.__screen()")
