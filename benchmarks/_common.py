@@ -1,4 +1,5 @@
-"""Shared benchmark plumbing: start ``bulkdash-sim serve`` as a subprocess, log in, build items, read RSS."""
+"""Shared benchmark plumbing: start ``bulkdash-sim serve`` as a subprocess, log in, build items, read RSS,
+summarise repeated runs."""
 
 from __future__ import annotations
 
@@ -43,6 +44,16 @@ def start_simulator(
     raise RuntimeError("simulator did not start")
 
 
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 10 s: a benchmark never leaves its server behind."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def login(base: str) -> dict[str, str]:
     resp = httpx.post(
         f"{base}/multi/login_with_password",
@@ -80,3 +91,11 @@ def percentile(values: list[float], p: float) -> float:
         return float("nan")
     k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
     return ordered[k]
+
+
+def span(values: list[float], fmt: str) -> str:
+    """``low–high`` of repeated measurements (one value alone as itself), each formatted with ``fmt``."""
+    if not values:
+        return "n/a"
+    low, high = min(values), max(values)
+    return format(low, fmt) if low == high else f"{format(low, fmt)}–{format(high, fmt)}"

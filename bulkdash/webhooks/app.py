@@ -27,7 +27,7 @@ from bulkdash.webhooks.records import (
     ReceivedWebhook,
     classify_path,
     describe_event,
-    headers_dict,
+    headers_dicts,
 )
 from bulkdash.webhooks.settings import ReceiverSettings
 from bulkdash.webhooks.store import WebhookStore
@@ -79,6 +79,9 @@ async def _read_bounded(request: Request, limit: int) -> bytes:
             if len(preview) >= TRUNCATED_PREVIEW_BYTES:
                 break
         raise _BodyTooLarge(bytes(preview[:TRUNCATED_PREVIEW_BYTES]), declared, limit, declared=True)
+    if declared is not None and "transfer-encoding" not in request.headers:
+        # Framed by its Content-Length (within the limit): no more can arrive as this request's body.
+        return await request.body()
     buf = bytearray()
     async for chunk in request.stream():
         if len(buf) + len(chunk) > limit:
@@ -128,7 +131,7 @@ class WebhookIntake:
         received_at_ms = self._clock()
         settings = self._settings
         raw_headers = request.scope["headers"]
-        plain_headers = headers_dict(raw_headers, redact=False)
+        plain_headers, shown_headers = headers_dicts(raw_headers)
         peer = request.client
         client = f"{peer.host}:{peer.port}" if peer else None
         path: str = request.scope["path"]
@@ -182,7 +185,7 @@ class WebhookIntake:
             received_at_ms=received_at_ms,
             method=request.method,
             path=path,
-            headers=headers_dict(raw_headers, redact=True),
+            headers=shown_headers,
             body=body,
             body_size=body_size,
             body_truncated=truncated,

@@ -5,9 +5,9 @@ nothing is acknowledged before it is on disk. A single writer task drains whatev
 and commits it as one transaction: under a burst, one commit (and one fsync) serves many requests, which
 is what makes hundreds of webhooks per second possible with ``synchronous=FULL``.
 
-Row ids and the duplicate pointer are decided by SQLite inside that transaction (``INSERT ... RETURNING``
-with a sub-select on the call-ref), so they are right even when two requests with the same call-ref are
-in the same batch, or when another process appends to the same file.
+Row ids and the duplicate pointer are decided by SQLite inside that transaction (the ``INSERT`` sub-selects
+the call-ref's first accepted row; the batch is read back by id), so they are right even when two requests
+with the same call-ref are in the same batch, or when another process appends to the same file.
 
 The file (and its ``-wal``/``-shm``) is private to its owner, mode 0600: it holds every body received, and
 its headers, with the secret ones redacted (``records.REDACTED_HEADERS``).
@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import os
+import sqlite3
 import stat
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 
 import aiosqlite
 
+from bulkdash.contract.codec import compact_json
 from bulkdash.webhooks.records import (
     EventKind,
     KeyVerdict,
@@ -69,8 +71,26 @@ INSERT INTO webhooks (
         WHERE call_ref = :call_ref AND http_status BETWEEN 200 AND 299
         ORDER BY id LIMIT 1
     ) END
-) RETURNING id, duplicate_of
+)
 """
+
+
+def _insert_batch(conn: sqlite3.Connection, params: list[dict[str, Any]]) -> list[tuple[int, int | None]]:
+    """Insert a batch's rows inside the open ``BEGIN IMMEDIATE`` and return their ``(id, duplicate_of)``.
+
+    Runs on the event loop's thread: the statements only touch pages in memory (the COMMIT does the I/O,
+    on the connection's thread). Run through that thread, a round trip per record, each waiting for the GIL
+    while requests kept the loop busy, was most of a commit's time and kept batches to ~3 records
+    (profiled with benchmarks/webhook_receiver.py). Nothing else inserts inside this transaction, so the
+    rows take the ids after the largest one, in order, and are read back with their duplicate pointers."""
+    (before,) = conn.execute("SELECT coalesce(max(id), 0) FROM webhooks").fetchone()
+    conn.executemany(_INSERT, params)
+    rows = conn.execute(
+        "SELECT id, duplicate_of FROM webhooks WHERE id > ? ORDER BY id", (before,)
+    ).fetchall()
+    if len(rows) != len(params):
+        raise RuntimeError(f"{len(params)} webhook records inserted, {len(rows)} read back")
+    return rows
 
 
 class SchemaTooNewError(RuntimeError):
@@ -91,7 +111,7 @@ def _row_params(rec: ReceivedWebhook) -> dict[str, Any]:
         "received_at_ms": rec.received_at_ms,
         "method": rec.method,
         "path": rec.path,
-        "headers": json.dumps(rec.headers, ensure_ascii=False),
+        "headers": compact_json(rec.headers),
         "body": rec.body,
         "body_size": rec.body_size,
         "body_truncated": int(rec.body_truncated),
@@ -217,7 +237,9 @@ class WebhookStore:
         if self._path not in _NOT_FILES:
             _make_private(Path(self._path))
         # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT), one per batch.
-        db = await aiosqlite.connect(self._path, isolation_level=None)
+        # check_same_thread=False: a batch's inserts run on the loop's thread (``_insert_batch``), everything
+        # else on aiosqlite's; ``_lock`` keeps them apart.
+        db = await aiosqlite.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             await db.execute("PRAGMA journal_mode=WAL")
             # FULL: a commit is fsynced before the request is answered, so an acknowledged webhook survives
@@ -296,12 +318,12 @@ class WebhookStore:
         stored: list[ReceivedWebhook] = []
         async with self._lock:
             try:
+                # On the connection's thread: it may wait for another process's writer (busy_timeout).
                 await db.execute("BEGIN IMMEDIATE")
-                for pending in batch:
-                    rows = await db.execute_fetchall(_INSERT, _row_params(pending.record))
-                    rid, duplicate_of = next(iter(rows))
+                rows = _insert_batch(db._conn, [_row_params(pending.record) for pending in batch])
+                for pending, (rid, duplicate_of) in zip(batch, rows, strict=True):
                     stored.append(dataclasses.replace(pending.record, id=rid, duplicate_of=duplicate_of))
-                await db.execute("COMMIT")
+                await db.execute("COMMIT")  # the fsync, on the connection's thread
             except Exception as exc:
                 log.exception("could not store %d webhook record(s)", len(batch))
                 with contextlib.suppress(Exception):

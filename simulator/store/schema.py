@@ -2,7 +2,7 @@
 
 Indexes follow the queries: operations are paged by ``(bulk_id, sequence)`` (the primary key) and filtered by
 ``(bulk_id, status, sequence)``; bulks are listed per identity in id order; the webhook outbox is scanned
-for due events by ``(delivery_status, next_attempt_ms)``.
+for due events by ``next_attempt_ms`` among its PENDING events.
 
 Some migrations transform data in Python: they call the SQL functions of ``SQL_FUNCTIONS``, which the store
 registers on its writer connection before migrating.
@@ -120,5 +120,28 @@ MIGRATIONS: list[str] = [
     """
     UPDATE tokens SET token = sim_token_digest(token);
     UPDATE users SET data = sim_hash_user_password(data);
+    """,
+    # 3: room per operation. A transaction an operation created *is* that operation's response: it is kept
+    # once, in ``operations.response_payload``, and the transaction row points at it with ``(bulk_id,
+    # sequence)``; ``body`` holds a body only when it is not the response (NULL otherwise). WITHOUT ROWID:
+    # one b-tree keyed by id instead of a table plus the index of its text key. Rows of older files keep
+    # their bodies. The outbox's due index covers PENDING events only: the others are never looked up by
+    # due time, and most events (SKIPPED without a webhook URL, then DELIVERED) stay out of it.
+    """
+    CREATE TABLE transactions_v3 (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        identity_id TEXT NOT NULL,
+        body TEXT,
+        bulk_id INTEGER,
+        sequence INTEGER
+    ) WITHOUT ROWID;
+    INSERT INTO transactions_v3 (id, kind, identity_id, body)
+        SELECT id, kind, identity_id, body FROM transactions;
+    DROP TABLE transactions;
+    ALTER TABLE transactions_v3 RENAME TO transactions;
+
+    DROP INDEX IF EXISTS webhook_events_due;
+    CREATE INDEX webhook_events_due ON webhook_events (next_attempt_ms) WHERE delivery_status = 'PENDING';
     """,
 ]

@@ -13,20 +13,49 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import importlib.util
 import logging
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import httpx
 
 from simulator.store.store import Store
+from simulator.webhooks.post import PostClient
 
 if TYPE_CHECKING:
     from simulator.engine.presenter import Presenter
     from simulator.faults import FaultController
 
 log = logging.getLogger("bulkdash.simulator.webhooks")
+
+
+def _skip_missing_sniffio() -> None:
+    """httpcore imports the optional ``sniffio`` whenever it creates a lock (several times per request) to
+    tell asyncio from trio. Where sniffio is not installed (anyio 4.x no longer brings it), every one of those
+    imports is a failed search of ``sys.path``: ~15 % of the simulator's time while it delivered webhooks
+    through httpx (profiled with benchmarks/webhook_delivery.py). Recorded as absent, the import fails at
+    once and httpcore assumes asyncio, which is what it would have concluded. Nothing changes where it is
+    installed."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_skip_missing_sniffio()
+
+
+def _skip_missing_sniffio() -> None:
+    """httpcore imports the optional ``sniffio`` whenever it creates a lock (several times per request) to
+    tell asyncio from trio. Where sniffio is not installed (anyio 4.x no longer brings it), every one of those
+    imports is a failed search of ``sys.path``: ~15 % of the simulator's time while it delivers webhooks
+    (profiled with benchmarks/webhook_delivery.py). Recorded as absent, the import fails at once and
+    httpcore assumes asyncio, which is what it would have concluded. Nothing changes where it is installed."""
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
+
+
+_skip_missing_sniffio()
 
 RETRY_DELAYS_S = (10, 60, 360, 2160, 12960)  # 10 s × 6ⁿ, five retries
 RETRYABLE = frozenset({408, 409, 425})
@@ -59,11 +88,14 @@ class WebhookDispatcher:
         self.store = store
         self.clock = clock
         self.retry_scale = retry_scale
+        # Plain http:// URLs go through the lean client (simulator/webhooks/post.py); https:// URLs and
+        # the attempts a fault plan shapes (it is handed this httpx client) through httpx.
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_s),
             limits=httpx.Limits(max_connections=MAX_IN_FLIGHT),
             trust_env=False,
         )
+        self.posts = PostClient(timeout_s, max_idle_per_host=MAX_IN_FLIGHT)
         self._wake = asyncio.Event()
         self._in_flight: dict[str, asyncio.Task[None]] = {}
         self._results: list[Attempt] = []
@@ -90,6 +122,7 @@ class WebhookDispatcher:
         await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
         await self._record()
         await self.client.aclose()
+        await self.posts.aclose()
 
     async def _record(self) -> None:
         if self._results:
@@ -122,9 +155,7 @@ class WebhookDispatcher:
                     if event_id in self._in_flight or room <= 0:
                         continue
                     room -= 1
-                    task = asyncio.create_task(
-                        self._deliver(event_id, url, json.loads(headers), bytes(body), count + 1)
-                    )
+                    task = asyncio.create_task(self._deliver(event_id, url, headers, body, count + 1))
                     self._in_flight[event_id] = task
                 if self._results:
                     continue
@@ -162,12 +193,14 @@ class WebhookDispatcher:
                 # A fault plan's delivery faults (simulator/faults/webhooks.py): outage (raised as a
                 # connection error, so the retry schedule applies), holds, wire-only header changes, dupes.
                 status = await hooks.deliver(self.client, event_id, url, headers, body, attempt)
+            elif url.startswith("http://"):
+                status = await self.posts.post(url, body, headers)
             else:
                 response = await self.client.post(url, content=body, headers=headers)
                 status = response.status_code
-        except httpx.TimeoutException:
+        except (httpx.TimeoutException, TimeoutError):
             error = "timeout"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError, ValueError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:200]
         now = self.clock()
         state, next_ms = next_state(attempt, status, now, self.retry_scale())

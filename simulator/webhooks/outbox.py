@@ -1,4 +1,5 @@
-"""Turning a published event into an outbox row: serialise the body once, sign those bytes (BEHAVIOR §6.3).
+"""Turning a published event into an outbox row: serialise the body once; sign those bytes when it is sent
+(docs/behaviour.md §6.3).
 
 The engine calls ``WebhookPublisher`` while it fills a write batch, so an event is committed in the same
 transaction as the state change that caused it; the dispatcher then delivers what the outbox holds.
@@ -7,7 +8,7 @@ transaction as the state change that caused it; the dispatcher then delivers wha
 from __future__ import annotations
 
 import os
-import uuid
+from collections.abc import Callable
 from typing import Any
 
 from bulkdash.contract.codec import compact_json, compact_json_bytes
@@ -19,32 +20,66 @@ BULK_END_PATH = "/bulk_process_end/watch"
 
 
 class _UuidPool:
-    """UUID4s from one ``os.urandom`` call per 256 ids: the syscall per id dominated event creation."""
+    """Random (version 4) UUIDs as text, from one ``os.urandom`` call per 256 ids, formatted straight from
+    hex: the syscall per id, then ``uuid.UUID``'s checks and formatting, dominated event creation."""
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._hex = ""
         self._pos = 0
 
     def next(self) -> str:
-        if self._pos >= len(self._buf):
-            self._buf, self._pos = os.urandom(16 * 256), 0
-        raw = self._buf[self._pos : self._pos + 16]
-        self._pos += 16
-        return str(uuid.UUID(bytes=raw, version=4))
+        pos = self._pos
+        if pos >= len(self._hex):
+            self._hex, pos = os.urandom(16 * 256).hex(), 0
+        self._pos = pos + 32
+        h = self._hex[pos : pos + 32]
+        # RFC 9562: version nibble 4; variant bits 10xx, i.e. the 17th hex digit is one of 8, 9, a, b.
+        return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
+
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 new_uuid = _UuidPool().next
 
-__all__ = ["BULK_END_PATH", "WebhookPublisher", "compact_json", "new_uuid"]
+__all__ = ["BULK_END_PATH", "WebhookPublisher", "compact_json", "new_uuid", "wire_headers"]
+
+
+def wire_headers(key: str, call_ref: str, published: str, body: bytes, own: dict[str, str]) -> dict[str, str]:
+    """The headers an event is sent (and listed) with: the signed ones (§6.3), computed from the stored body,
+    then the event's own stored ones (a bulk event's ``webhooks-key``). Rows written before signing moved
+    here stored every header; their values are the same, so they come out exactly as they were stored."""
+    headers = {
+        "content-type": "application/json",
+        "call-ref": call_ref,
+        "request-ref": call_ref,
+        "published-timestamp": published,
+        "signature": sign_v1(key, published),
+        "signature-v2": sign_v2(key, call_ref, body, published),
+    }
+    headers.update(own)
+    return headers
 
 
 class WebhookPublisher:
-    """Builds signed outbox events; knows the per-programme base URLs and the progress path switch."""
+    """Builds outbox events; knows the per-programme base URLs, the progress path switch and (through
+    ``programme_of``) the keys that sign an event when it is sent.
 
-    def __init__(self, base_urls: dict[str, str], progress_path: str, transaction_webhooks: bool) -> None:
+    Signatures are not stored: they are a function of the stored body, call-ref and timestamp, so the
+    dispatcher computes them per attempt (``headers_of``). That keeps HMACs off the per-operation path and
+    ~300 bytes per event out of the file; events that are never sent (no webhook URL) are never signed.
+    """
+
+    def __init__(
+        self,
+        base_urls: dict[str, str],
+        progress_path: str,
+        transaction_webhooks: bool,
+        programme_of: Callable[[str], Programme],
+    ) -> None:
         self.base_urls = dict(base_urls)
         self.progress_path = progress_path
         self.transaction_webhooks = transaction_webhooks
+        self.programme_of = programme_of
 
     def event(
         self,
@@ -57,38 +92,34 @@ class WebhookPublisher:
         bulk_event: bool,
         with_published_timestamp: bool = False,
     ) -> OutboxEvent:
-        call_ref = new_uuid()
-        published = str(now_ms)
         if with_published_timestamp:
-            # Transaction payloads repeat the header value in the body (§6.6).
-            body = {
-                "eventType": body.get("eventType"),
-                "publishedTimestamp": published,
-                **{k: v for k, v in body.items() if k != "eventType"},
-            }
-        raw = compact_json_bytes(body)
-        key = programme.api_key
-        headers = {
-            "content-type": "application/json",
-            "call-ref": call_ref,
-            "request-ref": call_ref,
-            "published-timestamp": published,
-            "signature": sign_v1(key, published),
-            "signature-v2": sign_v2(key, call_ref, raw, published),
-        }
-        if bulk_event:
-            headers["webhooks-key"] = programme.webhooks_key
+            return self.transaction_event(programme, path, body, now_ms, bulk_id)
+        own = compact_json({"webhooks-key": programme.webhooks_key}) if bulk_event else "{}"
+        return self._row(programme, path, own, compact_json_bytes(body), now_ms, bulk_id)
+
+    def transaction_event(
+        self, programme: Programme, path: str, body: dict[str, Any], now_ms: int, bulk_id: str | None
+    ) -> OutboxEvent:
+        """A transaction webhook (§6.6): one per operation, so kept to positional calls."""
+        # Transaction payloads repeat the header value in the body, right after eventType; ``update`` keeps
+        # an existing key where it was put, so eventType stays first.
+        stamped: dict[str, Any] = {"eventType": None, "publishedTimestamp": str(now_ms)}
+        stamped.update(body)
+        return self._row(programme, path, "{}", compact_json_bytes(stamped), now_ms, bulk_id)
+
+    def _row(
+        self, programme: Programme, path: str, own: str, raw: bytes, now_ms: int, bulk_id: str | None
+    ) -> OutboxEvent:
         base = self.base_urls.get(programme.id)
-        url = base.rstrip("/") + path if base else None
-        return OutboxEvent(
-            event_id=call_ref,
-            programme=programme.id,
-            bulk_id=bulk_id,
-            path=path,
-            url=url,
-            headers=headers,
-            body=raw,
-            delivery_status="PENDING" if url else "SKIPPED",
-            next_attempt_ms=now_ms if url else None,
-            created_ms=now_ms,
-        )
+        if base:
+            url = base.rstrip("/") + path
+            return OutboxEvent(
+                new_uuid(), programme.id, bulk_id, path, url, own, raw, "PENDING", now_ms, now_ms
+            )
+        return OutboxEvent(new_uuid(), programme.id, bulk_id, path, None, own, raw, "SKIPPED", None, now_ms)
+
+    def headers_of(
+        self, programme_id: str, event_id: str, created_ms: int, body: bytes, own: dict[str, str]
+    ) -> dict[str, str]:
+        """The full headers of a stored event (its published-timestamp is its creation time)."""
+        return wire_headers(self.programme_of(programme_id).api_key, event_id, str(created_ms), body, own)
