@@ -288,17 +288,25 @@ def connector_for(args: argparse.Namespace) -> Connector:
     )
 
 
-def run_dashboard(args: argparse.Namespace) -> int:
-    problem = check_args(args)
-    if problem is not None:
-        return fail(None, problem)
+def checked_connector(args: argparse.Namespace) -> tuple[Connector | None, str | None]:
+    """The flags checked (:func:`check_args`), then the connector they name: ``(connector, None)``, or
+    ``(None, why not)`` for the caller to report in one line. Run before anything takes the terminal: a
+    missing secret is asked for with hidden input."""
     from bulkdash.config import ConfigError
 
+    problem = check_args(args)
+    if problem is not None:
+        return None, problem
     try:
-        # Before Textual takes the terminal: a missing secret is asked for with hidden input.
-        connector = connector_for(args)
+        return connector_for(args), None
     except ConfigError as exc:
-        return fail(None, str(exc))
+        return None, str(exc)
+
+
+def run_dashboard(args: argparse.Namespace) -> int:
+    connector, problem = checked_connector(args)
+    if connector is None:
+        return fail(None, problem or "cannot connect")
     choices, path = _connect_choices(args, connector)
     from bulkdash.ui.app import BulkdashApp  # Textual is imported only when the dashboard runs
 

@@ -82,16 +82,11 @@ class ProgressLine:
 def report_command(args: argparse.Namespace) -> int:
     from bulkdash.api.budget import BudgetExhausted
     from bulkdash.api.client import ApiError
-    from bulkdash.cli.dashboard import check_args, connector_for
-    from bulkdash.config import ConfigError
+    from bulkdash.cli.dashboard import checked_connector
 
-    problem = check_args(args)
-    if problem is not None:
-        return fail(COMMAND, problem)
-    try:
-        connector = connector_for(args)
-    except ConfigError as exc:
-        return fail(COMMAND, str(exc))
+    connector, problem = checked_connector(args)
+    if connector is None:
+        return fail(COMMAND, problem or "cannot connect")
 
     async def run() -> Path:
         from bulkdash.report import build_report, default_dirname
