@@ -1,7 +1,12 @@
-"""``bulkdash-sim scenario list | run NAME [--seed N] [--db PATH] [--answers] | lint [FILE...]``: the shipped
-scenario packs; one of them played headless (:mod:`simulator.cli.runner`) with the run's facts and MATCH or
-MISMATCH (exit 0 or 1), and the checklist's answer key only with ``--answers``; or packs checked for
-questions a trainee could guess (:mod:`simulator.scenarios.lint`, exit 1 on any problem)."""
+"""``bulkdash-sim scenario list | run NAME [--seed N] [--db PATH] [--answers] | lint [FILE...]
+| validate FILE... | new NAME [--dir DIR] | schema``.
+
+The scenario packs (shipped, the trainer's folder, ``--packs DIR``); one of them played headless
+(:mod:`simulator.cli.runner`) with the run's facts and MATCH or MISMATCH (exit 0 or 1), and the checklist's
+answer key only with ``--answers``; packs checked for questions a trainee could guess
+(:mod:`simulator.scenarios.lint`, exit 1 on any problem); and the trainer's tools
+(:mod:`simulator.scenarios.authoring`): every problem of a pack file by line and field, a commented template,
+the format's JSON Schema."""
 
 from __future__ import annotations
 
@@ -15,8 +20,16 @@ CANNOT_START = 2
 
 def add_scenario_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     scenario = commands.add_parser("scenario", help="training scenarios: list them, or play one headless")
+    scenario.add_argument(
+        "--packs",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also read the packs in DIR (repeatable; beside the shipped ones and your pack folder)",
+    )
     scenario_sub = scenario.add_subparsers(dest="scenario_command", required=True)
-    scenario_sub.add_parser("list", help="list the shipped scenarios")
+    scenario_sub.add_parser("list", help="list the scenarios (shipped, your pack folder, --packs)")
     run = scenario_sub.add_parser("run", help="submit, execute and follow a scenario; MATCH or MISMATCH")
     run.add_argument("name", help="scenario name (see 'scenario list')")
     run.add_argument(
@@ -28,25 +41,36 @@ def add_scenario_command(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     lint = scenario_sub.add_parser("lint", help="check packs for guessable questions; exit 1 on any problem")
     lint.add_argument("files", nargs="*", type=Path, help="pack files (default: every shipped pack)")
+    validate = scenario_sub.add_parser(
+        "validate", help="check pack files: every problem with its line and field; exit 1 on any"
+    )
+    validate.add_argument("files", nargs="+", type=Path, help="pack files (.toml)")
+    new = scenario_sub.add_parser("new", help="write a commented pack to start from (NAME.toml)")
+    new.add_argument("name", help="the pack's name: lower-case letters, digits and dashes")
+    new.add_argument(
+        "--dir", type=Path, help="folder to write it in (default: your pack folder, see 'scenario list')"
+    )
+    scenario_sub.add_parser("schema", help="print the JSON Schema of the pack format (for editors)")
     scenario.set_defaults(handler=scenario_command)
 
 
 def scenario_command(args: argparse.Namespace) -> int:
     from simulator.faults import PlanError
     from simulator.scenarios import get_scenario, list_scenarios
+    from simulator.scenarios.sources import use_pack_dirs
 
+    use_pack_dirs(args.packs)
+    if args.scenario_command in _AUTHORING:
+        return _AUTHORING[args.scenario_command](args)
     if args.scenario_command == "lint":
         return _lint(args.files)
     try:
         scenarios = list_scenarios()
-    except PlanError as exc:
+    except (PlanError, OSError) as exc:
         print(f"{PROG}: a scenario pack is invalid:\n{exc}", file=sys.stderr)
         return CANNOT_START
     if args.scenario_command == "list":
-        width = max(len(s.name) for s in scenarios)
-        for s in scenarios:
-            print(f"{s.name:<{width}}  {s.title}  ({s.bulk.size} × {s.bulk.kind.value}, {s.execute.mode})")
-        return 0
+        return _list(scenarios)
     found = get_scenario(args.name)
     if found is None:
         print(f"{PROG}: no scenario {args.name!r}; try '{PROG} scenario list'", file=sys.stderr)
@@ -78,3 +102,69 @@ def _lint(files: list[Path]) -> int:
         return 1
     print(f"{count} pack{'s' * (count != 1)} OK")
     return 0
+
+
+def _list(scenarios: list) -> int:
+    from simulator.scenarios import pack_problems
+    from simulator.scenarios.sources import extra_dirs, user_packs_dir
+
+    width = max(len(s.name) for s in scenarios)
+    for s in scenarios:
+        print(f"{s.name:<{width}}  {s.title}  ({s.bulk.size} × {s.bulk.kind.value}, {s.execute.mode})")
+    folders = [str(user_packs_dir()), *map(str, extra_dirs())]
+    print(f"\npack folders read besides the shipped packs: {', '.join(folders)}")
+    problems = pack_problems()
+    for problem in problems:
+        print(f"left out, invalid: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from simulator.scenarios.authoring import validate_file
+
+    bad = 0
+    for path in args.files:
+        problems = validate_file(path)
+        for problem in problems:
+            print(problem)
+        if problems:
+            bad += 1
+        else:
+            print(f"{path}: OK")
+    return 1 if bad else 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from simulator.scenarios.authoring import check_name, template
+    from simulator.scenarios.sources import user_packs_dir
+
+    why = check_name(args.name)
+    if why is not None:
+        print(f"{PROG}: cannot name a pack {args.name!r}: {why}", file=sys.stderr)
+        return CANNOT_START
+    folder = args.dir if args.dir is not None else user_packs_dir()
+    path = folder / f"{args.name}.toml"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as out:  # never overwrite a trainer's pack
+            out.write(template(args.name))
+    except FileExistsError:
+        print(f"{PROG}: {path} exists already; choose another name or remove it", file=sys.stderr)
+        return CANNOT_START
+    except OSError as exc:
+        print(f"{PROG}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return CANNOT_START
+    print(f"wrote {path}\nedit it, then: {PROG} scenario validate {path}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from simulator.scenarios.authoring import schema
+
+    print(json.dumps(schema(), indent=2))
+    return 0
+
+
+_AUTHORING = {"validate": _validate, "new": _new, "schema": _schema}

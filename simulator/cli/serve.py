@@ -108,6 +108,14 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "preferred: not visible in ps); bound beyond loopback one is generated when not given",
     )
     serve.add_argument(
+        "--packs",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also offer the scenario packs in DIR (repeatable; besides the shipped and your own)",
+    )
+    serve.add_argument(
         "--debug", action="store_true", help="show the traceback when the simulator cannot start"
     )
     serve.set_defaults(handler=serve_command)
@@ -199,6 +207,9 @@ def serve_command(args: argparse.Namespace) -> int:
             field = ".".join(str(p) for p in err["loc"])
             _say(f"invalid setting {field}: {err['msg']}")
         return CANNOT_START
+    from simulator.scenarios.sources import use_pack_dirs
+
+    use_pack_dirs(args.packs)
     from bulkdash.serving import bind_problem, bind_socket_now
 
     try:
