@@ -51,6 +51,20 @@ def add_scenario_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         "--dir", type=Path, help="folder to write it in (default: your pack folder, see 'scenario list')"
     )
     scenario_sub.add_parser("schema", help="print the JSON Schema of the pack format (for editors)")
+    replay = scenario_sub.add_parser(
+        "from-report", help="write a pack that replays the run a report folder records (anonymised)"
+    )
+    replay.add_argument("report", type=Path, help="the folder a run report was written to")
+    replay.add_argument("--name", help="the pack's name (default: replay-<bulk id>)")
+    replay.add_argument(
+        "--dir", type=Path, help="folder to write it in (default: your pack folder, see 'scenario list')"
+    )
+    replay.add_argument(
+        "--keep",
+        default="",
+        metavar="FIELDS",
+        help="comma-separated fields to keep from the report instead of anonymising: amount,description,tag",
+    )
     scenario.set_defaults(handler=scenario_command)
 
 
@@ -143,18 +157,57 @@ def _new(args: argparse.Namespace) -> int:
         print(f"{PROG}: cannot name a pack {args.name!r}: {why}", file=sys.stderr)
         return CANNOT_START
     folder = args.dir if args.dir is not None else user_packs_dir()
-    path = folder / f"{args.name}.toml"
+    path = _write_new(folder, args.name, template(args.name))
+    if path is None:
+        return CANNOT_START
+    print(f"wrote {path}\nedit it, then: {PROG} scenario validate {path}")
+    return 0
+
+
+def _write_new(folder: Path, name: str, text: str) -> Path | None:
+    """Write a new pack file (never over an existing one); None after saying why it could not."""
+    path = folder / f"{name}.toml"
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as out:  # never overwrite a trainer's pack
-            out.write(template(args.name))
+            out.write(text)
     except FileExistsError:
         print(f"{PROG}: {path} exists already; choose another name or remove it", file=sys.stderr)
-        return CANNOT_START
+        return None
     except OSError as exc:
         print(f"{PROG}: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+    return path
+
+
+def _from_report(args: argparse.Namespace) -> int:
+    from simulator.scenarios.authoring import check_name, validate_file
+    from simulator.scenarios.from_report import KEEPABLE, ReportError, pack_text, read_incident
+    from simulator.scenarios.sources import user_packs_dir
+
+    keep = [k.strip() for k in args.keep.split(",") if k.strip()]
+    unknown = sorted(set(keep) - set(KEEPABLE))
+    if unknown:
+        print(f"{PROG}: --keep {','.join(unknown)}: only {', '.join(KEEPABLE)} can be kept", file=sys.stderr)
         return CANNOT_START
-    print(f"wrote {path}\nedit it, then: {PROG} scenario validate {path}")
+    try:
+        incident = read_incident(args.report)
+    except ReportError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return CANNOT_START
+    name = args.name or f"replay-{args.report.resolve().name.removeprefix('bulkdash-report-')}".lower()
+    why = check_name(name)
+    if why is not None:
+        print(f"{PROG}: cannot name a pack {name!r}: {why} (give --name)", file=sys.stderr)
+        return CANNOT_START
+    folder = args.dir if args.dir is not None else user_packs_dir()
+    path = _write_new(folder, name, pack_text(incident, name, str(args.report), keep))
+    if path is None:
+        return CANNOT_START
+    problems = validate_file(path)
+    for problem in problems:
+        print(f"to fix: {problem}")
+    print(f"wrote {path}\nedit its narrative and questions, then: {PROG} scenario run {name}")
     return 0
 
 
@@ -167,4 +220,4 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
-_AUTHORING = {"validate": _validate, "new": _new, "schema": _schema}
+_AUTHORING = {"validate": _validate, "new": _new, "schema": _schema, "from-report": _from_report}
