@@ -1,7 +1,7 @@
 """The ``bulkdash`` command line, in one place: :func:`main` (``bulkdash``, ``python -m bulkdash``).
 
 With no command it opens the dashboard (:mod:`.dashboard`); the commands are ``train``, ``listen``,
-``serve``, ``report`` and ``config``, one module each, sharing :mod:`.options`. Each registers its parser
+``serve``, ``classroom``, ``report`` and ``config``, one module each, sharing :mod:`.options`. Each registers its parser
 and sets ``handler`` (``args -> exit status``) and ``honours`` (the dashboard flags it uses; any other one
 given is refused rather than ignored). Every start-up mistake ends the command before anything runs, with
 one line on stderr and exit status 2.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+from bulkdash.cli.classroom import add_classroom_command
 from bulkdash.cli.config import add_config_command
 from bulkdash.cli.dashboard import add_dashboard_options, flags_given, run_dashboard
 from bulkdash.cli.listen import add_listen_command
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_command(commands)
     add_train_command(commands)
     add_serve_command(commands)
+    add_classroom_command(commands)
     return parser
 
 

@@ -207,14 +207,12 @@ def _warn_beyond_loopback(args: argparse.Namespace, public_url: str | None) -> N
         )
 
 
-def _make_server(command: str, host: str, port: int, public_url: str) -> Any:
+def offline_page_loader(templates_path: Any) -> Any:
+    """A jinja2 loader of textual-serve's page, its Google Fonts link replaced by the font file textual-serve
+    serves itself (the page then loads nothing from the internet)."""
     import jinja2
-    from aiohttp import web
-    from textual_serve.server import Server
 
     class _OfflinePageLoader(jinja2.FileSystemLoader):
-        """textual-serve's page, its Google Fonts link replaced by the font file it serves itself."""
-
         _FONTS_LINK = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>", re.DOTALL)
         _LOCAL_FONT = (
             "<style>@font-face { font-family: 'Roboto Mono'; "
@@ -225,12 +223,19 @@ def _make_server(command: str, host: str, port: int, public_url: str) -> Any:
             source, filename, uptodate = super().get_source(environment, template)
             return self._FONTS_LINK.sub(lambda _: self._LOCAL_FONT, source), filename, uptodate
 
+    return _OfflinePageLoader(templates_path)
+
+
+def _make_server(command: str, host: str, port: int, public_url: str) -> Any:
+    from aiohttp import web
+    from textual_serve.server import Server
+
     class _Server(Server):
         async def _make_app(self) -> web.Application:
             import aiohttp_jinja2
 
             app = await super()._make_app()
-            aiohttp_jinja2.setup(app, loader=_OfflinePageLoader(self.templates_path))
+            aiohttp_jinja2.setup(app, loader=offline_page_loader(self.templates_path))
             return app
 
     return _Server(command, host=host, port=port, title="bulkdash", public_url=public_url)

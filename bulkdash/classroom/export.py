@@ -1,0 +1,143 @@
+"""``bulkdash classroom export``: a class's results as CSV (one row per answer) and a Markdown summary — per
+trainee, and per question with the ones the class got wrong most first (the point of the exercise).
+
+Plain Python over :class:`bulkdash.classroom.store.ClassStore`; deterministic for the same database (sorted,
+times in UTC), so a golden file can hold it. ``questions`` maps a scenario's name to its questions' texts
+(the classroom passes the packs'; a pack since removed shows its questions by number).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bulkdash.classroom.store import ClassStore
+
+CSV_COLUMNS = (
+    "trainee",
+    "scenario",
+    "question",
+    "question_text",
+    "choice",
+    "verdict",
+    "hints",
+    "answered_at_utc",
+    "seconds_into_scenario",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Export:
+    csv: str
+    markdown: str
+
+    def write(self, folder: Path) -> tuple[Path, Path]:
+        folder.mkdir(parents=True, exist_ok=True)
+        results, summary = folder / "results.csv", folder / "summary.md"
+        results.write_text(self.csv, encoding="utf-8", newline="")
+        summary.write_text(self.markdown, encoding="utf-8")
+        return results, summary
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+async def build_export(store: ClassStore, questions: Callable[[str], list[str]]) -> Export:
+    answers = await store.rows(
+        "SELECT t.name, a.scenario, a.question, a.choice, a.verdict, a.answered_ms, "
+        "COALESCE(h.count, 0), r.started_ms, t.id "
+        "FROM answers a JOIN trainees t ON t.id = a.trainee "
+        "LEFT JOIN hints h ON h.trainee = a.trainee AND h.scenario = a.scenario AND h.question = a.question "
+        "LEFT JOIN runs r ON r.trainee = a.trainee AND r.scenario = a.scenario "
+        "ORDER BY t.name, t.id, a.scenario, a.question"
+    )
+    texts: dict[str, list[str]] = {}
+
+    def text(scenario: str, number: int) -> str:
+        if scenario not in texts:
+            texts[scenario] = questions(scenario)
+        known = texts[scenario]
+        return known[number - 1] if 0 < number <= len(known) else f"question {number}"
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for name, scenario, number, choice, verdict, answered, hints, started, _ in answers:
+        since = "" if started is None else f"{(answered - started) / 1000:.1f}"
+        writer.writerow(
+            (name, scenario, number, text(scenario, number), choice, verdict, hints, _utc(answered), since)
+        )
+    return Export(out.getvalue(), await _markdown(store, answers, text))
+
+
+async def _markdown(
+    store: ClassStore, answers: list[tuple], text: Callable[[str, int], str]
+) -> str:
+    lines = ["# Class results", ""]
+    trainees = await store.rows("SELECT id, name FROM trainees ORDER BY name, id")
+    runs = await store.rows("SELECT trainee, scenario, started_ms, ended_ms FROM runs")
+    hints = await store.rows("SELECT trainee, SUM(count) FROM hints GROUP BY trainee")
+    hints_of = dict(hints)
+    lines += [
+        f"{len(trainees)} trainees, {len(answers)} answers.",
+        "",
+        "## Per trainee",
+        "",
+        "| Trainee | Scenarios | Right | Wrong | Not applicable | Hints | Time in scenarios |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for tid, name in trainees:
+        mine = [a for a in answers if a[8] == tid]
+        spent = sum((end - start) for t, _, start, end in runs if t == tid and end is not None)
+        scenarios = len({s for t, s, *_ in runs if t == tid})
+        lines.append(
+            f"| {_cell(name)} | {scenarios} | {sum(a[4] == 'right' for a in mine)} | "
+            f"{sum(a[4] == 'wrong' for a in mine)} | {sum(a[4] == 'not applicable' for a in mine)} | "
+            f"{hints_of.get(tid, 0)} | {spent / 1000:.0f} s |"
+        )
+    per_question: dict[tuple[str, int], list[tuple]] = {}
+    for a in answers:
+        per_question.setdefault((a[1], a[2]), []).append(a)
+
+    def missed(item: tuple[tuple[str, int], list[tuple]]) -> tuple[float, str, int]:
+        (scenario, number), given = item
+        judged = [a for a in given if a[4] != "not applicable"]
+        share = sum(a[4] == "wrong" for a in judged) / len(judged) if judged else 0.0
+        return (-share, scenario, number)
+
+    lines += [
+        "",
+        "## Per question, most missed first",
+        "",
+        "| Scenario | # | Question | Answered | Wrong | Wrong % | Hints |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for (scenario, number), given in sorted(per_question.items(), key=missed):
+        judged = [a for a in given if a[4] != "not applicable"]
+        wrong = sum(a[4] == "wrong" for a in judged)
+        share = f"{100 * wrong / len(judged):.0f} %" if judged else "—"
+        lines.append(
+            f"| {_cell(scenario)} | {number} | {_cell(text(scenario, number))} | {len(given)} | {wrong} | "
+            f"{share} | {sum(a[6] for a in given)} |"
+        )
+    replies = await store.rows(
+        "SELECT t.name, r.scenario, r.text FROM replies r JOIN trainees t ON t.id = r.trainee "
+        "ORDER BY r.scenario, t.name"
+    )
+    if replies:
+        lines += ["", "## Replies to the customer", ""]
+        for name, scenario, reply in replies:
+            lines += [f"### {name} — {scenario}", "", *(f"> {line}" for line in reply.splitlines()), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+__all__ = ["CSV_COLUMNS", "Export", "build_export"]

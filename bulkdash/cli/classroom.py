@@ -1,0 +1,229 @@
+"""``bulkdash classroom``: a whole class on one machine — one shared simulator (a world per trainee), every
+trainee's dashboard in their browser, the instructor's live view; ``bulkdash classroom export``: the results.
+
+``bulkdash classroom [--host H] [--port P] [--public-url URL] [--data DIR] [--packs DIR] [--speed X]``
+prints the URL trainees open and the instructor's URL (with its token), and serves until Ctrl-C. Results and
+worlds live in ``--data`` (default: the per-user data dir's ``classroom`` folder), so a restart — even after
+``kill -9`` — keeps every answer and every trainee's world.
+
+``bulkdash classroom export [--data DIR] [--out DIR]`` writes ``results.csv`` and ``summary.md``.
+
+``bulkdash classroom trainee`` is what each browser tab runs (started by the classroom, told its world and
+secret in its environment); it is not listed in the help.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bulkdash.cli.options import add_speed_option, fail, port_number, run_server
+
+if TYPE_CHECKING:
+    from bulkdash.classroom.store import ClassStore
+
+COMMAND = "classroom"
+DEFAULT_PORT = 8000
+INSTRUCTOR_TOKEN_ENV = "BULKDASH_INSTRUCTOR_TOKEN"
+HONOURS: frozenset[str] = frozenset()
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return platformdirs.user_data_path("bulkdash", appauthor=False) / "classroom"
+
+
+def add_classroom_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    classroom = commands.add_parser(
+        COMMAND,
+        help="a class in the browser: one shared simulator, a world per trainee, the instructor's live view",
+        description=(
+            "Serve a training class: trainees open the URL, type a name and train in a simulated world of "
+            "their own; the instructor's page (URL printed at start, with its token) shows everyone live "
+            "and can start a scenario for all, pause every world, end the session. Binds to 127.0.0.1 "
+            "unless --host says otherwise."
+        ),
+    )
+    classroom.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    classroom.add_argument(
+        "--port", type=port_number, default=DEFAULT_PORT, help="port to bind (default: %(default)s)"
+    )
+    classroom.add_argument(
+        "--public-url", metavar="URL", help="the URL trainees' browsers open (default: http://HOST:PORT)"
+    )
+    classroom.add_argument(
+        "--data", type=Path, metavar="DIR", help="results and worlds (default: the per-user data dir)"
+    )
+    classroom.add_argument(
+        "--packs", type=Path, action="append", default=[], metavar="DIR",
+        help="also offer the scenario packs in DIR (repeatable)",
+    )
+    add_speed_option(classroom, "the worlds' playback speed")
+    sub = classroom.add_subparsers(dest="classroom_command", metavar="{export}")
+    export = sub.add_parser("export", help="write the results as results.csv and summary.md")
+    # SUPPRESS: `bulkdash classroom --data DIR export` must keep the DIR given before `export`.
+    export.add_argument(
+        "--data", type=Path, metavar="DIR", default=argparse.SUPPRESS, help="the classroom's data folder"
+    )
+    export.add_argument(
+        "--out", type=Path, default=Path("."), metavar="DIR", help="folder to write to (default: here)"
+    )
+    sub.add_parser("trainee")  # started by the classroom for each tab; not for people (no help)
+    classroom.set_defaults(handler=classroom_command, honours=HONOURS)
+
+
+def classroom_command(args: argparse.Namespace) -> int:
+    data = args.data if args.data is not None else default_data_dir()
+    if args.classroom_command == "export":
+        return _export(data, args.out)
+    if args.classroom_command == "trainee":
+        return _trainee()
+    from simulator.scenarios.sources import use_pack_dirs
+
+    use_pack_dirs(args.packs)  # also in the environment: the hub and the trainees' dashboards see them
+    token = os.environ.get(INSTRUCTOR_TOKEN_ENV) or secrets.token_urlsafe(18)
+    public = (args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
+
+    def serve() -> None:
+        import asyncio
+
+        asyncio.run(serve_classroom(data, args.host, args.port, public, token, args.speed))
+
+    return run_server(COMMAND, args.host, args.port, serve)
+
+
+async def serve_classroom(
+    data: Path,
+    host: str,
+    port: int,
+    public_url: str,
+    instructor_token: str,
+    speed: float,
+    *,
+    ready: Any = None,
+    stop: Any = None,
+) -> None:
+    """Run the classroom until ``stop`` (an asyncio.Event; default: SIGINT/SIGTERM). ``ready(info)`` hears the
+    URLs once serving (tests)."""
+    import asyncio
+    import signal
+
+    from aiohttp import web
+
+    from bulkdash.classroom.server import Classroom, ClassroomConfig
+    from bulkdash.classroom.store import ClassStore
+    from bulkdash.classroom.web import make_web_app
+    from bulkdash.serving import QuietServer
+    from simulator.hub import Hub
+    from simulator.scenarios import list_scenarios
+
+    store = await ClassStore(data / "class.db").open()
+    hub = Hub(data / "worlds", secrets.token_hex(16), transaction_webhooks=True)
+    hub_server = QuietServer(hub, "127.0.0.1", 0)
+    await hub_server.start()
+    runner: web.AppRunner | None = None
+    classroom: Classroom | None = None
+    try:
+        scenarios = [
+            {"name": s.name, "title": s.title, "difficulty": s.difficulty} for s in list_scenarios()
+        ]
+        config = ClassroomConfig(
+            store=store,
+            hub_url=hub_server.url,
+            hub_token=hub.token,
+            world_token=hub.world_token,
+            instructor_token=instructor_token,
+            api_url="",  # set once the port is known
+            scenarios=lambda: scenarios,
+            speed=speed,
+        )
+        classroom = Classroom(config)
+        command = [sys.executable, "-m", "bulkdash", COMMAND, "trainee"]
+        app = await make_web_app(classroom, command, host, port, public_url)
+        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound = runner.addresses[0][1] if runner.addresses else port
+        config.api_url = f"http://127.0.0.1:{bound}"
+        info = {
+            "join": f"{public_url}/join",
+            "instructor": f"{public_url}/instructor?token={instructor_token}",
+            "api": config.api_url,
+            "hub": hub_server.url,
+        }
+        if ready is not None:
+            ready({**info, "hub_token": hub.token})  # tests reach the worlds' control APIs with it
+        else:
+            print(f"bulkdash classroom: trainees open {info['join']}", flush=True)
+            print(f"bulkdash classroom: the instructor opens {info['instructor']}", flush=True)
+            print("bulkdash classroom: keep the instructor URL to yourself; Ctrl-C ends it", flush=True)
+        if stop is None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+        if classroom is not None:
+            await classroom.aclose()
+        await hub_server.stop()
+        await hub.close()
+        await store.close()
+
+
+def _questions() -> Any:
+    from simulator.scenarios import get_scenario
+
+    def texts(name: str) -> list[str]:
+        found = get_scenario(name)
+        return [] if found is None else [q.question for q in found.questions]
+
+    return texts
+
+
+def _export(data: Path, out: Path) -> int:
+    import asyncio
+
+    from bulkdash.classroom.export import build_export
+    from bulkdash.classroom.store import ClassStore
+
+    db = data / "class.db"
+    if not db.exists():
+        return fail(f"{COMMAND} export", f"no class results in {data} (give --data DIR)")
+
+    async def run() -> tuple[Path, Path]:
+        store: ClassStore = await ClassStore(db).open()
+        try:
+            return (await build_export(store, _questions())).write(out)
+        finally:
+            await store.close()
+
+    try:
+        results, summary = asyncio.run(run())
+    except OSError as exc:
+        return fail(f"{COMMAND} export", f"cannot write to {out}: {exc.strerror or exc}")
+    print(f"wrote {results} and {summary}")
+    return 0
+
+
+def _trainee() -> int:
+    """One browser tab's dashboard: the trainee's world on the classroom's hub, reporting to the classroom."""
+    from bulkdash.classroom import server as env
+
+    try:
+        api, secret = os.environ[env.ENV_API], os.environ[env.ENV_SECRET]
+        world, world_token = os.environ[env.ENV_WORLD], os.environ[env.ENV_WORLD_TOKEN]
+        speed = float(os.environ.get(env.ENV_SPEED, "1"))
+    except (KeyError, ValueError):
+        return fail(f"{COMMAND} trainee", "this is started by `bulkdash classroom` for each browser tab")
+    from bulkdash.classroom.trainee import run_trainee
+
+    return run_trainee(api, secret, world, world_token, speed)
