@@ -52,14 +52,7 @@ def _cell(text: object) -> str:
 
 
 async def build_export(store: ClassStore, questions: Callable[[str], list[str]]) -> Export:
-    answers = await store.rows(
-        "SELECT t.name, a.scenario, a.question, a.choice, a.verdict, a.answered_ms, "
-        "COALESCE(h.count, 0), r.started_ms, t.id "
-        "FROM answers a JOIN trainees t ON t.id = a.trainee "
-        "LEFT JOIN hints h ON h.trainee = a.trainee AND h.scenario = a.scenario AND h.question = a.question "
-        "LEFT JOIN runs r ON r.trainee = a.trainee AND r.scenario = a.scenario "
-        "ORDER BY t.name, t.id, a.scenario, a.question"
-    )
+    answers = await store.answers_for_export()
     texts: dict[str, list[str]] = {}
 
     def text(scenario: str, number: int) -> str:
@@ -83,10 +76,9 @@ async def _markdown(
     store: ClassStore, answers: list[tuple], text: Callable[[str, int], str]
 ) -> str:
     lines = ["# Class results", ""]
-    trainees = await store.rows("SELECT id, name FROM trainees ORDER BY name, id")
-    runs = await store.rows("SELECT trainee, scenario, started_ms, ended_ms FROM runs")
-    hints = await store.rows("SELECT trainee, SUM(count) FROM hints GROUP BY trainee")
-    hints_of = dict(hints)
+    trainees = [(t.id, t.name) for t in sorted(await store.trainees(), key=lambda t: (t.name, t.id))]
+    runs = await store.runs()
+    hints_of = await store.hints_per_trainee()
     lines += [
         f"{len(trainees)} trainees, {len(answers)} answers.",
         "",
@@ -129,10 +121,7 @@ async def _markdown(
             f"| {_cell(scenario)} | {number} | {_cell(text(scenario, number))} | {len(given)} | {wrong} | "
             f"{share} | {sum(a[6] for a in given)} |"
         )
-    replies = await store.rows(
-        "SELECT t.name, r.scenario, r.text FROM replies r JOIN trainees t ON t.id = r.trainee "
-        "ORDER BY r.scenario, t.name"
-    )
+    replies = await store.replies()
     if replies:
         lines += ["", "## Replies to the customer", ""]
         for name, scenario, reply in replies:

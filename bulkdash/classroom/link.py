@@ -57,6 +57,9 @@ class ClassroomLink:
 
     async def tick(self) -> None:
         self._collect()
+        if not self._pending:
+            # A heartbeat: the instructor tells a quiet trainee from a gone one, and how fresh a row is.
+            self._pending.append({"type": "seen"})
         try:
             while self._pending:
                 answer = await self._client.post("/api/me/events", json=self._pending[0])

@@ -256,54 +256,68 @@ class ClassStore:
     # -- reading it back -----------------------------------------------------------------------------------
 
     async def overview(self) -> list[dict[str, Any]]:
-        """Each trainee, where they are and how they are doing (the instructor's view)."""
-        out = []
-        async with self.db.execute(
-            "SELECT id, name, joined_ms, seen_ms, scenario, phase, done, total, bulk_status FROM trainees "
-            "ORDER BY joined_ms, id"
-        ) as cursor:
-            rows = await cursor.fetchall()
-        for tid, name, _joined, seen, scenario, phase, done, total, status in rows:
-            answers = await self._verdicts(tid, scenario)
-            hints = await self._scalar(
-                "SELECT COALESCE(SUM(count), 0) FROM hints WHERE trainee = ? AND scenario = ?",
-                (tid, scenario),
-            )
-            started = await self._scalar(
-                "SELECT started_ms FROM runs WHERE trainee = ? AND scenario = ?", (tid, scenario)
-            )
-            ended = await self._scalar(
-                "SELECT ended_ms FROM runs WHERE trainee = ? AND scenario = ?", (tid, scenario)
-            )
-            out.append(
-                {
-                    "id": tid,
-                    "name": name,
-                    "scenario": scenario,
-                    "phase": phase,
-                    "done": done,
-                    "total": total,
-                    "status": status,
-                    "right": answers.count("right"),
-                    "wrong": answers.count("wrong"),
-                    "notApplicable": answers.count("not applicable"),
-                    "hints": hints or 0,
-                    "seconds": None if started is None else ((ended or self._clock()) - started) / 1000,
-                    "seenMsAgo": self._clock() - seen,
-                }
-            )
-        return out
+        """Each trainee, where they are and how they are doing (the instructor's view): one query, polled
+        each second by the instructor's page whatever the class's size."""
+        rows = await self.rows(
+            "SELECT t.id, t.name, t.seen_ms, t.scenario, t.phase, t.done, t.total, t.bulk_status, "
+            "r.started_ms, r.ended_ms, "
+            "(SELECT COUNT(*) FROM answers a WHERE a.trainee = t.id AND a.scenario = t.scenario "
+            " AND a.verdict = 'right'), "
+            "(SELECT COUNT(*) FROM answers a WHERE a.trainee = t.id AND a.scenario = t.scenario "
+            " AND a.verdict = 'wrong'), "
+            "(SELECT COUNT(*) FROM answers a WHERE a.trainee = t.id AND a.scenario = t.scenario "
+            " AND a.verdict = 'not applicable'), "
+            "(SELECT COALESCE(SUM(h.count), 0) FROM hints h "
+            " WHERE h.trainee = t.id AND h.scenario = t.scenario) "
+            "FROM trainees t LEFT JOIN runs r ON r.trainee = t.id AND r.scenario = t.scenario "
+            "ORDER BY t.joined_ms, t.id"
+        )
+        now = self._clock()
+        return [
+            {
+                "id": tid,
+                "name": name,
+                "scenario": scenario,
+                "phase": phase,
+                "done": done,
+                "total": total,
+                "status": status,
+                "right": right,
+                "wrong": wrong,
+                "notApplicable": na,
+                "hints": hints,
+                "seconds": None if started is None else ((ended or now) - started) / 1000,
+                "seenMsAgo": now - seen,
+            }
+            for tid, name, seen, scenario, phase, done, total, status, started, ended, right, wrong, na, hints
+            in rows
+        ]
 
-    async def _verdicts(self, trainee: str, scenario: str | None) -> list[str]:
-        async with self.db.execute(
-            "SELECT verdict FROM answers WHERE trainee = ? AND scenario = ?", (trainee, scenario)
-        ) as cursor:
-            return [r[0] for r in await cursor.fetchall()]
+    async def answers_for_export(self) -> list[tuple[Any, ...]]:
+        """Every answer: (name, scenario, question, choice, verdict, answered_ms, hints, started_ms, id)."""
+        return await self.rows(
+            "SELECT t.name, a.scenario, a.question, a.choice, a.verdict, a.answered_ms, "
+            "COALESCE(h.count, 0), r.started_ms, t.id "
+            "FROM answers a JOIN trainees t ON t.id = a.trainee "
+            "LEFT JOIN hints h ON h.trainee = a.trainee AND h.scenario = a.scenario "
+            "AND h.question = a.question "
+            "LEFT JOIN runs r ON r.trainee = a.trainee AND r.scenario = a.scenario "
+            "ORDER BY t.name, t.id, a.scenario, a.question"
+        )
 
-    async def _scalar(self, sql: str, params: tuple[Any, ...]) -> Any:
-        async with self.db.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else row[0]
+    async def runs(self) -> list[tuple[Any, ...]]:
+        """(trainee, scenario, started_ms, ended_ms) of every scenario started."""
+        return await self.rows("SELECT trainee, scenario, started_ms, ended_ms FROM runs")
+
+    async def hints_per_trainee(self) -> dict[str, int]:
+        return dict(await self.rows("SELECT trainee, SUM(count) FROM hints GROUP BY trainee"))
+
+    async def replies(self) -> list[tuple[str, str, str]]:
+        """(name, scenario, text) of every reply to the customer."""
+        return await self.rows(
+            "SELECT t.name, r.scenario, r.text FROM replies r JOIN trainees t ON t.id = r.trainee "
+            "ORDER BY r.scenario, t.name"
+        )
 
     async def rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         async with self.db.execute(sql, params) as cursor:

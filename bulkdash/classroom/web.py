@@ -33,6 +33,8 @@ class _TraineeService(AppService):
 
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         environment = super()._build_environment(width=width, height=height)
+        # 60 frames a second (textual-serve's) is for one user; thirty dashboards on two cores share them.
+        environment["TEXTUAL_FPS"] = "20"
         environment.update(self._extra_env)
         return environment
 
