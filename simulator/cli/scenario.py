@@ -126,7 +126,8 @@ def _list(scenarios: list) -> int:
     for s in scenarios:
         print(f"{s.name:<{width}}  {s.title}  ({s.bulk.size} × {s.bulk.kind.value}, {s.execute.mode})")
     folders = [str(user_packs_dir()), *map(str, extra_dirs())]
-    print(f"\npack folders read besides the shipped packs: {', '.join(folders)}")
+    # On stderr: stdout stays one line per pack, for scripts.
+    print(f"pack folders read besides the shipped packs: {', '.join(folders)}", file=sys.stderr)
     problems = pack_problems()
     for problem in problems:
         print(f"left out, invalid: {problem}", file=sys.stderr)
