@@ -70,7 +70,7 @@ class Tab:
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
         self.drained: asyncio.Task[None] | None = None
-        self.started = False  # space pressed to start the scenario's run
+        self.started_at = 0.0  # when space was last pressed to start the scenario's run
 
     async def open(self, timeout: float) -> None:
         opened = time.monotonic()
@@ -151,19 +151,20 @@ async def one_class(trainees: int, window: float, scenario: str, timeout: float)
                 rows = view["trainees"]
                 lag_ms += [row["seenMsAgo"] for row in rows]
                 for tab, row in zip(tabs, rows, strict=False):
-                    # Once: the row lags up to a second, and space again would pause the world.
-                    if row["scenario"] == scenario and row["phase"] == "ready" and not tab.started:
-                        tab.started = True
+                    # Space starts the run. The row lags up to a second and space again would pause the
+                    # world, so again only if it still waits 3 s later (the first press came too early).
+                    waits = row["scenario"] == scenario and row["phase"] == "ready"
+                    if waits and time.monotonic() - tab.started_at > 3:
+                        tab.started_at = time.monotonic()
                         await tab.press(" ")
                 ours = [r for r in rows if r["scenario"] == scenario]
                 done = [r for r in ours if r["total"] and r["done"] == r["total"]]
                 peak_mb = max(peak_mb, tree_rss_mb(process.pid))
-                if len(done) == trainees:
+                if len(done) == trainees or time.monotonic() - started > timeout * 6:
                     break
-                if time.monotonic() - started > timeout * 6:
-                    raise RuntimeError(f"only {len(done)} of {trainees} trainees finished the scenario")
                 await asyncio.sleep(0.25)  # the poll period of this "instructor"
             all_done = time.monotonic() - started
+            finished = len(done)
     finally:
         for tab in tabs:
             await tab.close()
@@ -179,6 +180,7 @@ async def one_class(trainees: int, window: float, scenario: str, timeout: float)
         "lag_p99_ms": percentile(lag_ms, 99),
         "lag_max_ms": max(lag_ms),
         "all_done_s": all_done,
+        "finished": finished,
     }
 
 
@@ -197,7 +199,10 @@ def report(trainees: int, window: float, figures: dict[str, float]) -> None:
         f"  instructor's view behind: p99 {figures['lag_p99_ms'] / 1000:.2f} s, "
         f"max {figures['lag_max_ms'] / 1000:.2f} s (target ≤ 2 s)"
     )
-    print(f"  everyone's scenario finished {figures['all_done_s']:.1f} s after the instructor started it")
+    print(
+        f"  {figures['finished']:.0f} of {trainees} trainees' runs finished "
+        f"{figures['all_done_s']:.1f} s after the instructor started the scenario"
+    )
 
 
 def main() -> None:

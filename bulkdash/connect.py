@@ -11,13 +11,16 @@ import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bulkdash import config
-from bulkdash.session import Session
+if TYPE_CHECKING:
+    # Both are imported when the connect screen is used: neither is on the way to the first screen.
+    from bulkdash import config
+    from bulkdash.session import Session
 
 #: Ask the user for a secret (the prompt names field and profile); None when they decline.
 Ask = Callable[[str], Awaitable[str | None]]
-ChoiceConnector = Callable[[Ask], Awaitable[Session]]
+ChoiceConnector = Callable[[Ask], Awaitable["Session"]]
 
 EMBEDDED_TITLE = "Embedded simulator (default)"
 
@@ -53,6 +56,8 @@ class _Needed(Exception):
 
 async def resolve_asking(profile: config.Profile, name: str, ask: Ask) -> config.ResolvedProfile:
     """``config.resolve`` with missing secrets asked for through ``ask`` (awaited, one at a time)."""
+    from bulkdash import config
+
     answers: dict[str, str] = {}
 
     def prompt(text: str) -> str:
@@ -75,6 +80,7 @@ def profile_choice(path: Path, name: str, profile: config.Profile) -> ConnectCho
     """Connecting reads the file again (edits apply), applies ``BULKDASH_*`` overrides, resolves secrets."""
 
     async def run(ask: Ask) -> Session:
+        from bulkdash import config
         from bulkdash.cli.dashboard import connector_from_profile
 
         chosen = config.select(config.load(path, warn=io.StringIO()), name, path)
@@ -90,6 +96,8 @@ def choices_from_file(
     """Embedded + every profile, when the file defines at least ``minimum`` of them; else None."""
     if not path.is_file():
         return None
+    from bulkdash import config
+
     loaded = config.load(path)
     if len(loaded.profiles) < minimum:
         return None

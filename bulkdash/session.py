@@ -1,5 +1,6 @@
 """One dashboard connection: the API client, its request budget and call log, the webhook receiver, and —
-by default — the simulator started in this very event loop with its webhooks wired to that receiver.
+by default — the simulator started in this very event loop (``embedded``) with its webhooks wired to that
+receiver; or in a process of its own (``spawned``, ``bulkdash.sim_process``: measured in issue 16, opt-in).
 
 I/O only (no Textual): the screens get a ``Session`` and call it from workers.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx
 from pydantic import SecretStr
 
 from bulkdash.api.budget import DEFAULT_WINDOWS, RequestBudget
@@ -24,6 +26,7 @@ from bulkdash.serving import QuietServer
 from bulkdash.webhooks import ReceivedWebhook, ReceiverSettings, WebhookReceiver
 
 if TYPE_CHECKING:
+    from bulkdash.sim_process import SimProcess
     from bulkdash.simctl import SimControl
 
 DEMO_API_KEY = "sim-api-key-P1"
@@ -31,6 +34,15 @@ DEMO_EMAIL = "alice@acme.example"
 DEMO_PASSWORD = "Passw0rd!Sim"
 #: Logging out is a courtesy when quitting: a slow endpoint must not hold the dashboard open.
 LOGOUT_TIMEOUT_S = 0.2
+#: How long a failed first request waits for the simulator's process to end, to say why it did.
+ENDING_S = 2.0
+
+
+def loopback_transport() -> httpx.AsyncHTTPTransport:
+    """The client's transport to the embedded simulator (plain HTTP on 127.0.0.1): without a TLS context.
+    httpx's default loads the CA bundle (20-40 ms) on the way to the first screen connected, for a
+    connection that never uses TLS."""
+    return httpx.AsyncHTTPTransport(verify=False)
 
 
 @dataclass(slots=True)
@@ -53,6 +65,10 @@ class Session:
         self.receiver: WebhookReceiver | None = None
         self.simulator = None  # simulator.server.Simulator when embedded
         self._sim_server: QuietServer | None = None
+        #: The embedded simulator when it runs in a process of its own (``Session.spawned``).
+        self.sim_process: SimProcess | None = None
+        self._end_listeners: list[Callable[[str], None]] = []
+        self._watch: asyncio.Task[None] | None = None
         #: Root URL of a simulator's control API (``/_sim``): the embedded one; None for a real endpoint.
         self.sim_root: str | None = None
         self._sim_control: SimControl | None = None
@@ -106,7 +122,12 @@ class Session:
         if options.rate_limits is not None:
             sim_kwargs["rate_limits"] = options.rate_limits
         simulator, server = await start_embedded(SimSettings(**sim_kwargs))  # type: ignore[arg-type]
-        client = WeavrClient(server.url + "/multi", DEMO_API_KEY, budget=RequestBudget(DEFAULT_WINDOWS))
+        client = WeavrClient(
+            server.url + "/multi",
+            DEMO_API_KEY,
+            budget=RequestBudget(DEFAULT_WINDOWS),
+            transport=loopback_transport(),
+        )
         session = cls(client, label=f"embedded simulator {server.url}")
         session.simulator, session._sim_server = simulator, server
         session.sim_root = server.url
@@ -122,6 +143,71 @@ class Session:
             raise
         session._owned_token = True
         return session
+
+    @classmethod
+    async def spawned(cls, process: SimProcess) -> Session:
+        """The embedded simulator running in its own process (``bulkdash.sim_process.spawn``, started before
+        the dashboard imported): start the receiver on the port the simulator delivers to and log in, side
+        by side — the login waits in the socket's backlog until the simulator serves."""
+        receiver_db = (process.data_dir / "webhooks.db") if process.data_dir else None
+        receiver = WebhookReceiver(
+            ReceiverSettings(
+                signing_key=SecretStr(DEMO_API_KEY),
+                webhooks_key=SecretStr("sim-webhooks-key-P1"),
+                port=process.receiver_port,
+                **({"db_path": receiver_db} if receiver_db else {}),
+            )
+        )
+        client = WeavrClient(
+            process.url + "/multi",
+            DEMO_API_KEY,
+            budget=RequestBudget(DEFAULT_WINDOWS),
+            transport=loopback_transport(),
+        )
+        session = cls(client, label=f"embedded simulator {process.url}")
+        session.sim_process, session.sim_root, session._sim_token = process, process.url, process.token
+        login = asyncio.ensure_future(client.login(DEMO_EMAIL, DEMO_PASSWORD))
+        ended = asyncio.ensure_future(process.wait())
+        try:
+            await receiver.start()
+            session._attach_receiver(receiver)
+            # The simulator may die before it serves (its database in use by another one): say why, at once.
+            await asyncio.wait({login, ended}, return_when=asyncio.FIRST_COMPLETED)
+            if login.done() and login.exception() is not None and not ended.done():
+                # Refused or cut off: the simulator is on its way out, and its reason beats "cannot reach".
+                await asyncio.wait({ended}, timeout=ENDING_S)
+            if ended.done():
+                from bulkdash.sim_process import SimulatorStopped
+
+                raise SimulatorStopped(process.why_ended())
+            login.result()
+        except BaseException:
+            login.cancel()
+            ended.cancel()
+            await client.aclose()
+            await receiver.stop()
+            await process.stop()
+            raise
+        session._owned_token = True
+        session._watch = asyncio.ensure_future(session._watch_process(ended))
+        return session
+
+    async def _watch_process(self, ended: asyncio.Future[int]) -> None:
+        await ended
+        process = self.sim_process
+        if process is None or process.stopped:
+            return  # stopped by us (quitting)
+        reason = process.why_ended()
+        from bulkdash.api.client import LinkState
+
+        self.client.link.set(LinkState.UNREACHABLE, reason)
+        for listener in list(self._end_listeners):
+            listener(reason)
+
+    def on_end(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(why)`` if the simulator's process dies under the dashboard."""
+        self._end_listeners.append(callback)
+        return lambda: self._end_listeners.remove(callback) if callback in self._end_listeners else None
 
     @classmethod
     async def remote(
@@ -182,7 +268,7 @@ class Session:
                 pass
         await self.client.aclose()
         # Side by side: each server takes ~0.15 s to wind down (uvicorn's ticks), and quitting waits for both.
-        servers = [s for s in (self._sim_server, self.receiver) if s is not None]
+        servers = [s for s in (self._sim_server, self.receiver, self.sim_process) if s is not None]
         for outcome in await asyncio.gather(*(s.stop() for s in servers), return_exceptions=True):
             if isinstance(outcome, BaseException):
                 raise outcome
@@ -216,7 +302,7 @@ class Session:
 
     @property
     def is_embedded(self) -> bool:
-        return self.simulator is not None
+        return self.simulator is not None or self.sim_process is not None
 
     def now_ms(self) -> int:
         return int(time.time() * 1000)

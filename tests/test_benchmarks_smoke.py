@@ -1,6 +1,6 @@
-"""Every simulator and receiver benchmark still runs end to end, at sizes that take seconds: no figure is
-checked (the machine decides those), only that each one completes and prints its summary. Each runs as
-``python -m benchmarks.<name>`` in its own process, as a person would run it."""
+"""Every simulator, receiver and dashboard benchmark still runs end to end, at sizes that take seconds: no
+figure is checked (the machine decides those), only that each one completes and prints its summary. Each runs
+as ``python -m benchmarks.<name>`` in its own process, as a person would run it."""
 
 from __future__ import annotations
 
@@ -57,3 +57,26 @@ def test_webhook_delivery() -> None:
     out = run_benchmark("webhook_delivery", "--count", "10", "--runs", "1")
     assert "webhooks recorded:   14 events" in out
     assert "webhooks/s end to end" in out
+
+
+def test_dash_cold() -> None:
+    out = run_benchmark("dash_cold", "--runs", "1", "--compare")
+    assert "minimal Textual app (Header, DataTable, Footer) → painted:" in out
+    assert out.count("painted / minimal app:") == 2 and out.count("connected / minimal app:") == 2
+
+
+def test_dash_live() -> None:
+    out = run_benchmark("dash_live", "--ops", "300", "--runs", "1", "--compare")
+    assert "embedded simulator own process, 1 run(s):" in out and "embedded simulator in-process" in out
+    assert out.count("key → handler over") == 2 and "on screen / simulator's own time:" in out
+
+
+def test_dash_requests() -> None:
+    out = run_benchmark("dash_requests", "--ops", "40", "--delay-ms", "10", "--runs", "1")
+    assert "followed 40 operations at 10 ms each, 1 run(s): COMPLETED" in out
+    assert "dashboard / plain poller:" in out and "counts on screen were at most" in out
+
+
+def test_classroom() -> None:
+    out = run_benchmark("classroom", "--trainees", "2", "--window", "1")
+    assert "first screen per tab" in out and "2 of 2 trainees' runs finished" in out

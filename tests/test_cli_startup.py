@@ -148,3 +148,73 @@ def test_the_simulator_serves_on_the_socket_it_checked(tmp_path: Path) -> None:
             pass  # listening on the port it bound first: no second bind another program could have won
     finally:
         stop_process(proc)
+
+
+def _processes_marked(mark: str) -> list[int]:
+    """Our processes whose environment holds ``mark`` (a spawned simulator inherits the command's)."""
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if mark.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            continue  # ended meanwhile, or not ours
+    return found
+
+
+def test_refused_flags_leave_no_simulator_behind(tmp_path: Path) -> None:
+    """In a process of its own (``BULKDASH_SIM_PROCESS=1``), the embedded simulator starts as soon as the
+    command line is parsed (issue 16), before the flags are checked: a refusal still ends at once, and takes
+    the simulator with it."""
+    mark = f"BULKDASH_TEST_MARK={os.getpid()}-{time.monotonic_ns()}"
+    argv = [*BULKDASH, "--fresh", "--email", "a@b.example"]
+    started = time.monotonic()
+    proc = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=HANG_S,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, mark.split("=")[0]: mark.split("=")[1], "BULKDASH_SIM_PROCESS": "1"},
+    )
+    result = (proc.returncode, proc.stdout, proc.stderr, time.monotonic() - started)
+    assert_refused(result, "bulkdash", "--email is for a real endpoint")
+    assert _processes_marked(mark) == []
+
+
+def test_the_config_path_is_found_without_reading_the_config_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``bulkdash`` decides whether there is a config file to read without importing ``bulkdash.config``
+    (pydantic-settings, off the way to the first screen): by the same precedence."""
+    from bulkdash import config
+    from bulkdash.cli import dashboard
+
+    assert dashboard.CONFIG_ENV == config.CONFIG_ENV
+    monkeypatch.delenv(config.CONFIG_ENV, raising=False)
+    assert dashboard._config_path(None) == config.config_path(None)
+    assert dashboard._config_path(tmp_path / "x.toml") == config.config_path(tmp_path / "x.toml")
+    monkeypatch.setenv(config.CONFIG_ENV, str(tmp_path / "env.toml"))
+    assert dashboard._config_path(None) == config.config_path(None) == tmp_path / "env.toml"
+
+
+async def test_the_dashboard_freezes_its_start_up_heap_once_connected() -> None:
+    """A full garbage collection over start-up's heap stopped the loop for 0.2-0.6 s during a run (issue 16):
+    once connected, what start-up made is frozen out of the collector's generations."""
+    import gc
+
+    from bulkdash.cli.dashboard import freezing
+
+    sentinel = object()
+
+    async def connector() -> object:
+        return sentinel
+
+    gc.unfreeze()
+    try:
+        assert gc.get_freeze_count() == 0
+        assert await freezing(connector)() is sentinel  # type: ignore[arg-type]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

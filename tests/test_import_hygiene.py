@@ -13,6 +13,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: Imported once the first screen is painted (when connecting, or when a key opens their screen).
+STARTUP_LATER = (
+    "bulkdash.session",
+    "bulkdash.webhooks.receiver",
+    "bulkdash.webhooks.store",
+    "bulkdash.config",
+    "bulkdash.ui.screens.connect",
+    "bulkdash.ui.screens.webhooks",
+    "uvicorn",
+    "starlette",
+    "aiosqlite",
+    "sqlite3",
+    "pydantic_settings",
+)
+
 # module to import → prefixes it must not pull in
 RULES = {
     "bulkdash.api.client": ("textual", "simulator", "bulkdash.ui", "bulkdash.model"),
@@ -22,7 +37,9 @@ RULES = {
     "bulkdash.simctl": ("textual", "simulator", "bulkdash.ui", "bulkdash.model"),
     "bulkdash.model.training": ("textual", "simulator", "bulkdash.ui", "bulkdash.service", "httpx"),
     "bulkdash.contract.scenarios": ("textual", "simulator", "bulkdash.ui", "httpx"),
-    # Start-up path: training is imported when first used, the simulator when the session embeds it.
+    # Start-up path: training is imported when first used, the simulator when the session embeds it. Issue 16:
+    # the first screen is painted before the session (its receiver: uvicorn, starlette, SQLite), the config
+    # file's reader (pydantic-settings) and the screens only a key opens (webhooks, connect) are imported.
     "bulkdash.ui.app": (
         "simulator",
         "bulkdash.simctl",
@@ -30,8 +47,22 @@ RULES = {
         "bulkdash.contract.scenarios",
         "bulkdash.ui.screens.scenarios",
         "bulkdash.ui.screens.checklist",
+        *STARTUP_LATER,
     ),
-    "bulkdash.cli": ("textual", "textual_serve", "aiohttp", "simulator", "bulkdash.ui"),  # a fast --help
+    # A fast --help; and the embedded simulator's process is spawned as soon as the command line is parsed,
+    # before pydantic (the flags' checks, the config) is imported.
+    "bulkdash.cli": ("textual", "textual_serve", "aiohttp", "simulator", "bulkdash.ui", "pydantic"),
+    # The parent's side of the simulator's process: spawning imports nothing of the simulator.
+    "bulkdash.sim_process": (
+        "simulator",
+        "textual",
+        "pydantic",
+        "httpx",
+        "uvicorn",
+        "bulkdash.serving",
+        "bulkdash.ui",
+        "bulkdash.session",
+    ),
     # The dashboard's service works without Textual (plain tests drive it), and is on the start-up path.
     "bulkdash.service": (
         "textual",
@@ -86,7 +117,12 @@ def test_module_does_not_reach_across_layers(module: str, forbidden: tuple[str, 
 
 
 SQL = re.compile(r"\b(SELECT\s+\w|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b")
-SQL_HOMES = {"simulator/store", "bulkdash/webhooks/store.py", "bulkdash/webhooks/schema.py"}
+SQL_HOMES = {
+    "simulator/store",
+    "bulkdash/webhooks/store.py",
+    "bulkdash/webhooks/schema.py",
+    "bulkdash/classroom/store.py",
+}
 
 
 def test_sql_only_in_the_stores() -> None:
@@ -121,13 +157,7 @@ KNOWN_CYCLES = {
     # bulkdash/connect.py imports the CLI (connector_from_profile) lazily, and the CLI imports the dashboard:
     # moving connector_from_profile below the UI (into bulkdash/connect.py) breaks it.
     frozenset(
-        {
-            "bulkdash.cli.dashboard",
-            "bulkdash.connect",
-            "bulkdash.ui.app",
-            "bulkdash.ui.routing",
-            "bulkdash.ui.screens.connect",
-        }
+        {"bulkdash.cli.dashboard", "bulkdash.connect", "bulkdash.ui.app", "bulkdash.ui.screens.connect"}
     ),
 }
 

@@ -4,9 +4,16 @@ Embedded by default (the simulator in this process, its webhooks wired to the da
 in as the demo user); ``--url`` with ``--api-key`` and ``--token`` (or ``--email``/``--password``) drives a
 real Weavr endpoint, and so does ``--profile NAME`` from the config file (``bulkdash.config``), its secrets
 resolved (or asked for) before the screen takes over the terminal. ``--sim ROOT`` adds the control API of a
-standalone ``bulkdash-sim`` to either. The session is built inside the app's event loop (``BulkdashApp``
-calls the connector in a worker), so the embedded simulator shares the loop and the screen appears before it
-is ready.
+standalone ``bulkdash-sim`` to either. The session is built inside the app's event loop once its first
+screen is painted (``BulkdashApp`` calls the connector in a worker), so the embedded simulator shares the
+loop and the screen appears before it is ready.
+
+Issue 16 measured the embedded simulator in a process of its own, spawned first thing so that it would
+import while the dashboard imports and paints (``bulkdash.sim_process``): on the shared two-core machine it
+lost — two processes importing at once did not run in parallel, the child imports again what the dashboard
+has already imported (pydantic, starlette, the contract), the first paint came ~0.25 s later, and key
+latency during a 10,000-operation run was no better. It stays available, ``BULKDASH_SIM_PROCESS=1``, for the
+benchmarks' ``--compare`` (and a machine with a core to spare).
 
 Flags that cannot work — a URL that is none, an unknown profile, a flag the chosen connection would ignore —
 are refused in one line with exit status 2 before anything starts (:func:`check_args`); a connection that
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -30,6 +38,7 @@ if TYPE_CHECKING:
     from bulkdash.config import ResolvedProfile
     from bulkdash.connect import ConnectChoice
     from bulkdash.session import Session
+    from bulkdash.sim_process import SimProcess
 
 Connector = Callable[[], Awaitable["Session"]]
 
@@ -38,7 +47,11 @@ API_KEY_ENV = "BULKDASH_API_KEY"
 TOKEN_ENV = "BULKDASH_TOKEN"
 PASSWORD_ENV = "BULKDASH_PASSWORD"
 SIM_TOKEN_ENV = "BULKDASH_SIM_TOKEN"
+CONFIG_ENV = "BULKDASH_CONFIG"  # bulkdash.config.CONFIG_ENV, without importing it (tests check they agree)
 DEFAULT_OP_DELAY_MS = 50
+#: Set (to anything) to run the embedded simulator in a process of its own, spawned as soon as the command
+#: line is parsed (``bulkdash.sim_process``): the design issue 16 measured against this one (``--compare``).
+PROCESS_ENV = "BULKDASH_SIM_PROCESS"
 
 #: The dashboard's flags (by argparse dest) that a command may not use: it refuses them rather than ignore
 #: them. Secrets are not here: a value taken from the environment was not given on this command line.
@@ -147,13 +160,15 @@ def _listed(flags: list[str]) -> str:
 
 def check_args(args: argparse.Namespace) -> str | None:
     """Why the flags cannot work together, or None. Shared by the dashboard and ``bulkdash report``."""
-    from bulkdash.config import ConfigError, check_url
+    if getattr(args, "url", None) or getattr(args, "sim", None):
+        # Only then: bulkdash.config (pydantic-settings) is not on the embedded dashboard's way to its screen.
+        from bulkdash.config import ConfigError, check_url
 
-    for dest in ("url", "sim"):
-        try:
-            check_url(FLAGS[dest], getattr(args, dest, None))
-        except ConfigError as exc:
-            return str(exc)
+        for dest in ("url", "sim"):
+            try:
+                check_url(FLAGS[dest], getattr(args, dest, None))
+            except ConfigError as exc:
+                return str(exc)
     remote = getattr(args, "profile", None) or getattr(args, "url", None)
     if remote:
         embedded = flags_given(args, EMBEDDED_ONLY)
@@ -268,12 +283,46 @@ def connector_from_args(args: argparse.Namespace) -> Connector:
     db: Path | None = getattr(args, "db", None)
     op_delay_ms = getattr(args, "op_delay_ms", None)
     fresh = bool(getattr(args, "fresh", False))
+    delay = DEFAULT_OP_DELAY_MS if op_delay_ms is None else op_delay_ms
 
     async def embedded() -> Session:
         from bulkdash.session import EmbeddedOptions, Session
 
-        delay = DEFAULT_OP_DELAY_MS if op_delay_ms is None else op_delay_ms
         return await Session.embedded(EmbeddedOptions(db=db, op_delay_ms=delay, fresh=fresh))
+
+    return embedded
+
+
+_SPAWNED: list[SimProcess] = []
+
+
+def _stop_spawned() -> None:
+    for process in _SPAWNED:
+        process.kill()
+    _SPAWNED.clear()
+
+
+def spawned_connector(args: argparse.Namespace) -> Connector:
+    """The embedded simulator of the flags in a process of its own, started NOW: it imports and opens its
+    database on the other core while the dashboard imports and paints (``bulkdash.sim_process``). The
+    connector then only starts the receiver and logs in. Connecting again (after the simulator died) starts
+    a new process."""
+    from bulkdash.sim_process import ProcessOptions, spawn
+
+    op_delay_ms = getattr(args, "op_delay_ms", None)
+    options = ProcessOptions(
+        db=getattr(args, "db", None),
+        op_delay_ms=DEFAULT_OP_DELAY_MS if op_delay_ms is None else op_delay_ms,
+        fresh=bool(getattr(args, "fresh", False)),
+    )
+    first = [spawn(options)]
+    _SPAWNED.extend(first)
+
+    async def embedded() -> Session:
+        from bulkdash.session import Session
+
+        process = first.pop() if first else spawn(options)
+        return await Session.spawned(process)
 
     return embedded
 
@@ -292,21 +341,44 @@ def checked_connector(args: argparse.Namespace) -> tuple[Connector | None, str |
     """The flags checked (:func:`check_args`), then the connector they name: ``(connector, None)``, or
     ``(None, why not)`` for the caller to report in one line. Run before anything takes the terminal: a
     missing secret is asked for with hidden input."""
-    from bulkdash.config import ConfigError
-
     problem = check_args(args)
     if problem is not None:
         return None, problem
+    if not getattr(args, "profile", None):
+        return connector_from_args(args), None  # nothing to read: bulkdash.config stays unimported
+    from bulkdash.config import ConfigError
+
     try:
         return connector_for(args), None
     except ConfigError as exc:
         return None, str(exc)
 
 
+def freezing(connector: Connector) -> Connector:
+    """``connector``, then ``gc.freeze()``: everything start-up made (Textual, pydantic's schemas, the
+    session) leaves the garbage collector's generations. Measured during a 10,000-operation run (issue 16),
+    a full collection over that heap stopped the dashboard's loop for 0.2-0.6 s (on a loaded machine); with
+    it frozen, a full collection walks only what was made since. Start-up's few cycles of garbage stay."""
+
+    async def connect() -> Session:
+        session = await connector()
+        gc.freeze()
+        return session
+
+    return connect
+
+
 def run_dashboard(args: argparse.Namespace) -> int:
+    embedded = not (getattr(args, "profile", None) or getattr(args, "url", None))
+    # With PROCESS_ENV, first thing (before the flags are checked, which imports pydantic): the simulator
+    # starts on the other core while the dashboard imports and paints. Flags that turn out wrong kill it.
+    spawned = spawned_connector(args) if embedded and os.environ.get(PROCESS_ENV) else None
     connector, problem = checked_connector(args)
     if connector is None:
+        if spawned is not None:
+            _stop_spawned()
         return fail(None, problem or "cannot connect")
+    connector = freezing(spawned or connector)
     choices, path = _connect_choices(args, connector)
     from bulkdash.ui.app import BulkdashApp  # Textual is imported only when the dashboard runs
 
@@ -323,12 +395,26 @@ def _connect_choices(
     choices (the embedded simulator first) and the file; else (None, None)."""
     if getattr(args, "profile", None) or getattr(args, "url", None):
         return None, None
+    path = _config_path(getattr(args, "config", None))
+    if not path.is_file():
+        return None, path  # the usual embedded start: bulkdash.config (pydantic-settings) is not imported
     from bulkdash import config
     from bulkdash.connect import choices_from_file
 
-    path = config.config_path(getattr(args, "config", None))
     try:
         return choices_from_file(path, connector), path
     except config.ConfigError as exc:
         print(f"bulkdash: {exc} (starting the embedded simulator)", file=sys.stderr)
         return None, path
+
+
+def _config_path(explicit: Path | None) -> Path:
+    """``bulkdash.config.config_path`` without importing that module (pydantic-settings): only the file's
+    existence decides whether it is read. The same precedence: ``--config``, ``$BULKDASH_CONFIG``, default."""
+    if explicit:
+        return Path(explicit).expanduser()
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV]).expanduser()
+    import platformdirs
+
+    return platformdirs.user_config_path("bulkdash") / "config.toml"

@@ -11,12 +11,10 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from bulkdash.contract.presenter import MAX_SPEED, MIN_SPEED
-
 PROG = "bulkdash"
 #: The exit status of a command that refused to start (argparse's, for a usage error).
 USAGE_ERROR = 2
-TRAINING_SPEED = 0.25  # slow enough to follow a 12-operation scenario by eye
+TRAINING_SPEED = 1.0  # each scenario pack plays at its own pace for a trainee (its [run] speed)
 
 
 def fail(command: str | None, problem: str) -> int:
@@ -30,6 +28,10 @@ def playback_speed(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    # Here, not at the top: pydantic (0.1 s) must not delay the dashboard's start (its simulator is spawned
+    # as soon as the command line is parsed).
+    from bulkdash.contract.presenter import MAX_SPEED, MIN_SPEED
+
     if not MIN_SPEED <= value <= MAX_SPEED:
         raise argparse.ArgumentTypeError(f"must be between {MIN_SPEED:g} and {MAX_SPEED:g}, not {value:g}")
     return value

@@ -14,7 +14,18 @@ from dataclasses import dataclass, field
 
 from bulkdash.api.budget import BudgetExhausted
 from bulkdash.api.client import ApiError, WeavrClient
-from bulkdash.model.run import DetailsChange, RunModel
+from bulkdash.model.run import MAX_RUNNING_DELAY_S, DetailsChange, RunModel
+
+#: The counts on screen of a long run are never older than this (issue 16). The model paces a long run at
+#: ``MAX_RUNNING_DELAY_S``; the follower then waits as long as this bound allows — the answer of the next poll
+#: lands just before the counts shown turn ``FRESH_S`` old — which is what makes following a run of minutes
+#: cost ~one request per ``FRESH_S`` (a 10,000-operation run at 50 ms: ~100 requests, not 120).
+FRESH_S = 5.0
+#: Kept between that answer and the bound: a request slower than the last one, the loop's own delay.
+FRESH_MARGIN_S = 0.05
+#: The poll period while the world is paused: a trainee reading a brief for minutes must not spend the
+#: request budget (90 a minute) on a run that cannot move.
+HELD_POLL_S = 5.0
 
 
 @dataclass(slots=True)
@@ -49,6 +60,11 @@ class RunFollower:
         self._rest = asyncio.Event()  # fresh counts arrived by webhook: restart the wait
         self._errors = 0
         self.backoff_s = backoff_s  # first retry after an error; doubles up to 30 s
+        #: How long the last details request took (its answer is what refreshes the counts).
+        self.details_rtt_s = 0.0
+        #: Whether the simulator's world is paused (presenter, or a scenario waiting for its trainee): then
+        #: nothing moves until someone acts, and every act wakes this follower, so polls can rest.
+        self.held: Callable[[], bool] = lambda: False
 
     def wake(self) -> None:
         """Poll now (the user moved the page, changed the filter, or acted on the bulk)."""
@@ -67,7 +83,10 @@ class RunFollower:
     async def step(self) -> RunUpdate:
         """One poll: the bulk's details, then only the page(s) that can have changed."""
         update = RunUpdate()
-        update.change = self.model.apply_details(await self.client.get_bulk(self.model.bulk_id))
+        sent = time.monotonic()
+        details = await self.client.get_bulk(self.model.bulk_id)
+        self.details_rtt_s = time.monotonic() - sent
+        update.change = self.model.apply_details(details)
         for request in self.model.pages_to_fetch():
             fresh = self.model.page_is_empty()
             page = await self.client.list_operations(
@@ -85,9 +104,12 @@ class RunFollower:
                 update = await self.step()
                 self._errors = 0
                 self.on_update(update)
-                delay = self.model.next_poll_delay(
+                paced = self.model.next_poll_delay(
                     on_screen=self.on_screen, headroom=self.client.budget.headroom()
                 )
+                delay = self._fresh_delay(paced)
+                if delay is not None and self.held():
+                    delay = max(delay, HELD_POLL_S)
             except BudgetExhausted as exc:
                 delay = min(exc.wait_s + 0.1, 60.0)
                 self.on_update(RunUpdate(error=f"Waiting: {exc.reason}", retry_at=clock() + delay))
@@ -103,6 +125,16 @@ class RunFollower:
                 await self._wake.wait()  # final: sleep until someone asks (page move, filter)
                 continue
             await self._wait(delay)
+
+    def _fresh_delay(self, delay: float | None) -> float | None:
+        """The model's ``delay``, stretched for a long run on screen (paced at ``MAX_RUNNING_DELAY_S``) to the
+        longest wait that keeps its counts within ``FRESH_S``: from how old they are now and how long the
+        next answer takes to come back. Shorter paces (a short run, the first polls), slower ones (off
+        screen, a shrinking budget) and every other state are the model's."""
+        if delay != MAX_RUNNING_DELAY_S or not self.on_screen or self.model.status != "RUNNING":
+            return delay
+        age = self.model.staleness_s() or 0.0
+        return max(delay, FRESH_S - FRESH_MARGIN_S - age - self.details_rtt_s)
 
     async def _wait(self, delay: float) -> None:
         """Sleep ``delay`` or until woken; a webhook with fresh counts restarts the sleep (it was a poll)."""
@@ -121,4 +153,4 @@ class RunFollower:
             if woke in done:
                 return
             if rested in done:
-                deadline = time.monotonic() + delay
+                deadline = time.monotonic() + delay  # the counts are fresh again: the wait starts over

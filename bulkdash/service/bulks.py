@@ -187,9 +187,14 @@ class BulksFollower:
         return wanted
 
     async def _follow_up(self, client: WeavrClient, page: BulksPage) -> None:
-        """The details of the page's bulks, one request each: a failure marks that bulk's row only."""
+        """The details of the page's bulks, one request each: a failure marks that bulk's row only. Off screen
+        (a run or another screen over the list) none is fetched: the rows keep the counts they had, and the
+        poll the list gets when it is shown again fetches them — the request budget goes to what is on screen
+        (issue 16: following a 10,000-operation run, the list behind it had spent a request on that bulk's
+        details every 30 s)."""
         last, self._last_details = self._last_details, {}
-        for bulk_id in self._wanted(page):
+        wanted = self._wanted(page)  # also serves the cached details of final bulks (no request)
+        for bulk_id in wanted if self.on_screen else []:
             try:
                 client.budget.check(Priority.BACKGROUND)
                 details = await client.get_bulk(bulk_id, priority=Priority.BACKGROUND, on_wait=_refuse_wait)
