@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from bulkdash.contract.presenter import PresenterUpdate
+from bulkdash.contract.presenter import PresenterHold, PresenterUpdate
 
 
 class SimControlError(Exception):
@@ -113,14 +113,27 @@ class SimControl:
         return await self._json("GET", f"/scenarios/{quote(name, safe='')}", what=f"scenario {name!r}")
 
     async def start_scenario(
-        self, name: str, *, seed: int | None = None, execute: bool | None = None
+        self,
+        name: str,
+        *,
+        seed: int | None = None,
+        execute: bool | None = None,
+        trainee: bool = False,
+        speed: float | None = None,
     ) -> dict[str, Any]:
-        """Apply the scenario and submit its bulk: ``{"bulkId", "scenario", "seed", "executed", …}``."""
+        """Apply the scenario and submit its bulk: ``{"bulkId", "scenario", "seed", "executed", …}``.
+
+        ``trainee``: a person plays it — the world waits paused until they start it (``"waiting"``), holds at
+        the pack's move (``"move"``) and plays at the pack's pace, or at ``speed``."""
         body: dict[str, Any] = {}
         if seed is not None:
             body["seed"] = seed
         if execute is not None:
             body["execute"] = execute
+        if trainee:
+            body["trainee"] = True
+        if speed is not None:
+            body["speed"] = speed
         return await self._json(
             "POST", f"/scenarios/{quote(name, safe='')}", json=body, what=f"scenario {name!r}"
         )
@@ -148,9 +161,21 @@ class SimControl:
     async def fault_now(self) -> dict[str, Any]:
         return await self._json("POST", "/presenter/fault-now")
 
+    async def hold(self, bulk_id: str, operation: int) -> dict[str, Any]:
+        """Pause the world when ``bulk_id``'s operation ``operation`` is about to run (until acted on)."""
+        body = PresenterHold.model_construct(bulkId=bulk_id, operation=operation).model_dump()
+        return await self._json("POST", "/presenter/hold", json=body)
+
+    async def clear_holds(self) -> dict[str, Any]:
+        return await self._json("DELETE", "/presenter/hold")
+
     async def reset(self) -> None:
         """``POST /_sim/reset``: the seed world, no bulks, the presenter running at speed 1."""
         await self._call("POST", "/reset")
+
+    async def send_webhooks_to(self, url: str, programme: str = "P1") -> None:
+        """``PUT /_sim/config``: the programme's webhooks go to ``url`` (a dashboard's own receiver)."""
+        await self._call("PUT", "/config", json={"webhookBaseUrl": {programme: url}})
 
 
 __all__ = ["SimControl", "SimControlError"]

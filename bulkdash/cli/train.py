@@ -2,7 +2,12 @@
 
 Training needs no connection flags: its simulator is always the embedded one on a throw-away database (the
 packs set up their own world), so ``--url``, ``--profile`` and the embedded simulator's flags are refused
-rather than ignored; only ``--read-only`` applies.
+rather than ignored; only ``--read-only`` applies. Read-only, the Scenarios screen lists the packs and their
+customers' reports but starts none (starting one submits and runs a bulk, and the trainee's keys are the very
+actions read-only hides); the screen says so instead of offering "Start".
+
+Each pack plays at its own pace (``[run] speed``: its op delay slowed for a person) and waits, paused, until
+the trainee starts it on its run's screen (space); ``--speed`` scales that pace further (1: as the pack says).
 """
 
 from __future__ import annotations
@@ -28,16 +33,20 @@ def add_train_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
             "Open the dashboard on the Scenarios screen, with the embedded simulator on a throw-away "
             "database: pick a customer's report, investigate the run it plays, answer its checklist (k). "
             "Presenter controls: P pauses the world, . steps one operation, + and - change the speed, "
-            "! triggers the next fault now."
+            "! triggers the next fault now. A scenario's run waits for you: space starts it (and plays or "
+            "pauses the world)."
         ),
     )
-    add_speed_option(train, "playback speed of the simulator, 0.1 to 10")
+    add_speed_option(train, "playback speed of the simulator, 0.1 to 10, on top of each scenario's own pace")
     # SUPPRESS: `bulkdash --read-only train` (the dashboard's own flag) must not be reset here.
     train.add_argument(
         "--read-only",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="hide every action that changes something, presenter controls included (for projecting)",
+        help=(
+            "hide every action that changes something, presenter controls included (for projecting): "
+            "the scenarios and their reports are listed, none can be started"
+        ),
     )
     train.set_defaults(handler=run_training, honours=HONOURS)
 

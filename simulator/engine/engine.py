@@ -836,8 +836,8 @@ class Engine:
         lb, row = run.lb, run.lb.row
         fault = None
         if presenter_active:
-            # A paused world holds the operation here (RUNNING); a forced "fault now" replaces it.
-            if not await self.presenter.hold(lb):
+            # A paused world (or a hold at this operation) holds it here (RUNNING); "fault now" replaces it.
+            if not await self.presenter.hold(lb, seq):
                 return True  # the bulk was paused or cancelled while held: this operation did not run
             fault = self.presenter.take_fault(row, seq, self.faults.operations)
         # Fault plan hook (simulator/faults/operations.py): None unless a plan has operation rules.

@@ -22,6 +22,11 @@ per-operation cost is one attribute test (``presenter.active``) and the behaviou
   itself is unchanged and still fires at its own sequence. Without such a rule the operation gets a
   realistic 409 of its kind (e.g. ``FUNDS_INSUFFICIENT`` for a transfer). At most one forced fault is
   pending: asking again before it fired changes nothing.
+* **Hold at operation N** (``POST /_sim/presenter/hold {"bulkId", "operation"}``) pauses the world when that
+  bulk's operation N is about to run — a trainee's "your move" moment (pause at 6, cancel at 5). The
+  operation is RUNNING meanwhile. It waits until somebody acts: a pause or cancel of that bulk lets the
+  operation finish first (§5.3, as without the hold) and the world plays on; un-pausing (or a step) lets it
+  run on too. A hold is taken once; ``DELETE /_sim/presenter/hold`` (or a reset) drops those not reached.
 """
 
 from __future__ import annotations
@@ -78,6 +83,9 @@ class Presenter:
         self.fault_pending = False
         self.steps = 0  # steps granted while paused and not taken yet
         self.waiting = 0  # operations currently held
+        #: Holds not reached yet: bulk id -> the operation that pauses the world when it is about to run.
+        self.holds: dict[str, int] = {}
+        self.held: tuple[str, int] | None = None  # the hold the world is paused at now, if any
         self._changed = asyncio.Event()  # replaced on every change: set() wakes everyone holding
         #: Called after every change (the server wakes the webhook dispatcher with it).
         self.listeners: list[Callable[[], None]] = []
@@ -107,12 +115,25 @@ class Presenter:
         self.fault_pending = True
         self._notify()
 
+    def hold_at(self, bulk_id: str, operation: int) -> None:
+        """Pause the world when ``bulk_id``'s operation ``operation`` is about to run (one hold per bulk)."""
+        if operation < 1:
+            raise ValueError("operation must be 1 or more")
+        self.holds[str(bulk_id)] = operation
+        self._notify()
+
+    def clear_holds(self) -> None:
+        """Drop the holds not reached yet (one the world is paused at stays until somebody acts)."""
+        self.holds.clear()
+        self._notify()
+
     def reset(self) -> None:
         """Running, at speed 1, nothing pending (``POST /_sim/reset``)."""
         self.paused = False
         self.speed = 1.0
         self.fault_pending = False
         self.steps = 0
+        self.holds.clear()
         self._notify()
 
     def wake(self) -> None:
@@ -121,7 +142,9 @@ class Presenter:
         self._changed = asyncio.Event()
 
     def _notify(self) -> None:
-        self.active = self.paused or self.speed != 1.0 or self.fault_pending or self.steps > 0
+        self.active = (
+            self.paused or self.speed != 1.0 or self.fault_pending or self.steps > 0 or bool(self.holds)
+        )
         self.wake()
         for listener in self.listeners:
             listener()
@@ -130,9 +153,12 @@ class Presenter:
     def scaled_ms(self, ms: float) -> float:
         return ms / self.speed
 
-    async def hold(self, lb: LiveBulk) -> bool:
-        """Called before an operation runs, while ``active``. Returns at once when the world runs; while
-        paused waits for a step or the un-pause. False: the bulk was asked to stop meanwhile (do not run)."""
+    async def hold(self, lb: LiveBulk, seq: int = 0) -> bool:
+        """Called before operation ``seq`` runs, while ``active``. Returns at once when the world runs; while
+        paused waits for a step or the un-pause. False: the bulk was asked to stop meanwhile (do not run).
+        At a hold (:meth:`hold_at`) the world pauses here, and a stop of the bulk lets the operation run."""
+        if self.holds and self.holds.get(str(lb.row.bulk_id)) == seq:
+            return await self._hold_for_move(lb, seq)
         if not self.paused:
             return True
         self.waiting += 1
@@ -149,6 +175,33 @@ class Presenter:
                 await self._changed.wait()
         finally:
             self.waiting -= 1
+
+    async def _hold_for_move(self, lb: LiveBulk, seq: int) -> bool:
+        bulk_id = str(lb.row.bulk_id)
+        del self.holds[bulk_id]
+        if lb.stop_request:  # the trainee acted before the hold was reached: nothing to wait for
+            self._notify()
+            return True
+        self.paused, self.held = True, (bulk_id, seq)
+        self.waiting += 1
+        self._notify()
+        try:
+            while True:
+                if lb.stop_request:
+                    # The trainee's move (pause or cancel): the operation finishes first, as it would have
+                    # without the hold (§5.3), and the world plays on.
+                    self.paused = False
+                    return True
+                if not self.paused:
+                    return True
+                if self.steps > 0:
+                    self.steps -= 1
+                    return True
+                await self._changed.wait()
+        finally:
+            self.waiting -= 1
+            self.held = None
+            self._notify()
 
     def take_fault(self, row: BulkRow, seq: int, layer: OperationLayer | None) -> OpFault | None:
         """The forced fault for this operation (and no longer pending), or None when none is pending."""
@@ -170,6 +223,8 @@ class Presenter:
             "faultPending": self.fault_pending,
             "waiting": self.waiting,
             "stepsPending": self.steps,
+            "holds": [{"bulkId": b, "operation": n} for b, n in sorted(self.holds.items())],
+            "heldAt": None if self.held is None else {"bulkId": self.held[0], "operation": self.held[1]},
         }
 
 

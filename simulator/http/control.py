@@ -10,6 +10,9 @@ Presenter controls (simulator/engine/presenter.py), for live demos:
   nothing changed);
 * ``POST /_sim/presenter/step`` → 200 (one more operation runs) or 409 ``WORLD_NOT_PAUSED``;
 * ``POST /_sim/presenter/fault-now`` → 200: the next operation that runs fails.
+* ``POST /_sim/presenter/hold`` ``{"bulkId", "operation"}`` → 200: the world pauses when that operation is
+  about to run, until the bulk is paused or cancelled or the world un-paused; ``DELETE`` drops the holds not
+  reached yet (both answer the presenter's state, ``holds`` and ``heldAt`` included).
 
 ``POST /_sim/reset`` also puts the presenter back to running at speed 1 with nothing pending.
 
@@ -39,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bulkdash.contract.presenter import PresenterUpdate
+from bulkdash.contract.presenter import MAX_SPEED, MIN_TRAINEE_SPEED, PresenterHold, PresenterUpdate
 from bulkdash.contract.validation import validate_model
 from simulator.engine.engine import Engine
 from simulator.engine.presenter import WorldNotPaused
@@ -117,6 +120,10 @@ class ScenarioStart(BaseModel):
     seed: int | None = None
     identity: str | None = Field(default=None, pattern=r"^[0-9]+$")
     execute: bool | None = None  # default: execute unless the scenario leaves it to the client
+    #: A person plays it (the dashboard): the world waits paused, holds at the pack's "your move" operation,
+    #: and plays at the pack's ``[run] speed`` (or ``speed``).
+    trainee: bool = False
+    speed: float | None = Field(default=None, ge=MIN_TRAINEE_SPEED, le=MAX_SPEED)
 
 
 class Control:
@@ -233,6 +240,15 @@ class Control:
         self.engine.presenter.fault_now()
         return r.JSON(self.engine.presenter.describe())
 
+    async def hold(self, request: Request) -> Response:
+        body = validate_model(PresenterHold, await read_json(request))
+        self.engine.presenter.hold_at(body.bulkId, body.operation)
+        return r.JSON(self.engine.presenter.describe())
+
+    async def clear_holds(self, request: Request) -> Response:
+        self.engine.presenter.clear_holds()
+        return r.JSON(self.engine.presenter.describe())
+
     # --- scenario packs (simulator/scenarios) -------------------------------------------------------
     async def scenarios(self, request: Request) -> Response:
         return r.JSON([s.summary() for s in list_scenarios()])
@@ -253,6 +269,8 @@ class Control:
             seed=body.seed,
             identity=body.identity or DEFAULT_IDENTITY,
             execute=body.execute,
+            trainee=body.trainee,
+            speed=body.speed,
         )
         return r.JSON(result, status_code=201)
 
@@ -274,6 +292,8 @@ class Control:
             Route("/presenter", self.put_presenter, methods=["PUT"]),
             Route("/presenter/step", self.step, methods=["POST"]),
             Route("/presenter/fault-now", self.fault_now, methods=["POST"]),
+            Route("/presenter/hold", self.hold, methods=["POST"]),
+            Route("/presenter/hold", self.clear_holds, methods=["DELETE"]),
             Route("/reset", self.reset, methods=["POST"]),
             Route("/config", self.get_config, methods=["GET"]),
             Route("/config", self.put_config, methods=["PUT"]),

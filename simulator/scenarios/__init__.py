@@ -5,7 +5,8 @@ parameters of a generated item list, :mod:`.items`), the execute options, what t
 while the bulk runs (pause, resume, cancel), a fault plan with its speed (:mod:`simulator.faults.plan`),
 the expected outcome, and the trainee's checklist (``bulkdash.contract.scenarios.Question``).
 
-* :func:`list_scenarios` / :func:`get_scenario` read the packs (package data, via ``importlib.resources``).
+* :func:`list_scenarios` / :func:`get_scenario` read the packs: shipped, the trainer's folder and ``--packs``
+  folders (:mod:`.sources`).
 * :func:`simulator.scenarios.setup.setup_scenario` applies one to a running engine — used by
   ``POST /_sim/scenarios/{name}`` and so by ``bulkdash-sim scenario run``.
 * :func:`simulator.cli.runner.run_scenario` plays one headless end to end and checks the outcome.
@@ -15,16 +16,14 @@ from __future__ import annotations
 
 import tomllib
 from functools import cache
-from importlib import resources
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bulkdash.contract.kinds import OperationKind
-from bulkdash.contract.scenarios import Difficulty, Question, ScenarioSummary
+from bulkdash.contract.presenter import MAX_SPEED, MIN_TRAINEE_SPEED, TRAINEE_SPEED
+from bulkdash.contract.scenarios import Difficulty, ExpectedAction, Question, Reply, ScenarioSummary
 from simulator.faults.plan import FaultPlan, PlanError, problems_of
-
-PACKAGE = "simulator.scenarios.packs"
 
 FinalStatus = Literal["COMPLETED", "PARTIALLY_COMPLETED", "FAILED", "CANCELLED"]
 CountedStatus = Literal["SUBMITTED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"]
@@ -63,12 +62,29 @@ class RunSpec(_Strict):
     #: Cancel while this operation is RUNNING.
     cancel_at: Annotated[int, Field(ge=1)] | None = None
     poll_interval_ms: Annotated[int, Field(ge=1, le=10_000)] = 25
+    #: How fast the pack plays when a person trains on it (set-up with ``trainee``): the pack's op delay is
+    #: divided by it, like the presenter's speed divides it. The headless runner ignores it. Default
+    #: ``TRAINEE_SPEED`` (0.05: a 10 ms operation takes 200 ms).
+    speed: Annotated[float, Field(ge=MIN_TRAINEE_SPEED, le=MAX_SPEED)] | None = None
 
     @model_validator(mode="after")
     def _one_action(self) -> RunSpec:
         if self.pause_at is not None and self.cancel_at is not None:
             raise ValueError("give pause_at or cancel_at, not both")
         return self
+
+    @property
+    def trainee_speed(self) -> float:
+        return TRAINEE_SPEED if self.speed is None else self.speed
+
+    @property
+    def move(self) -> tuple[Literal["pause", "cancel"], int] | None:
+        """The trainee's "your move": pause or cancel while operation N runs (the world holds there)."""
+        if self.pause_at is not None:
+            return "pause", self.pause_at
+        if self.cancel_at is not None:
+            return "cancel", self.cancel_at
+        return None
 
 
 class WebhookExpect(_Strict):
@@ -98,6 +114,33 @@ class Expect(_Strict):
     client: ClientExpect | None = None
 
 
+class SetupSpec(_Strict):
+    """What a ticket needs set up besides the pack's bulk (``[setup]``; simulator/scenarios/setup.py).
+
+    ``idempotency_ref`` submits the bulk with that ``idempotency-ref`` (made unique per set-up, so a pack
+    played twice on one simulator gets a new bulk); ``replay`` then sends the same body under the same ref
+    (§4.1: the same bulk comes back, nothing is created) and ``duplicate`` under a new ref (a second bulk,
+    left SUBMITTED). ``paused_bulks`` are submitted, executed and paused before the pack's bulk, as a
+    customer's forgotten runs: they count towards the identity's active bulks (§3.8, decision A7).
+    """
+
+    idempotency_ref: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    replay: bool = False
+    duplicate: bool = False
+    paused_bulks: list[BulkSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _checks(self) -> SetupSpec:
+        if (self.replay or self.duplicate) and self.idempotency_ref is None:
+            raise ValueError("replay and duplicate need an idempotency_ref")
+        kinds = [b.kind for b in self.paused_bulks]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("paused_bulks: one bulk per kind (a second would be DUPLICATE_OPERATION_TYPE)")
+        if any(b.size < 2 for b in self.paused_bulks):
+            raise ValueError("paused_bulks: at least 2 operations each (one would finish before the pause)")
+        return self
+
+
 class Scenario(_Strict):
     name: str
     title: str
@@ -113,6 +156,12 @@ class Scenario(_Strict):
     expect: Expect
     #: The trainee's checklist (multiple choice, each answer settled by facts the dashboard shows).
     questions: list[Question] = Field(default_factory=list)
+    #: What the brief asks the trainee to do (``[[expect_actions]]``), judged from the dashboard's API log.
+    expect_actions: list[ExpectedAction] = Field(default_factory=list)
+    #: A customer's question the trainee answers in free text (``[reply]``: prompt, model answer).
+    reply: Reply | None = None
+    #: What set-up does besides submitting the bulk (``[setup]``): idempotent replays, other bulks.
+    setup: SetupSpec = SetupSpec()
 
     @model_validator(mode="after")
     def _checks(self) -> Scenario:
@@ -129,6 +178,8 @@ class Scenario(_Strict):
             raise ValueError(
                 f"expect.counts add up to {sum(counts.values())}, not bulk.size {self.bulk.size}"
             )
+        if self.bulk.kind in {b.kind for b in self.setup.paused_bulks}:
+            raise ValueError("setup.paused_bulks: the pack's own kind would be DUPLICATE_OPERATION_TYPE")
         for name in ("pause_at", "cancel_at"):
             at = getattr(self.run, name)
             if at is not None and at > self.bulk.size:
@@ -154,6 +205,8 @@ class Scenario(_Strict):
             narrative=self.narrative.strip(),
             byClient=self.execute.by_client,
             questions=self.questions,
+            expect_actions=self.expect_actions,
+            reply=self.reply,
         ).model_dump(mode="json")
 
 
@@ -171,18 +224,47 @@ def parse_scenario(data: dict[str, Any], name: str, source: str) -> Scenario:
     return scenario
 
 
+def _loaded() -> tuple[dict[str, Scenario], tuple[PlanError, ...]]:
+    from simulator.scenarios.sources import folders_key
+
+    return _loaded_from(folders_key())
+
+
 @cache
-def _packs() -> dict[str, Scenario]:
+def _loaded_from(folders: tuple[str, ...]) -> tuple[dict[str, Scenario], tuple[PlanError, ...]]:
+    """The packs of these folders (the key: a change of folders reads them again)."""
+    from simulator.scenarios.sources import pack_files
+
     out: dict[str, Scenario] = {}
-    for entry in sorted(resources.files(PACKAGE).iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".toml"):
-            name = entry.name[: -len(".toml")]
+    problems: list[PlanError] = []
+    for pack in pack_files():
+        try:
             try:
-                data = tomllib.loads(entry.read_text(encoding="utf-8"))
+                data = tomllib.loads(pack.text)
             except tomllib.TOMLDecodeError as exc:
-                raise PlanError(f"packs/{entry.name}", [("", f"invalid TOML: {exc}")]) from None
-            out[name] = parse_scenario(data, name, f"packs/{entry.name}")
-    return out
+                raise PlanError(pack.source, [("", f"invalid TOML: {exc}")]) from None
+            out[pack.name] = parse_scenario(data, pack.name, pack.source)
+        except PlanError as exc:
+            if pack.origin == "shipped":
+                raise  # a shipped pack that does not load is a bug, found by the tests
+            # A trainer's broken pack must not take the others down: it is left out and reported
+            # (``scenario list`` and ``scenario validate`` show why).
+            problems.append(exc)
+    return out, tuple(problems)
+
+
+def _packs() -> dict[str, Scenario]:
+    return _loaded()[0]
+
+
+def pack_problems() -> list[PlanError]:
+    """Why each of the trainer's packs that did not load was left out."""
+    return list(_loaded()[1])
+
+
+def reload_packs() -> None:
+    """Read the pack folders again (after a pack was written or changed)."""
+    _loaded_from.cache_clear()
 
 
 def list_scenarios() -> list[Scenario]:

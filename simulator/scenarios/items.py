@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bulkdash.contract.kinds import KINDS, OperationKind
 from bulkdash.contract.validation import RequestInvalid, validate_submission
 from simulator.faults.plan import PlanError, derive_rng, problems_of
-from simulator.scenarios import Scenario
+from simulator.scenarios import BulkSpec, Scenario
 
 
 class _Params(BaseModel):
@@ -219,6 +219,11 @@ def _params(scenario: Scenario, source: str) -> _Params:
 
 def check_params(scenario: Scenario, source: str) -> None:
     """Load-time checks of ``[bulk.params]``: known keys and types, and enough distinct targets."""
+    for bulk in scenario.setup.paused_bulks:
+        targeted = issubclass(GENERATORS[bulk.kind][0], TargetsParams)
+        if targeted and len(bulk.params.get("targets") or []) < bulk.size:
+            raise PlanError(source, [("setup.paused_bulks", f"{bulk.kind.value}: give {bulk.size} targets")])
+        generate_bulk_items(bulk, scenario.seed, source)
     params = _params(scenario, source)
     if isinstance(params, TargetsParams):
         targets = params.targets or DEFAULT_TARGETS[scenario.bulk.kind]
@@ -236,6 +241,26 @@ def check_params(scenario: Scenario, source: str) -> None:
             raise PlanError(source, [("bulk.params.targets", "targets repeat (the submission would be 409)")])
 
 
+def generate_bulk_items(bulk: BulkSpec, seed: int, source: str) -> list[dict[str, Any]]:
+    """The submission array of a bulk other than the pack's own (``[[setup.paused_bulks]]``)."""
+    model, generate = GENERATORS[bulk.kind]
+    try:
+        params = model.model_validate(bulk.params)
+    except ValidationError as exc:
+        raise PlanError(source, problems_of(exc, "setup.paused_bulks.params")) from None
+    items = generate(params, bulk.size, derive_rng(seed, f"setup:{bulk.kind.value}"), seed)
+    try:
+        validate_submission(KINDS[bulk.kind], items)
+    except RequestInvalid as exc:
+        problem = exc.body.message or "items do not validate"
+        raise PlanError(source, [("setup.paused_bulks", problem)]) from None
+    if isinstance(params, TargetsParams):
+        targets = [item["pathParams"] for item in items]
+        if len({tuple(t.values()) for t in targets}) != len(targets):
+            raise PlanError(source, [("setup.paused_bulks.params.targets", "targets repeat or run out")])
+    return items
+
+
 def generate_items(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
     """The submission array of a scenario for one seed; raises ``PlanError`` if it would not validate."""
     source = f"scenario {scenario.name}"
@@ -251,4 +276,4 @@ def generate_items(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
     return items
 
 
-__all__ = ["DEFAULT_TARGETS", "GENERATORS", "check_params", "generate_items"]
+__all__ = ["DEFAULT_TARGETS", "GENERATORS", "check_params", "generate_bulk_items", "generate_items"]

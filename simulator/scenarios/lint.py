@@ -10,7 +10,12 @@ without looking at the dashboard. The rules, each reported with the pack, the qu
   and the values the pack's ``[expect]`` table promises (the fact vocabulary itself is checked when the
   pack loads, :class:`bulkdash.contract.scenarios.Evidence`);
 * ``giveaway`` — neither the hint nor the question contains the correct choice's text, nor an error code
-  (``SOURCE_INSTRUMENT_BLOCKED``…) that only the correct choice names.
+  (``SOURCE_INSTRUMENT_BLOCKED``…) that only the correct choice names;
+* ``placeholder`` — a ``{op.N.…}`` placeholder in a question's texts names an operation the bulk has;
+* ``actions`` — an expected lifecycle action (``[[expect_actions]]``, unless ``times = 0``) is the trainee's
+  to take (``by_client``), its ``after_op``/``before_op`` lie within the bulk, and the pack's own run
+  (``run.pause_at``/``cancel_at``, what the headless runner does) satisfies it: a pause or cancel while
+  operation N runs is answered after operation N finished (docs/behaviour.md §3.9).
 """
 
 from __future__ import annotations
@@ -91,6 +96,49 @@ def _evidence_error(scenario: Scenario, fact: Evidence) -> str | None:
     return None
 
 
+def _placeholders(scenario: Scenario, n: int, q: Question) -> list[LintError]:
+    errors = []
+    for fact in q.placeholders():
+        if fact.startswith("op.") and int(fact.split(".")[1]) > scenario.bulk.size:
+            errors.append(
+                LintError(
+                    scenario.name,
+                    n,
+                    "placeholder",
+                    f"{{{fact}}}: the bulk has {scenario.bulk.size} operations",
+                )
+            )
+    return errors
+
+
+def _actions(scenario: Scenario) -> list[LintError]:
+    errors = []
+    run, size = scenario.run, scenario.bulk.size
+    for n, e in enumerate(scenario.expect_actions, 1):
+        problems: list[str] = []
+        error = problems.append
+        # Not doing something (times = 0) can be asked of any pack; doing it needs a bulk the trainee drives.
+        if e.action != "submit" and e.times != 0 and not scenario.execute.by_client:
+            error(f"{e.action!r} is the set-up's, not the trainee's (set execute.by_client = true)")
+        for name in ("after_op", "before_op"):
+            at = getattr(e, name)
+            if at is not None and at > size:
+                error(f"{name} = {at} is beyond bulk.size {size}")
+        at = {"pause": run.pause_at, "cancel": run.cancel_at}.get(e.action)
+        if e.times == 0 and at is not None:
+            error(f"the pack's own run does {e.action} (run.{e.action}_at = {at})")
+        elif e.action in ("pause", "cancel") and e.times != 0 and (e.after_op, e.before_op) != (None, None):
+            if at is None:
+                error(f"the pack's own run does not {e.action} (set run.{e.action}_at)")
+            elif not ((e.after_op or 0) <= at and (e.before_op is None or at < e.before_op)):
+                error(
+                    f"the pack's own run does {e.action} while operation {at} runs, answered after it "
+                    f"finished: not after operation {e.after_op} and before operation {e.before_op}"
+                )
+        errors += [LintError(scenario.name, None, "actions", f"expect_actions[{n}]: {p}") for p in problems]
+    return errors
+
+
 def _evidence(scenario: Scenario, n: int, q: Question) -> list[LintError]:
     errors = []
     for fact in q.facts():
@@ -138,9 +186,10 @@ def _correct_is_longest(q: Question) -> bool:
 
 def lint_scenario(scenario: Scenario) -> list[LintError]:
     """Every rule broken by one (loaded, valid) pack."""
-    errors = _pack_rules(scenario)
+    errors = _pack_rules(scenario) + _actions(scenario)
     for n, q in enumerate(scenario.questions, 1):
         errors += _choices(scenario.name, n, q) + _evidence(scenario, n, q) + _giveaway(scenario.name, n, q)
+        errors += _placeholders(scenario, n, q)
     return errors
 
 

@@ -45,15 +45,18 @@ def extra_dirs() -> list[Path]:
 
 
 def use_pack_dirs(dirs: Iterable[Path]) -> None:
-    """Add ``dirs`` (``--packs``) to this process's and its children's pack folders; reload the packs."""
+    """Add ``dirs`` (``--packs``) to this process's and its children's pack folders (the loaded packs are
+    cached per set of folders, so the next read sees them)."""
     added = [str(Path(d).expanduser().resolve()) for d in dirs]
     if not added:
         return
     current = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p.strip()]
     os.environ[ENV] = os.pathsep.join([*current, *(d for d in added if d not in current)])
-    from simulator.scenarios import reload_packs
 
-    reload_packs()
+
+def folders_key() -> tuple[str, ...]:
+    """What the set of pack folders is now: the loaded packs are cached under it."""
+    return (str(user_packs_dir()), *map(str, extra_dirs()))
 
 
 def _folder(folder: Path, origin: str) -> Iterator[PackFile]:
@@ -86,4 +89,4 @@ def pack_files() -> list[PackFile]:
     return list(found.values())
 
 
-__all__ = ["ENV", "PackFile", "extra_dirs", "pack_files", "use_pack_dirs", "user_packs_dir"]
+__all__ = ["ENV", "PackFile", "extra_dirs", "folders_key", "pack_files", "use_pack_dirs", "user_packs_dir"]

@@ -1,4 +1,5 @@
-"""Presenter controls (``/_sim/presenter``): pause the world, step, speed, fault now, reset."""
+"""Presenter controls (``/_sim/presenter``): pause the world, step, speed, fault now, hold at an operation,
+reset; and a scenario set up for a trainee (the world waits, holds at the pack's move, plays at its pace)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ DEFAULTS = {
     "faultPending": False,
     "waiting": 0,
     "stepsPending": 0,
+    "holds": [],
+    "heldAt": None,
 }
 
 
@@ -273,3 +276,101 @@ async def test_reset_restores_the_defaults(client: httpx.AsyncClient, alice: Api
     await post(client, "fault-now")
     assert (await client.post("/_sim/reset")).status_code == 204
     assert await presenter(client) == DEFAULTS
+
+
+# --- hold at an operation: a trainee's "your move" ------------------------------------------------------
+
+
+async def hold(client: httpx.AsyncClient, bulk_id: str, operation: int) -> dict[str, Any]:
+    resp = await client.post("/_sim/presenter/hold", json={"bulkId": bulk_id, "operation": operation})
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+async def held_at(client: httpx.AsyncClient, bulk_id: str, operation: int) -> dict[str, Any]:
+    return await wait_for(
+        lambda: presenter(client), lambda p: p["heldAt"] == {"bulkId": bulk_id, "operation": operation}
+    )
+
+
+async def submit_and_hold(client: httpx.AsyncClient, api: Api, n: int, at: int) -> str:
+    bulk_id = await api.submit([transfer(100 + i) for i in range(n)])
+    assert (await hold(client, bulk_id, at))["holds"] == [{"bulkId": bulk_id, "operation": at}]
+    assert (await api.post(f"/bulks/{bulk_id}/execute", json={})).status_code == 204
+    state = await held_at(client, bulk_id, at)
+    assert state["paused"] is True and state["waiting"] == 1 and state["holds"] == []
+    return bulk_id
+
+
+async def test_a_hold_pauses_the_world_at_the_operation_and_a_pause_lets_it_finish_first(
+    client: httpx.AsyncClient, alice: Api
+) -> None:
+    bulk_id = await submit_and_hold(client, alice, 6, at=3)
+    # Operation 3 RUNNING, held (the first two are committed by the flusher, soon).
+    await wait_for(lambda: operations(alice, bulk_id), lambda ops: letters(ops) == "CCRSSS")
+    assert (await alice.post(f"/bulks/{bulk_id}/pause")).status_code == 204
+    bulk = await alice.bulk(bulk_id)
+    # The trainee's move: operation 3 finished first (§5.3), as without the hold, and the world plays on.
+    assert bulk["status"] == "PAUSED" and counts(bulk) == {"COMPLETED": 3, "SUBMITTED": 3}
+    assert await presenter(client) == DEFAULTS
+    assert (await alice.post(f"/bulks/{bulk_id}/resume")).status_code == 204
+    done = await final_bulk(alice, bulk_id)
+    assert done["status"] == "COMPLETED" and counts(done) == {"COMPLETED": 6}
+
+
+async def test_a_cancel_at_the_hold_finishes_the_operation_and_cancels_the_rest(
+    client: httpx.AsyncClient, alice: Api
+) -> None:
+    bulk_id = await submit_and_hold(client, alice, 5, at=2)
+    assert (await alice.post(f"/bulks/{bulk_id}/cancel")).status_code == 204
+    bulk = await final_bulk(alice, bulk_id)
+    assert letters(await operations(alice, bulk_id)) == "CCXXX"
+    assert bulk["status"] == "CANCELLED" and (await presenter(client))["paused"] is False
+
+
+async def test_un_pausing_the_world_lets_a_held_operation_run_on(
+    client: httpx.AsyncClient, alice: Api
+) -> None:
+    bulk_id = await submit_and_hold(client, alice, 3, at=2)
+    await put(client, paused=False)  # the trainee let it go on (space)
+    done = await final_bulk(alice, bulk_id)
+    assert done["status"] == "COMPLETED" and counts(done) == {"COMPLETED": 3}
+    assert await presenter(client) == DEFAULTS  # a hold is taken once
+
+
+async def test_holds_not_reached_are_dropped_and_bad_holds_refused(client: httpx.AsyncClient) -> None:
+    assert (await hold(client, "1000009", 4))["holds"] == [{"bulkId": "1000009", "operation": 4}]
+    assert (await client.delete("/_sim/presenter/hold")).json()["holds"] == []
+    assert await presenter(client) == DEFAULTS
+    bad = ({"bulkId": "1000009"}, {"bulkId": "1000009", "operation": 0}, {"bulkId": "x", "operation": 1})
+    for body in bad:
+        resp = await client.post("/_sim/presenter/hold", json=body)
+        assert resp.status_code == 400, body
+    assert await presenter(client) == DEFAULTS
+
+
+async def test_a_trainees_scenario_waits_paused_holds_at_its_move_and_plays_at_its_pace(
+    client: httpx.AsyncClient, alice: Api
+) -> None:
+    resp = await client.post("/_sim/scenarios/cancel-mid-run", json={"trainee": True})
+    assert resp.status_code == 201, resp.text
+    setup = resp.json()
+    bulk_id = setup["bulkId"]
+    assert setup["waiting"] is True and setup["move"] == {"action": "cancel", "operation": 5}
+    state = await presenter(client)
+    assert state["paused"] is True and state["holds"] == [{"bulkId": bulk_id, "operation": 5}]
+    # The pack's 15 ms operations play at its trainee speed (0.05 unless it names one): 300 ms each.
+    assert setup["speed"] == 0.05 and state["opDelayMs"] == 300
+    # The set-up executed nothing for this pack; one it executes waits at its first operation.
+    resp = await client.post("/_sim/scenarios/all-succeed", json={"trainee": True, "speed": 10})
+    started = resp.json()
+    assert resp.status_code == 201 and started["executed"] is True and started["move"] is None
+    await held(client)
+    assert counts(await alice.bulk(started["bulkId"])) == {"RUNNING": 1, "SUBMITTED": 19}
+
+
+async def test_a_headless_set_up_leaves_the_presenter_alone(client: httpx.AsyncClient, alice: Api) -> None:
+    resp = await client.post("/_sim/scenarios/cancel-mid-run", json={})
+    assert resp.status_code == 201 and "waiting" not in resp.json()
+    state = await presenter(client)
+    assert state == {**DEFAULTS, "opDelayMs": 15, "effectiveOpDelayMs": 15.0}

@@ -1,6 +1,6 @@
 """Packs written by trainers: ``scenario new`` writes a template that validates, lints clean and plays to
 MATCH; ``scenario validate`` names the line and field of every problem; ``scenario schema`` describes the
-format; packs load from the user's folder and ``--packs`` beside the shipped ones, and a broken one is left out
+format; packs load from the user's folder and ``--packs`` beside the shipped ones; a broken one is left out
 with its reason instead of taking the others down."""
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from simulator.scenarios.sources import ENV, user_packs_dir
 def own_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A user data dir of the test's own (so a developer's packs never leak in), no --packs folders."""
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.delenv(ENV, raising=False)
+    # setenv, not delenv: monkeypatch records (and so restores) only a variable it found or set, and the
+    # commands under test add folders to it (--packs).
+    monkeypatch.setenv(ENV, "")
     reload_packs()
     yield tmp_path
-    monkeypatch.delenv(ENV, raising=False)
     reload_packs()
 
 

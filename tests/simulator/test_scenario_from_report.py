@@ -29,10 +29,11 @@ FINAL = {str(s) for s in FINAL_BULK_STATUSES}
 @pytest.fixture(autouse=True)
 def own_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
-    monkeypatch.delenv(ENV, raising=False)
+    # setenv, not delenv: monkeypatch records (and so restores) only a variable it found or set, and the
+    # commands under test add folders to it (--packs).
+    monkeypatch.setenv(ENV, "")
     reload_packs()
     yield
-    monkeypatch.delenv(ENV, raising=False)
     reload_packs()
 
 

@@ -1,8 +1,9 @@
 """Training mode: every shipped scenario pack is played in the dashboard and its checklist answered from what
 the screens show.
 
-For each pack a trainee (the Pilot) opens Scenarios (``s``), starts the pack, does what the brief asks
-(execute, then pause or cancel at the operation the pack names — held there by a gate, not by timing), then
+For each pack a trainee (the Pilot) opens Scenarios (``s``), starts the pack — the simulator waits, paused,
+until the trainee presses space (or executes) on the run's screen — does what the brief asks (execute, then
+pause or cancel at the operation the pack names — the simulator's world holds there, "Your move"), then
 reads every fact the checklist's evidence names off the widgets — the run header, the operations table (also
 filtered by FAILED), the webhooks table, the API-calls table — waiting until each one shows, and only then
 answers each question in the checklist (``k``), which must mark it correct.
@@ -24,12 +25,12 @@ from bulkdash.session import EmbeddedOptions, Session
 from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.checklist import ChecklistScreen
 from bulkdash.ui.screens.run import RunScreen
-from bulkdash.ui.screens.scenarios import ScenariosScreen
+from bulkdash.ui.screens.scenarios import READ_ONLY_START, ScenariosScreen
 from bulkdash.ui.widgets.brief import Brief
 from bulkdash.ui.widgets.ops_table import OpsTable
 from bulkdash.ui.widgets.webhook_table import WebhookTable
 from simulator.scenarios import get_scenario, list_scenarios
-from tests.ui.helpers import SIZE, Gate, connected, notes, until
+from tests.ui.helpers import SIZE, connected, notes, until
 
 FINAL = {"COMPLETED", "PARTIALLY_COMPLETED", "FAILED", "CANCELLED"}
 
@@ -40,7 +41,10 @@ def training_app(**kwargs: object) -> BulkdashApp:
             EmbeddedOptions(fresh=True, op_delay_ms=0, rate_limits="off", transaction_webhooks=True)
         )
 
-    return BulkdashApp(connect, token="t", start="scenarios", **kwargs)  # type: ignore[arg-type]
+    app = BulkdashApp(connect, token="t", start="scenarios", **kwargs)  # type: ignore[arg-type]
+    # Each pack at its headless pace (its op delay as it is), not the slower one a trainee gets by default.
+    app.service.scenario_speed = 1.0
+    return app
 
 
 def plain(cell: object) -> str:
@@ -140,18 +144,28 @@ async def start(pilot: Pilot, name: str) -> tuple[BulkdashApp, RunScreen, Traini
     run = app.screen
     assert isinstance(run, RunScreen) and app.training is not None
     assert run.bulk_id == app.training.bulk_id and run.query(Brief)
+    # The run waits for the trainee, who is on its screen now, and the brief says how to start it.
+    assert app.training.phase == "ready" and "Press space to start" in plain(run.query_one(Brief).content)
     return app, run, app.training
 
 
+def brief_says(run: RunScreen, text: str) -> bool:
+    return text in plain(run.query_one(Brief).content)
+
+
 async def play(pilot: Pilot, app: BulkdashApp, run: RunScreen, name: str) -> None:
-    """Do what the brief asks: for a pack the trainee drives, execute, then pause/resume or cancel."""
+    """Do what the brief asks: start the run (space), or for a pack the trainee drives, execute (which starts
+    it), then pause/resume or cancel when the world holds at the pack's operation ("Your move")."""
     scenario = get_scenario(name)
     assert scenario is not None
+    training = app.training
+    assert training is not None
     if not scenario.execute.by_client:
+        await pilot.press("space")
+        await until(pilot, lambda: training.phase == "playing", what="the run started")
         return
     assert app.session is not None
     at = scenario.run.pause_at or scenario.run.cancel_at
-    gate = Gate(app.session, at) if at else None
     await until(pilot, lambda: run.model.details is not None, what="the bulk's details")
     await pilot.press("x")  # the dialog comes filled in with the scenario's options
     await until(pilot, lambda: app.screen.id == "execute", what="the execute dialog")
@@ -161,21 +175,22 @@ async def play(pilot: Pilot, app: BulkdashApp, run: RunScreen, name: str) -> Non
     app.screen.query_one("#execute-interval").focus()
     await pilot.press("enter")
     await until(pilot, lambda: app.screen.id != "execute", what="the dialog to close")
-    if gate is None:
+    await until(pilot, lambda: training.phase != "ready", what="the run started by the execute")
+    if at is None:
         return
-    await until(pilot, lambda: gate.reached, what=f"operation {at} running")
+    await until(pilot, lambda: training.phase == "your move", what=f"the hold at operation {at}")
+    await until(pilot, lambda: brief_says(run, "Your move:"), what="the prompt in the brief")
     if scenario.run.pause_at:
+        assert brief_says(run, f"Your move: pause the bulk now (p). The world holds at operation {at}")
         await pilot.press("p")
-        await until(pilot, lambda: gate.stop_requested(run.bulk_id), what="the pause request")
-        gate.release()
         await until(pilot, lambda: run.model.status == "PAUSED", what="PAUSED on screen")
+        assert training.phase == "playing" and training.moved
         await pilot.press("r")
     else:
+        assert brief_says(run, f"Your move: cancel the bulk now (c). The world holds at operation {at}")
         await pilot.press("c")
         await until(pilot, lambda: app.screen.id != run.id, what="the confirm dialog")
         await pilot.press("y")  # the confirm dialog: yes, cancel the bulk
-        await until(pilot, lambda: gate.stop_requested(run.bulk_id), what="the cancel request")
-        gate.release()
 
 
 async def read_evidence(pilot: Pilot, app: BulkdashApp, run: RunScreen, training: Training) -> None:
@@ -340,7 +355,9 @@ def test_evidence_says_what_and_where_in_words(evidence: str, words: str) -> Non
 async def test_checklist_marks_a_wrong_answer_and_shows_where_to_look() -> None:
     app = training_app()
     async with app.run_test(size=SIZE) as pilot:
-        app, _run, training = await start(pilot, "stop-on-first-failure")
+        app, run, training = await start(pilot, "stop-on-first-failure")
+        await pilot.press("space")
+        await until(pilot, lambda: run.model.status in FINAL, what="the end of the run")
         await pilot.press("k")
         await until(pilot, lambda: isinstance(app.screen, ChecklistScreen), what="the checklist")
         order = training.choice_order(0)
@@ -374,9 +391,16 @@ async def test_scenarios_and_presenter_controls_are_hidden_read_only() -> None:
         assert isinstance(screen, ScenariosScreen)
         table = screen.query_one("#scenarios-table", DataTable)
         await until(pilot, lambda: table.row_count > 0, what="the scenario list")
+        # The screen says what read-only allows, where "Start one" would be (it cannot start one).
+        intro = plain(screen.query_one("#scenarios-intro").content)
+        assert intro.startswith("Read-only:") and "Start one" not in intro
+        assert "without --read-only" in intro
+        assert READ_ONLY_START in plain(screen.query_one("#scenario-report").content)
+        assert "enter: start" not in plain(screen.query_one("#scenario-report").content)
         await pilot.press("enter")
         await pilot.pause()
         assert app.training is None and not isinstance(app.screen, RunScreen)
+        assert READ_ONLY_START in notes(app)  # enter explains, rather than only "read-only mode"
         for key in ("P", "full_stop", "plus", "minus", "exclamation_mark"):
             await pilot.press(key)
         await pilot.pause()
@@ -440,9 +464,10 @@ async def test_a_refused_execute_is_explained_and_ending_clears_the_faults() -> 
         await until(pilot, lambda: (app.presenter_state or {}).get("paused") is True, what="world paused")
         app, run, first = await start(pilot, "all-succeed")
         await until(pilot, lambda: run.model.status == "RUNNING", what="the first bulk RUNNING")
-        await pilot.press("escape")  # back to the list
-        assert isinstance(app.screen, ScenariosScreen)
+        await pilot.press("escape", "s")  # back to the bulks, then the list again
+        await until(pilot, lambda: isinstance(app.screen, ScenariosScreen), what="the scenarios")
         table = app.screen.query_one("#scenarios-table", DataTable)
+        await until(pilot, lambda: table.row_count > 0, what="the scenario list")
         table.move_cursor(row=table.get_row_index("stop-on-first-failure"))
         await pilot.press("enter")
         await until(pilot, lambda: app.training is not first, what="the second scenario")
@@ -461,3 +486,101 @@ async def test_a_refused_execute_is_explained_and_ending_clears_the_faults() -> 
         app.action_end_scenario()
         await until(pilot, lambda: "1001" not in faults.plans, what="the scenario's plan cleared")
         assert app.training is None and not app.check_action("checklist", ())
+
+
+# --- the run waits for the trainee ------------------------------------------------------------------------
+
+
+async def test_a_scenario_does_not_start_before_its_run_screen_and_space_starts_it() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, run, training = await start(pilot, "all-succeed")
+        assert app.session is not None and app.session.simulator is not None
+        engine = app.session.simulator.engine
+        # Set-up executed the bulk, but the world waits, paused, with operation 1 held: nothing has run,
+        # though the run screen is up and has read the bulk.
+        await until(pilot, lambda: run.model.status == "RUNNING", what="the bulk on screen")
+        live = engine.bulks[int(run.bulk_id)]
+        assert engine.presenter.paused and engine.presenter.waiting == 1 and live.row.completed == 0
+        assert run.model.attempted == 0 and training.waiting
+        assert "⏸ world paused" in plain(run.query_one("#run-status-bar").content)
+        brief = run.query_one(Brief)
+        assert "▶ Press space to start" in plain(brief.content) and brief.has_class("-waiting")
+        assert any("press space to start" in n for n in notes(app))
+        await pilot.press("space")
+        await until(pilot, lambda: run.model.status == "COMPLETED", what="the run, once started")
+        assert training.phase == "playing" and not engine.presenter.paused
+        assert "Press space" not in plain(brief.content) and not brief.has_class("-waiting")
+
+
+async def test_the_first_lifecycle_key_starts_a_scenario_the_trainee_executes() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, run, training = await start(pilot, "cancel-mid-run")
+        assert "(or execute the bulk, x)" in plain(run.query_one(Brief).content)
+        await until(pilot, lambda: run.model.details is not None, what="the bulk's details")
+        await pilot.press("x")
+        await until(pilot, lambda: app.screen.id == "execute", what="the execute dialog")
+        app.screen.query_one("#execute-interval").focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: training.phase != "ready", what="the run started by the execute")
+        # The world played: the bulk ran up to the brief's move (cancel while operation 5 runs).
+        await until(pilot, lambda: training.phase == "your move", what="the hold at operation 5")
+        assert app.session is not None and app.session.simulator is not None
+        assert app.session.simulator.engine.bulks[int(run.bulk_id)].row.completed == 4
+        assert brief_says(run, "Your move: cancel the bulk now (c)")
+
+
+async def test_the_world_holds_at_the_briefs_move_with_a_prompt_and_space_lets_it_go_on() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, run, training = await start(pilot, "pause-then-resume")
+        assert training.move is not None and (training.move.action, training.move.operation) == ("pause", 6)
+        await play_until_move(pilot, app, run)
+        assert app.session is not None and app.session.simulator is not None
+        engine = app.session.simulator.engine
+        live = engine.bulks[int(run.bulk_id)]
+        # Held at operation 6: five done, the sixth RUNNING, the whole world paused until the trainee acts.
+        assert live.row.completed == 5 and live.in_flight == 6 and engine.presenter.paused
+        assert engine.presenter.describe()["heldAt"] == {"bulkId": run.bulk_id, "operation": 6}
+        prompt = "Your move: pause the bulk now (p). The world holds at operation 6"
+        assert brief_says(run, prompt) and any(prompt in n for n in notes(app))
+        await pilot.press("space")  # not the brief's move: the trainee lets it run on
+        await until(pilot, lambda: run.model.status == "COMPLETED", what="the run, let go on")
+        assert training.phase == "playing" and training.moved and not brief_says(run, "Your move")
+        assert run.model.counts.get("COMPLETED") == 12
+
+
+async def play_until_move(pilot: Pilot, app: BulkdashApp, run: RunScreen) -> None:
+    """Execute the trainee's bulk (which starts the run) and wait for the world to hold at the move."""
+    training = app.training
+    assert training is not None
+    await until(pilot, lambda: run.model.details is not None, what="the bulk's details")
+    await pilot.press("x")
+    await until(pilot, lambda: app.screen.id == "execute", what="the execute dialog")
+    app.screen.query_one("#execute-interval").focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: training.phase == "your move", what="the hold at the brief's move")
+    await until(pilot, lambda: brief_says(run, "Your move:"), what="the prompt in the brief")
+
+
+def test_the_training_model_follows_the_wait_and_the_move() -> None:
+    from bulkdash.model.training import Move
+
+    training = Training(summary(byClient=True), "7", False, phase="ready", move=Move("cancel", 4))
+    changes: list[str] = []
+    training.listeners.append(lambda: changes.append(training.phase))
+    assert training.waiting and "Press space to start (or execute the bulk, x)" in (training.prompt() or "")
+    assert not training.observe({"paused": True, "heldAt": None})  # still waiting
+    assert training.acted("execute") and training.phase == "playing" and training.awaits_hold
+    assert not training.observe({"paused": True, "heldAt": {"bulkId": "8", "operation": 4}})  # another's
+    assert training.observe({"paused": True, "heldAt": {"bulkId": "7", "operation": 4}})
+    assert training.prompt() == (
+        "Your move: cancel the bulk now (c). The world holds at operation 4 until you act "
+        "(space lets it run on)."
+    )
+    assert not training.acted("resume") and training.phase == "your move"  # not the move
+    assert training.acted("cancel") and training.moved and training.prompt() is None
+    assert not training.observe({"paused": False, "heldAt": None}) and not training.awaits_hold
+    assert changes == ["playing", "your move", "playing"]
+    assert Training(summary(), "1", True).phase == "playing"  # not asked to wait: as before

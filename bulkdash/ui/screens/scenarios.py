@@ -3,6 +3,10 @@ highlighted; enter sets it up on the simulator and opens its run with the brief 
 
 The service reads the list from the simulator's control API (it arrives as ``ScenariosLoaded``); it needs a
 simulator — the embedded one, which ``bulkdash`` and ``bulkdash train`` start by default.
+
+Read-only (``--read-only``) the packs and their reports are listed but none starts: starting one submits and
+runs a bulk, and what a trainee then does (execute, pause, cancel) are the very actions read-only hides. The
+screen says so in place of "Start one", and enter explains it rather than only saying "read-only mode".
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from bulkdash.contract.scenarios import Difficulty, ScenarioSummary
 from bulkdash.ui import flows
 from bulkdash.ui.format import LEVEL_STYLE
 from bulkdash.ui.messages import ScenariosLoaded
-from bulkdash.ui.readonly import READ_ONLY_MESSAGE, ReadOnlyAware, refused
+from bulkdash.ui.readonly import ReadOnlyAware, refused
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.status_bar import StatusBar
 
@@ -30,6 +34,17 @@ if TYPE_CHECKING:
     from bulkdash.ui.app import BulkdashApp
 
 LEVELS = get_args(Difficulty)  # easiest first
+INTRO = (
+    "Each scenario is a customer's report. Start one: the simulator plays it, you investigate with the "
+    "dashboard and answer its checklist (k)."
+)
+#: What read-only allows here, said where "Start one" would be.
+READ_ONLY_INTRO = (
+    "Read-only: you can read each scenario's customer report, but not start one — starting submits and runs "
+    "a bulk, and executing, pausing and cancelling it are hidden. Run `bulkdash train` without --read-only "
+    "to play them."
+)
+READ_ONLY_START = "Read-only: scenarios cannot be started (run `bulkdash train` without --read-only)"
 
 
 class ScenariosScreen(ReadOnlyAware, Screen[None]):
@@ -54,16 +69,16 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
         return self.app  # type: ignore[return-value]
 
     @property
+    def read_only(self) -> bool:
+        return refused(self.app, "start_scenario")
+
+    @property
     def service(self) -> DashboardService:
         return self.bulkdash.service
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="▤")
-        yield Static(
-            "Each scenario is a customer's report. Start one: the simulator plays it, you investigate with "
-            "the dashboard and answer its checklist (k).",
-            id="scenarios-intro",
-        )
+        yield Static(READ_ONLY_INTRO if self.read_only else INTRO, id="scenarios-intro", markup=False)
         with Horizontal(id="scenarios-body"):
             yield DataTable(id="scenarios-table", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="scenario-detail", can_focus=False):
@@ -130,10 +145,13 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
         you = (
             "you execute the bulk (x) and act on it"
             if s.byClient
-            else "the bulk runs as soon as it is set up"
+            else "the bulk runs once you start it (space) on its screen"
         )
         text.append(f"{len(s.questions)} questions · {you}\n", style="dim")
-        text.append("enter: start", style="bold #ffaf5f")
+        if self.read_only:
+            text.append(READ_ONLY_START, style="bold #ffaf5f")
+        else:
+            text.append("enter: start", style="bold #ffaf5f")
         self.query_one("#scenario-report", Static).update(text)
 
     def selected(self) -> str | None:
@@ -155,7 +173,7 @@ class ScenariosScreen(ReadOnlyAware, Screen[None]):
         if name is None or name not in self.scenarios:
             return
         if refused(self.app, "start_scenario"):  # enter on the table calls this directly, past check_action
-            self.notify(READ_ONLY_MESSAGE, severity="warning", timeout=3)
+            self.notify(READ_ONLY_START, severity="warning", timeout=6)
             return
         if not flows.connected(self.bulkdash) or self.service.starting_scenario:
             return

@@ -19,7 +19,9 @@ def frozen_training_app() -> BulkdashApp:
             EmbeddedOptions(fresh=True, op_delay_ms=0, rate_limits="off", transaction_webhooks=True)
         )
 
-    return quiet(BulkdashApp(connect, frozen=True, token="t", start="scenarios"))
+    app = BulkdashApp(connect, frozen=True, token="t", start="scenarios")
+    app.service.scenario_speed = 1.0  # each pack at its headless pace, not a trainee's
+    return quiet(app)
 
 
 async def scenarios_listed(pilot: Pilot) -> DataTable:
@@ -37,6 +39,7 @@ async def run_of(pilot: Pilot, name: str) -> RunScreen:
     await until(pilot, lambda: isinstance(app.screen, RunScreen), what="the run")
     run = app.screen
     assert isinstance(run, RunScreen)
+    await pilot.press("space")  # the run waits for the trainee to start it
     await until(pilot, lambda: run.model.status == "PARTIALLY_COMPLETED" and len(run.model.rows) == 12)
     return run
 
