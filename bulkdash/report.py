@@ -18,6 +18,11 @@ half-written one.
 
 Every field a server sends may be missing or extreme (Weavr's schemas require none): such values are shown
 as ``—`` or marked, never an exception.
+
+Where reports go unless told (``--out``, the dashboard's ``report_dir``): ``default_report_root``, a
+``reports`` folder under the user's documents (or, without one, the per-user data dir), not the current
+folder, which is wherever the dashboard happened to be started. ``Report.write`` returns the full path, to be
+shown to the user.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from bulkdash.api.budget import Priority
 from bulkdash.api.client import SECRET_BODY_KEYS, SECRET_HEADERS, WeavrClient
@@ -64,8 +71,10 @@ class Report:
 
     def write(self, out: Path | None = None) -> Path:
         """Write ``report.md``, ``operations.jsonl`` and ``webhooks.jsonl`` into ``out`` (default:
-        ``./bulkdash-report-<bulkId>``), each replaced atomically; returns the directory."""
-        directory = out if out is not None else Path.cwd() / default_dirname(self.bulk_id)
+        ``default_report_root()/bulkdash-report-<bulkId>``), each replaced atomically; returns the directory
+        as a full path (a relative ``out`` is taken from the current folder), to tell the user."""
+        directory = out if out is not None else default_report_root() / default_dirname(self.bulk_id)
+        directory = directory.absolute()
         directory.mkdir(parents=True, exist_ok=True)
         _write_atomically(directory / "report.md", self.markdown)
         _write_atomically(directory / "operations.jsonl", self.jsonl(self.operations))
@@ -87,6 +96,16 @@ def _write_atomically(path: Path, text: str) -> None:
 
 def default_dirname(bulk_id: str) -> str:
     return f"bulkdash-report-{bulk_id}"
+
+
+def default_report_root() -> Path:
+    """``<documents>/bulkdash/reports`` when the user has a documents folder, else
+    ``<user data dir>/bulkdash/reports`` (a server's account often has no ~/Documents, and creating one is
+    not ours to do). Created by ``Report.write``, not here."""
+    documents = platformdirs.user_documents_path()
+    if documents.is_dir():
+        return documents / "bulkdash" / "reports"
+    return platformdirs.user_data_path("bulkdash", appauthor=False) / "reports"
 
 
 # --- progress -------------------------------------------------------------------------------------------
@@ -269,12 +288,14 @@ async def build_report(
     stable: bool = False,
     priority: Priority = Priority.BACKGROUND,
     progress: Callable[[ReportProgress], None] | None = None,
+    reply: tuple[str, str] | None = None,
 ) -> Report:
     """The report of ``bulk_id``. ``webhooks``: the receiver's records (others than this bulk's are left
     out); ``timeline``: the session's timeline (or its entries of this bulk); ``status``: only operations of
     this status in ``operations.jsonl``; ``now``: the clock of the "generated" line; ``stable``: leave out
     what changes from run to run; ``priority``: of its requests (background: paced, waits for the budget);
-    ``progress``: called after each page and before each wait for the budget."""
+    ``progress``: called after each page and before each wait for the budget; ``reply``: a trainee's
+    (customer's question, drafted reply), kept at the end."""
     # The timeline first: the requests made below would otherwise appear in it.
     entries: list[TimelineEntry] = []
     if isinstance(timeline, Timeline):
@@ -301,6 +322,10 @@ async def build_report(
     operations = [operation_row(op) for op in ops]
     hooks = [webhook_row(r, stable=stable) for r in records]
     markdown = _markdown(bulk_id, details, failed, records, entries, status, now, stable)
+    if reply is not None:
+        asked, drafted = reply
+        quoted = "\n".join(f"> {line}" for line in asked.strip().splitlines())
+        markdown += f"\n## Reply to the customer (training)\n\n{quoted}\n\n{drafted.strip()}\n"
     return Report(bulk_id, markdown, operations, hooks)
 
 

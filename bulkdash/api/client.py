@@ -37,12 +37,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 from pydantic import ValidationError
 
 from bulkdash.api.budget import BudgetExhausted, Priority, RequestBudget
+from bulkdash.contract import refusals
 from bulkdash.contract.kinds import KINDS, OperationKind
 from bulkdash.contract.models import (
     BulkProcessDetails,
@@ -86,6 +87,19 @@ def redact_header(name: str, value: str) -> str:
         return value
     scheme, _, rest = value.partition(" ")
     return f"{scheme} ***" if rest and name.lower() == "authorization" else "***"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with the value of any query parameter named like a secret (``token``, ``api_key``...) as
+    ``***``. The Multi API puts no secret in a URL; this keeps it so if a caller ever does."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if not any(name.lower() in SECRET_BODY_KEYS for name, _ in pairs):
+        return url  # as sent, byte for byte
+    query = urlencode([(n, "***" if n.lower() in SECRET_BODY_KEYS else v) for n, v in pairs], safe="*")
+    return urlunsplit(parts._replace(query=query))
 
 
 def _redact_json(value: Any) -> Any:
@@ -146,37 +160,13 @@ class ApiError(Exception):
         return f"{self.message}{ref}"
 
 
-_STATUS_TEXT = {
-    401: "Not authenticated: the api-key or token was refused (expired token?)",
-    403: "Not allowed: this user lacks the permission",
-    404: "Not found",
-    413: "Request too large",
-    423: "User locked after too many wrong passwords",
-    429: "Rate limited by the server",
-    500: "Server error",
-    503: "Service unavailable",
-}
-
-
-def describe_error(status: int, body: Any) -> tuple[str, str | None]:
-    """(message, code) from a Weavr error body: ``errorCode``, ``syntaxErrors``, or ``code``/``message``."""
-    if isinstance(body, dict):
-        if body.get("errorCode"):
-            return f"{_STATUS_TEXT.get(status, f'HTTP {status}')}: {body['errorCode']}", str(
-                body["errorCode"]
-            )
-        fields = (body.get("syntaxErrors") or {}).get("invalidFields") or []
-        if fields:
-            parts = [
-                f"{f.get('fieldName') or '(body)'} {f.get('error')}"
-                + (f" {f.get('params')}" if f.get("params") else "")
-                for f in fields[:5]
-            ]
-            more = f" and {len(fields) - 5} more" if len(fields) > 5 else ""
-            return f"Invalid request: {'; '.join(parts)}{more}", "VALIDATION"
-        if body.get("message"):
-            return f"{_STATUS_TEXT.get(status, f'HTTP {status}')}: {body['message']}", body.get("code")
-    return _STATUS_TEXT.get(status, f"HTTP {status}"), None
+def describe_error(
+    status: int, body: Any, *, retry_after_s: float | None = None, login: bool = False
+) -> tuple[str, str | None]:
+    """(message, code) from a Weavr error body: ``errorCode``, ``syntaxErrors``, or ``code``/``message``, as
+    the sentence of ``bulkdash.contract.refusals`` (what it means, what to do, the code in brackets).
+    ``login``: the answer was to a login, where a bare 401/403 is about the credentials."""
+    return refusals.answer(status, body, retry_after_s=retry_after_s, login=login)
 
 
 class LinkState(StrEnum):
@@ -312,10 +302,7 @@ class WeavrClient:
                     await self._sleep(wait + 0.05)  # a hair past the reset, so the budget lets us through
                     continue
                 limit = resp.headers.get("x-ratelimit-limit", "")
-                message = (
-                    f"Rate limited by the server ({limit.split(',')[0] or '?'} per window); "
-                    f"try again in {wait:.0f} s"
-                )
+                message = refusals.rate_limited(limit.split(",")[0].strip() or None, wait)
                 self.link.set(LinkState.RATE_LIMITED, message, retry_at)
                 raise ApiError(429, message, request_ref=ref, retry_after_s=reset, retry_at=retry_at)
             if status == 401 and auth and not renewed and self._credentials and path != "/logout":
@@ -325,9 +312,15 @@ class WeavrClient:
                 continue
             if status >= 400:
                 body = _json_or_none(resp)
-                message, code = describe_error(status, body)
+                # A 503 of a store that cannot write says when to come back (Retry-After, seconds).
+                retry_after = _float(resp.headers.get("retry-after")) if status >= 500 else None
+                message, code = describe_error(
+                    status, body, retry_after_s=retry_after, login=path == "/login_with_password"
+                )
                 self._note_answer(status, message)
-                raise ApiError(status, message, code=code, request_ref=ref, body=body)
+                raise ApiError(
+                    status, message, code=code, request_ref=ref, body=body, retry_after_s=retry_after
+                )
             self._note_answer(status, None)
             return resp
 
@@ -386,7 +379,7 @@ class WeavrClient:
         recorded = {k: redact_header(k, v) for k, v in h.items()}
         if json is not None:
             recorded["content-type"] = "application/json"
-        info = (str(request.url), recorded, _recorded_body(request.content), attempt)
+        info = (redact_url(str(request.url)), recorded, _recorded_body(request.content), attempt)
         started = time.perf_counter()
         self.budget.spend(priority)
         try:

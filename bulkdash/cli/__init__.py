@@ -1,10 +1,10 @@
 """The ``bulkdash`` command line, in one place: :func:`main` (``bulkdash``, ``python -m bulkdash``).
 
 With no command it opens the dashboard (:mod:`.dashboard`); the commands are ``train``, ``listen``,
-``serve``, ``classroom``, ``report`` and ``config``, one module each, sharing :mod:`.options`. Each registers its parser
-and sets ``handler`` (``args -> exit status``) and ``honours`` (the dashboard flags it uses; any other one
-given is refused rather than ignored). Every start-up mistake ends the command before anything runs, with
-one line on stderr and exit status 2.
+``serve``, ``classroom``, ``report`` and ``config``, one module each, sharing :mod:`.options`. Each
+registers its parser and sets ``handler`` (``args -> exit status``) and ``honours`` (the dashboard flags it
+uses; any other one given is refused rather than ignored). Every start-up mistake ends the command before
+anything runs, with one line on stderr and exit status 2.
 
 Heavy imports (the session, the receiver, Textual, textual-serve, the simulator) happen inside the handlers,
 so ``bulkdash --help`` stays fast.

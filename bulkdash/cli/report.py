@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -27,6 +28,8 @@ COMMAND = "report"
 INTERRUPTED = 130
 #: The dashboard flags ``report`` uses to connect (the others are refused).
 HONOURS = frozenset({"--profile", "--config", "--url", "--email", "--receiver-port", "--db"})
+#: A bulk id as Weavr's path parameter takes it (docs/behaviour.md §3.1, §3.6: ``^[0-9]+$``).
+ID_PATTERN = re.compile(r"[0-9]+")
 
 
 def add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,7 +45,11 @@ def add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     report.add_argument("bulk_id", metavar="BULK_ID")
     report.add_argument(
-        "--out", type=Path, default=None, help="directory to write (default: ./bulkdash-report-BULK_ID)"
+        "--out",
+        type=Path,
+        default=None,
+        help="directory to write (default: bulkdash/reports/bulkdash-report-BULK_ID in your Documents, or in "
+        "the user data dir without one; the full path is printed)",
     )
     report.add_argument("--status", default=None, help="only operations of this status in operations.jsonl")
     # SUPPRESS: the same flags given before `report` must not be reset by this subparser's defaults.
@@ -83,13 +90,17 @@ def report_command(args: argparse.Namespace) -> int:
     from bulkdash.api.budget import BudgetExhausted
     from bulkdash.api.client import ApiError
     from bulkdash.cli.dashboard import checked_connector
+    from bulkdash.contract.refusals import syntax_error
 
+    # Weavr would answer a 400 (REGEX) for an id that is not digits: say so before connecting at all.
+    if not ID_PATTERN.fullmatch(args.bulk_id):
+        return fail(COMMAND, syntax_error("bulk_id", "REGEX", ["^[0-9]+$"]))
     connector, problem = checked_connector(args)
     if connector is None:
         return fail(COMMAND, problem or "cannot connect")
 
     async def run() -> Path:
-        from bulkdash.report import build_report, default_dirname
+        from bulkdash.report import build_report, default_dirname, default_report_root
 
         session = await connector()
         try:
@@ -102,7 +113,7 @@ def report_command(args: argparse.Namespace) -> int:
         finally:
             # Also when cancelled (Ctrl-C): the embedded simulator and the receiver close their databases.
             await session.close()
-        written.append(report.write(args.out or Path.cwd() / default_dirname(args.bulk_id)))
+        written.append(report.write(args.out or default_report_root() / default_dirname(args.bulk_id)))
         return written[-1]
 
     line = ProgressLine(sys.stderr)

@@ -11,8 +11,9 @@ item breaks a business rule the simulator checks at run time (a blocked card, a 
 ``blocked.example``...), so the bulk is accepted and the failures show up per operation.
 
 Card and invite kinds reject the same target twice in one bulk (docs/behaviour.md A8), so how many of
-their items can *succeed* is bounded by the distinct targets of the demo world; failing items beyond the
-meaningful ones address cards or users that do not exist (404). ``size_limit`` tells the dialog the bound.
+their items can *succeed* is bounded by the distinct targets of the demo world. Failing items first use the
+demo world's targets the operation fails on; once those run out, they name cards or users that do not exist
+(404). ``size_limit`` tells the dialog the bound.
 """
 
 from __future__ import annotations
@@ -44,6 +45,19 @@ class _Target:
     id: str
     ok: Item | None  # the requestBody that succeeds ({} for kinds without a body); None: cannot succeed
     bad: Item | None  # the requestBody that fails; None: cannot fail (beyond being made up)
+
+
+def fail_share_from_percent(text: str) -> float:
+    """The share (0..1) of failing items from what the user typed as a percentage; ``GenerateError`` when it
+    is not a number from 0 to 100 (blank is 0)."""
+    raw = text.strip()
+    try:
+        percent = float(raw) if raw else 0.0
+    except ValueError:
+        raise GenerateError(f"failing items must be a percentage from 0 to 100, not “{raw[:20]}”") from None
+    if not (math.isfinite(percent) and 0 <= percent <= 100):
+        raise GenerateError(f"failing items must be a percentage from 0 to 100, not {raw[:20]}")
+    return percent / 100
 
 
 def failing_indices(size: int, fail_share: float) -> set[int]:
@@ -256,9 +270,12 @@ def describe_limits(kind: OperationKind) -> str:
     spec = KINDS[kind]
     if kind in UNIQUE_TARGET_KINDS:
         ok = sum(1 for t in _targets(kind) if t.ok is not None)
+        noun = "user" if kind is OperationKind.USER_INVITE else "card"
+        some = f"{ok} demo {noun}" + ("" if ok == 1 else "s")
         return (
-            f"{spec.title}: each target at most once per bulk, so at most {ok} item(s) can succeed; "
-            "failing items beyond the demo world's name targets that do not exist"
+            f"{spec.title}: a bulk may name each {noun} only once and {some} can succeed, so at most {ok} "
+            f"item(s) succeed. Failing items use demo {noun}s where it fails, then {noun} ids that do not "
+            "exist (404)"
         )
     return {
         OperationKind.TRANSFERS: "4001 GBP → cards 5001/5002; failures go to blocked card 5003",

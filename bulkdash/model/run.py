@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bulkdash.contract.models import FINAL_BULK_STATUSES, BulkProcessDetails, BulkProcessOperation
+from bulkdash.model.pace import Pace, mean_from_timestamps
 
 PAGE_SIZE = 100
 #: The longest wait between two polls of a running bulk on screen: the counts shown are never older than
@@ -119,6 +120,16 @@ class _PageState:
     count_at_fetch: int = -1  # the filtered status's count at fetch time
 
 
+@dataclass(frozen=True, slots=True)
+class RateFigure:
+    """The rate to show: ``per_s`` (None: not known yet) and what it is — ``"recent"`` (a running bulk's
+    rate over its last seconds of running), ``"mean"`` (a finished bulk's, over its running time) or ``""``
+    (neither: not started, paused)."""
+
+    per_s: float | None
+    kind: str = ""
+
+
 @dataclass(slots=True)
 class RunModel:
     bulk_id: str
@@ -135,6 +146,7 @@ class RunModel:
     rates: deque[float] = field(default_factory=lambda: deque(maxlen=60))
     updated_at: float | None = None  # when counts were last known fresh (poll or webhook)
     running_since: float | None = None  # when the bulk was first seen RUNNING
+    pace: Pace = field(default_factory=Pace)  # the honest rate and ETA (bulkdash.model.pace)
     _page: _PageState = field(default_factory=_PageState)
 
     # --- derived facts ------------------------------------------------------------------------------
@@ -161,7 +173,8 @@ class RunModel:
         return (self.attempted + self.counts.get("CANCELLED", 0)) / self.n
 
     def throughput(self, window_s: float = 5.0) -> float:
-        """Operations per second over the last ``window_s`` seconds of samples."""
+        """Operations per second over the last ``window_s`` seconds of samples, wall time, pauses and all: a
+        quick guess for the poll pace and logs. What the user reads is ``rate()`` and ``eta_s()``."""
         if len(self.samples) < 2:
             return 0.0
         t1, a1 = self.samples[-1]
@@ -172,12 +185,38 @@ class RunModel:
                 break
         return (a1 - a0) / (t1 - t0) if t1 > t0 else 0.0
 
+    def remaining(self) -> int:
+        return self.n - self.attempted - self.counts.get("CANCELLED", 0)
+
     def eta_s(self) -> float | None:
+        """Seconds until a running bulk ends at its recent running rate; None until that rate is known
+        (``bulkdash.model.pace``: enough observations, pauses and the start left out) and when not running."""
         if self.status != "RUNNING":
             return None
-        rate = self.throughput()
-        remaining = self.n - self.attempted - self.counts.get("CANCELLED", 0)
-        return remaining / rate if rate > 0 else None
+        rate = self.pace.recent_rate()
+        return self.remaining() / rate if rate else None
+
+    def mean_rate(self) -> float | None:
+        """Operations per second over the run's running time: from its first to its last observed progress
+        when this screen saw enough of it run, else from ``executionStart`` to ``executionFinish`` (which
+        include pauses), else from whatever little was observed."""
+        observed = self.pace.observed_mean()
+        if observed is not None:
+            return observed
+        details = self.details
+        if details is not None:
+            stamped = mean_from_timestamps(self.attempted, details.executionStart, details.executionFinish)
+            if stamped is not None:
+                return stamped
+        return self.pace.observed_mean(enough=False)
+
+    def rate(self) -> RateFigure:
+        """The rate the header shows: recent while running, the mean once final, none otherwise."""
+        if self.status == "RUNNING":
+            return RateFigure(self.pace.recent_rate(), "recent")
+        if self.is_final:
+            return RateFigure(self.mean_rate(), "mean")
+        return RateFigure(None)
 
     def staleness_s(self) -> float | None:
         return None if self.updated_at is None else self.clock() - self.updated_at
@@ -229,6 +268,7 @@ class RunModel:
         if self.running_since is None and self.status == "RUNNING":
             self.running_since = now
         self.samples.append((now, self.attempted))
+        self.pace.observe(now, self.attempted, self.status)
         self.updated_at = now
 
     # --- the page on screen -------------------------------------------------------------------------
@@ -322,10 +362,23 @@ class RunModel:
             ]
         return rows
 
+    def search_summary(self) -> str:
+        """What the search found, said whole: ``10 of 100 on this page match “funds”`` (the search reads only
+        the page on screen, which is what "on this page" is for)."""
+        needle = self.search if len(self.search) <= 30 else self.search[:29] + "…"
+        found, among = len(self.visible_rows()), len([s for s in self.row_order if s in self.rows])
+        return f"{found:,} of {among:,} on this page match “{needle}”"
+
     # --- polling policy -----------------------------------------------------------------------------
     def expected_total_s(self) -> float | None:
-        """How long the whole run will take, from when it was first seen running and the current rate."""
+        """How long the whole run will take, from when it was first seen running and the current rate.
+
+        Before the honest ETA is known, the raw recent throughput stands in: the poll pace needs a guess at
+        once (a sub-second run must be polled at 4 Hz from its second poll), not a figure to show."""
         eta = self.eta_s()
+        if eta is None and self.status == "RUNNING":
+            rough = self.throughput()
+            eta = self.remaining() / rough if rough > 0 else None
         if eta is None or self.running_since is None:
             return None
         return (self.clock() - self.running_since) + eta

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from bulkdash.api.client import WeavrClient
+from bulkdash.contract import refusals
+from bulkdash.contract.models import BulkStatus
 
 
 class BulkAction(StrEnum):
@@ -28,6 +30,24 @@ class BulkAction(StrEnum):
     def done(self) -> str:
         """As in "Paused: bulk 7"."""
         return _DONE[self]
+
+
+#: The bulk statuses each action is allowed from (``docs/behaviour.md §5.1``), typed: what the dashboard
+#: decides from (the keys a bulk's screen offers). Declared once, in the contract (``refusals.ALLOWED_FROM``,
+#: whose words explain a refusal); the simulator's ``BULK_TRANSITIONS`` answers 409 outside it.
+ALLOWED_FROM: dict[BulkAction, frozenset[str]] = {
+    BulkAction(action): frozenset(states) for action, states in refusals.ALLOWED_FROM.items()
+}
+#: Every status the table knows (the final ones allow nothing); any other is one this client cannot judge.
+KNOWN_STATUSES = frozenset(status.value for status in BulkStatus)
+
+
+def allowed(status: str | None, action: BulkAction) -> bool | None:
+    """Whether ``action`` is allowed on a bulk in ``status``; None when that is not known (no status yet, or
+    one this table does not know)."""
+    if status is None or status not in KNOWN_STATUSES:
+        return None
+    return status in ALLOWED_FROM[action]
 
 
 _DONE = {

@@ -113,10 +113,10 @@ class ActionDone:
     @property
     def notice(self) -> Notice:
         if self.error is not None:
-            # The errorCode is the answer a person needs ("Cannot pause bulk 7: INVALID_STATE").
-            reason = self.code or self.error
+            # The refusal in words, what to do, and the errorCode in brackets (bulkdash.contract.refusals):
+            # "Cannot pause bulk 7: Bulk 7 is SUBMITTED, and pausing needs it RUNNING. … [INVALID_STATE]".
             return Notice(
-                f"Cannot {self.action.verb} bulk {self.bulk_id}: {reason}", severity="error", timeout=8
+                f"Cannot {self.action.verb} bulk {self.bulk_id}: {self.error}", severity="error", timeout=12
             )
         return Notice(f"{self.action.done}: bulk {self.bulk_id}", timeout=4)
 
@@ -174,8 +174,27 @@ class TrainingStarted:
                 severity="warning",
                 timeout=12,
             )
+        if t.phase == "ready":
+            # The simulator waits (paused) until the trainee, now on the run's screen, starts it.
+            first = "execute it (x), or press space" if not t.executed else "press space"
+            return Notice(
+                f"Bulk {t.bulk_id} is set up: {first} to start. k opens the checklist.",
+                title=t.scenario.title,
+            )
         move = "execute it (x) and act on it" if not t.executed else "it is running"
         return Notice(f"Bulk {t.bulk_id}: {move}. k opens the checklist.", title=t.scenario.title)
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingChanged:
+    """The scenario's run now waits for the trainee's move (``Training.phase`` "your move")."""
+
+    training: Training
+
+    @property
+    def notice(self) -> Notice | None:
+        prompt = self.training.prompt()
+        return None if prompt is None else Notice(prompt, title=self.training.scenario.title, timeout=8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +253,7 @@ Event = (
     | ReportWritten
     | ScenariosListed
     | TrainingStarted
+    | TrainingChanged
     | TrainingEnded
     | PresenterChanged
     | TaskFailed

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from bulkdash.api.budget import BudgetExhausted
 from bulkdash.api.client import ApiError, WeavrClient
-from bulkdash.contract.kinds import OperationKind
+from bulkdash.contract.kinds import KINDS, OperationKind
+from bulkdash.contract.refusals import Context, KnownBulk
 from bulkdash.model.follow import RunFollower, RunUpdate
 from bulkdash.model.run import RunModel
 from bulkdash.service.actions import BulkAction, request
@@ -42,24 +43,26 @@ from bulkdash.service.events import (
     RunChanged,
     ScenariosListed,
     TaskFailed,
+    TrainingChanged,
     TrainingEnded,
     TrainingStarted,
     WebhookReceived,
 )
 from bulkdash.service.tasks import NotConnected, Tasks, attempt, describe
-from bulkdash.session import Session
-from bulkdash.webhooks import ReceivedWebhook
 
 if TYPE_CHECKING:
     # Training (scenarios, the simulator's control API) is imported when first used: start-up time is at its
-    # 1 s target and most sessions never train.
+    # 1 s target and most sessions never train. The session (the receiver: uvicorn, starlette, SQLite) is
+    # imported when connecting, after the first screen is painted (issue 16).
     from bulkdash.contract.scenarios import ScenarioSummary
     from bulkdash.model.training import Training
+    from bulkdash.session import Session
     from bulkdash.simctl import SimControl
+    from bulkdash.webhooks import ReceivedWebhook
 
 log = logging.getLogger(__name__)
 
-Connector = Callable[[], Awaitable[Session]]
+Connector = Callable[[], Awaitable["Session"]]
 PresenterCall = Callable[["SimControl"], Awaitable[dict[str, Any]]]
 
 #: The most quitting may wait for the service: a connect under way, then its tasks, the simulator, the
@@ -91,7 +94,7 @@ class DashboardService:
     ) -> None:
         """``connect`` builds the session in this event loop (an embedded simulator must share it).
 
-        ``report_dir``: where reports are written (default: the current directory); ``speed``: the simulator's
+        ``report_dir``: where reports go (default: ``report.default_report_root``); ``speed``: the simulator's
         playback speed to set once connected (presenter controls).
         """
         self._connector = connect
@@ -105,6 +108,8 @@ class DashboardService:
         self.webhook_count = 0
         #: bulk id -> last status seen: each change becomes a state entry of the bulk's delivery timeline.
         self.known_bulks: dict[str, str] = {}
+        #: bulk id -> its ``operation`` ("POST /transfers"), as listed: a refusal names the bulk's kind.
+        self.known_operations: dict[str, str] = {}
         self.bulks = BulksFollower(self._on_bulks_page)
         self.runs: dict[str, RunFollower] = {}
         self.training: Training | None = None
@@ -117,6 +122,9 @@ class DashboardService:
         self._following: dict[str, asyncio.Future[None]] = {}
         self._connecting: asyncio.Future[Session | None] | None = None
         self._starting: asyncio.Future[TrainingStarted] | None = None
+        #: Plays every scenario at this speed instead of its own pace (``[run] speed``); None: the pack's.
+        self.scenario_speed: float | None = None
+        self._presenter_asked: asyncio.Future[PresenterChanged] | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._closed: asyncio.Future[None] | None = None
 
@@ -166,12 +174,18 @@ class DashboardService:
         self.connection.label = session.label
         self.connection.attach(session.client.link)
         self._unsubscribe.append(session.on_webhook(self._on_webhook))
+        self._unsubscribe.append(session.on_end(self._session_ended))
         self.bulks.client = session.client
         self._tasks.spawn(self.bulks.run(), "bulks")
         self._emit(Connected(session.label))
         if self.initial_speed is not None and session.sim_control() is not None:
             self.set_speed(self.initial_speed, quiet=True)
         return session
+
+    def _session_ended(self, reason: str) -> None:
+        """The embedded simulator's own process died under the dashboard: say why, in words (issue 16)."""
+        self.connection.failed(reason)
+        self._emit(ConnectFailed(reason))
 
     async def connected(self, timeout: float) -> None:
         """Wait (up to ``timeout`` s) for a connect under way to end, however it ends."""
@@ -212,6 +226,8 @@ class DashboardService:
         # How the exchanges went is the client's link (the status bar reads it): a failed poll is the page's.
         if not page.error and page.page_key == self.bulks.key:
             for bulk in page.bulks:
+                if bulk.bulkId is not None and bulk.operation:
+                    self.known_operations[bulk.bulkId] = bulk.operation
                 if bulk.bulkId in self.runs:
                     # Followed: its follower polls it more often (and hears its webhooks). A listing that was
                     # answered before an action must not turn its state back in the timeline.
@@ -232,6 +248,7 @@ class DashboardService:
         follower = RunFollower(
             self._client(), model or RunModel(bulk_id), lambda update: self._on_run_update(bulk_id, update)
         )
+        follower.held = lambda: bool((self.presenter_state or {}).get("paused"))
         self.runs[bulk_id] = follower
         self._following[bulk_id] = self._tasks.spawn(self._follow(follower), f"follow-{bulk_id}")
         return follower
@@ -268,6 +285,13 @@ class DashboardService:
             status = follower.model.status if follower is not None else None
             if update.change is not None and update.change.status_changed and status:
                 self._note_state(bulk_id, status)
+            training = self.training
+            if follower is not None and training is not None and training.bulk_id == bulk_id:
+                # The checklist tells from these when each of the trainee's actions was answered.
+                training.note_run(status, follower.model.counts)
+        training = self.training
+        if training is not None and training.bulk_id == bulk_id and training.awaits_hold:
+            self._ask_presenter()  # has the world stopped at the brief's "your move" yet?
         self._emit(RunChanged(bulk_id, update))
 
     # --- submitting and the lifecycle actions -------------------------------------------------------
@@ -281,6 +305,8 @@ class DashboardService:
             event = BulkSubmitted(None, len(items), outcome.error)
         else:
             event = BulkSubmitted(created.bulkId, created.operationCount)
+            if created.bulkId is not None:
+                self.known_operations[created.bulkId] = KINDS[kind].operation
             self.bulks.wake()
         self._emit(event)
         return event
@@ -301,6 +327,10 @@ class DashboardService:
     async def _act(
         self, bulk_id: str, action: BulkAction, mode: str | None, interval: int | None
     ) -> ActionDone:
+        training = self.training
+        if training is not None and training.bulk_id == bulk_id and training.phase == "ready":
+            # The first lifecycle key starts the scenario, as space does: the world plays, then the action.
+            await self._control(lambda c: c.set_presenter(paused=False), quiet=True)
         outcome = await attempt(lambda: request(self._client(), bulk_id, action, mode, interval))
         exc = outcome.exc
         if exc is None:
@@ -308,16 +338,37 @@ class DashboardService:
             training = self.training
             if action is BulkAction.EXECUTE and training is not None and training.bulk_id == bulk_id:
                 training.executed = True
+            if training is not None and training.bulk_id == bulk_id and training.acted(str(action)):
+                self._ask_presenter()  # the move made, the simulator plays on: the status bar says so
         elif isinstance(exc, BudgetExhausted):
             event = ActionDone(bulk_id, action, f"not sent: {exc.reason}")
         else:
-            event = ActionDone(
-                bulk_id, action, outcome.error, exc.code if isinstance(exc, ApiError) else None
-            )
+            # The refusal in words, with what the service knows: the bulk's state and kind, the others.
+            error = describe(exc, self._refusal_context(bulk_id, action))
+            event = ActionDone(bulk_id, action, error, exc.code if isinstance(exc, ApiError) else None)
         self.wake_run(bulk_id)
         self.bulks.wake()
         self._emit(event)
         return event
+
+    def _refusal_context(self, bulk_id: str, action: BulkAction) -> Context:
+        """What the service already knows to phrase a refusal of ``action`` on ``bulk_id``: its state and
+        kind as last seen, and every other bulk seen (a followed bulk as its follower last saw it). Nothing
+        is asked of the server: a refusal must not cost a request of the budget."""
+        statuses = dict(self.known_bulks)
+        operations = dict(self.known_operations)
+        for followed, follower in self.runs.items():
+            details = follower.model.details
+            if follower.model.status is not None:
+                statuses[followed] = follower.model.status
+            if details is not None and details.operation:
+                operations[followed] = details.operation
+        known = tuple(
+            KnownBulk(other, status, operations.get(other))
+            for other, status in statuses.items()
+            if other != bulk_id
+        )
+        return Context(str(action), bulk_id, statuses.get(bulk_id), operations.get(bulk_id), known)
 
     # --- reports ------------------------------------------------------------------------------------
     def export_report(self, bulk_id: str) -> asyncio.Future[ReportWritten]:
@@ -361,7 +412,7 @@ class DashboardService:
         return event
 
     async def _write_report(self, bulk_id: str) -> Path:
-        from bulkdash.report import build_report, default_dirname  # only when a report is asked for
+        from bulkdash.report import build_report, default_dirname, default_report_root  # only when asked
 
         client = self._client()
         assert self.session is not None
@@ -373,8 +424,9 @@ class DashboardService:
             webhooks=hooks,
             timeline=session.timeline,
             progress=lambda progress: self._emit(ReportProgressed(bulk_id, progress)),
+            reply=self.training.reply_for(bulk_id) if self.training is not None else None,
         )
-        return report.write((self.report_dir or Path.cwd()) / _safe_name(default_dirname(bulk_id)))
+        return report.write((self.report_dir or default_report_root()) / _safe_name(default_dirname(bulk_id)))
 
     # --- training -----------------------------------------------------------------------------------
     def _sim(self) -> SimControl:
@@ -421,21 +473,36 @@ class DashboardService:
         if outcome.value is not None:
             self.training = outcome.value
             self.bulks.wake()
+            if self.presenter_state is not None:
+                self._emit(PresenterChanged(self.presenter_state, quiet=True))  # "world paused" shows
         event = TrainingStarted(outcome.value, outcome.error)
         self._emit(event)
         return event
 
     async def _set_up(self, scenario: ScenarioSummary) -> Training:
-        from bulkdash.model.training import Training
+        from bulkdash.model.training import Move, Training
 
-        result = await self._sim().start_scenario(scenario.name)
-        return Training(
+        started_ms = self.session.now_ms() if self.session is not None else None
+        # ``trainee``: the simulator waits (paused) until the trainee starts the run on its screen, and
+        # holds at the brief's "your move" operation.
+        result = await self._sim().start_scenario(scenario.name, trainee=True, speed=self.scenario_speed)
+        training = Training(
             scenario,
             str(result["bulkId"]),
             bool(result.get("executed")),
             identity=str(result.get("identity", "1001")),
             execute_refused=result.get("executeRefused"),
         )
+        if started_ms is not None:
+            training.started_ms = started_ms  # its fault plan applies from here: so do its API facts
+        if result.get("waiting"):
+            training.phase = "ready"
+        move = result.get("move")
+        if isinstance(move, dict) and move.get("action") in ("pause", "cancel"):
+            training.move = Move(move["action"], int(move["operation"]))
+        if isinstance(state := result.get("presenter"), dict):
+            self.presenter_state = state
+        return training
 
     def end_scenario(self) -> Training | None:
         """Stop training now; the scenario's fault plan leaves the simulator in the background (its bulks
@@ -450,6 +517,25 @@ class DashboardService:
         outcome = await attempt(lambda: self._sim().clear_faults(training.identity))
         if outcome.exc is not None:
             self._emit(PresenterChanged(None, f"the scenario's faults stay: {outcome.exc}"))
+        if training.move is not None and not training.moved:
+            await self._control(lambda c: c.clear_holds(), quiet=True)  # nobody is there to make the move
+        if training.waiting:
+            await self._control(lambda c: c.set_presenter(paused=False), quiet=True)
+
+    def play_scenario(self) -> asyncio.Future[PresenterChanged]:
+        """Start the scenario's run (it waits, paused, until the trainee is on its screen), or let it go on
+        past the brief's "your move": the world plays."""
+        training = self.training
+        if training is not None:
+            training.start()
+        return self._presenter(lambda c: c.set_presenter(paused=False))
+
+    def _ask_presenter(self) -> None:
+        """Read the presenter's state again (one read at a time): it moves on by itself at a hold."""
+        if self._presenter_asked is None or self._presenter_asked.done():
+            self._presenter_asked = self._tasks.spawn(
+                self._control(lambda c: c.presenter(), quiet=True, read=True), "presenter"
+            )
 
     # --- presenter controls -------------------------------------------------------------------------
     @property
@@ -457,12 +543,16 @@ class DashboardService:
         return float((self.presenter_state or {}).get("speed", 1.0))  # type: ignore[arg-type]
 
     def toggle_world(self) -> asyncio.Future[PresenterChanged]:
-        """Pause the whole world, or let it run again."""
+        """Pause the whole world, or let it run again; while a scenario waits for the trainee (to be started,
+        or at its "your move"), play it (space)."""
+        if self.training is not None and self.training.waiting:
+            return self.play_scenario()
         paused = bool((self.presenter_state or {}).get("paused"))
         return self._presenter(lambda c: c.set_presenter(paused=not paused))
 
     def step_world(self) -> asyncio.Future[PresenterChanged]:
         """While the world is paused, run exactly one more operation."""
+        self._note_presenter("step")
         return self._presenter(lambda c: c.step())
 
     def faster(self) -> asyncio.Future[PresenterChanged]:
@@ -472,21 +562,35 @@ class DashboardService:
         return self.set_speed(next((s for s in reversed(SPEEDS) if s < self.speed - 1e-9), SPEEDS[0]))
 
     def set_speed(self, speed: float, *, quiet: bool = False) -> asyncio.Future[PresenterChanged]:
+        if not quiet:
+            self._note_presenter("speed", f"{speed:g}×")
         return self._presenter(lambda c: c.set_presenter(speed=speed), quiet=quiet)
 
     def fault_now(self) -> asyncio.Future[PresenterChanged]:
         """The next operation fails."""
+        self._note_presenter("fault")
         return self._presenter(lambda c: c.fault_now())
+
+    def _note_presenter(self, what: str, detail: str = "") -> None:
+        # The checklist says when the presenter changed the trainee's run (a question may no longer apply).
+        if self.training is not None:
+            self.training.note_presenter(what, detail)
 
     def _presenter(self, call: PresenterCall, *, quiet: bool = False) -> asyncio.Future[PresenterChanged]:
         return self._tasks.spawn(self._control(call, quiet), "presenter")
 
-    async def _control(self, call: PresenterCall, quiet: bool) -> PresenterChanged:
+    async def _control(self, call: PresenterCall, quiet: bool, read: bool = False) -> PresenterChanged:
         outcome = await attempt(lambda: call(self._sim()))
         if outcome.value is not None:
-            self.presenter_state = outcome.value
-            for follower in self.runs.values():
-                follower.wake()  # a paused world (or a new speed) shows at once
+            before, self.presenter_state = self.presenter_state or {}, outcome.value
+            if not read or any(before.get(k) != outcome.value.get(k) for k in ("paused", "heldAt")):
+                # A paused world (or a new speed, a step, a hold) shows at once. A mere read (after run
+                # updates, while a hold is awaited) wakes them only on a change: a poll each feeds itself.
+                for follower in self.runs.values():
+                    follower.wake()
+            training = self.training
+            if training is not None and training.observe(outcome.value) and training.phase == "your move":
+                self._emit(TrainingChanged(training))  # its notice: "Your move: pause the bulk now (p)"
         event = PresenterChanged(outcome.value, outcome.error, quiet=quiet)
         self._emit(event)
         return event

@@ -15,7 +15,8 @@ from typing import Any, Generic, TypeVar
 
 from bulkdash.api.budget import BudgetExhausted
 from bulkdash.api.client import ApiError
-from bulkdash.config import ConfigError
+from bulkdash.contract import refusals
+from bulkdash.contract.refusals import Context
 
 T = TypeVar("T")
 
@@ -25,13 +26,31 @@ class NotConnected(Exception):
 
 
 #: Exceptions whose message is already a sentence fit for a person (the rest get their type name in front).
-_SPOKEN: tuple[type[Exception], ...] = (ApiError, BudgetExhausted, ConfigError, OSError, NotConnected)
+_SPOKEN: tuple[type[Exception], ...] = (ApiError, BudgetExhausted, OSError, NotConnected)
 
 
-def describe(exc: BaseException) -> str:
-    """``exc`` as a sentence: its own message when it is written for people, else ``Type: message``."""
+def describe(exc: BaseException, context: Context | None = None) -> str:
+    """``exc`` as a sentence: its own message when it is written for people, else ``Type: message``.
+
+    With ``context`` (the action, the bulk, the bulks the service knows), a refusal the server answered is
+    phrased again with it (``bulkdash.contract.refusals``): "Another transfers bulk, 1000507, is running…"
+    rather than the context-free sentence the client could write. A 4xx answer is complete in itself; a 5xx
+    keeps its request-ref, which support needs."""
+    # Only an error answer is re-phrased: a 429's own sentence already says when (from its headers), and an
+    # ApiError of a 2xx (a body that could not be read) is not a refusal.
+    status = exc.status if isinstance(exc, ApiError) else None
+    if context is not None and isinstance(exc, ApiError) and status is not None and 400 <= status != 429:
+        sentence, _ = refusals.answer(status, exc.body, context, retry_after_s=exc.retry_after_s)
+        ref = f" (request-ref {exc.request_ref})" if exc.request_ref and status >= 500 else ""
+        return f"{sentence}{ref}"
     simctl = sys.modules.get("bulkdash.simctl")  # loaded with training: never imported just to check
-    if isinstance(exc, _SPOKEN) or (simctl is not None and isinstance(exc, simctl.SimControlError)):
+    # Likewise the config (pydantic-settings), loaded only when a profile is used: off the start-up path.
+    config = sys.modules.get("bulkdash.config")
+    if (
+        isinstance(exc, _SPOKEN)
+        or (simctl is not None and isinstance(exc, simctl.SimControlError))
+        or (config is not None and isinstance(exc, config.ConfigError))
+    ):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
 

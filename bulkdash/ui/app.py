@@ -32,12 +32,11 @@ from bulkdash.ui import flows, palette, routing
 from bulkdash.ui.format import Display, clip
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import ServiceEvent
+from bulkdash.ui.notices import NoticesMixin
 from bulkdash.ui.readonly import ReadOnlyApp
-from bulkdash.ui.screens.connect import ConnectScreen, SecretPromptScreen
 from bulkdash.ui.screens.help import HelpScreen
 from bulkdash.ui.screens.home import HomeScreen
 from bulkdash.ui.screens.run import RunScreen, screen_name
-from bulkdash.ui.screens.webhooks import WebhooksScreen
 from bulkdash.ui.widgets.status_bar import StatusBar
 
 STYLES = Path(__file__).parent / "styles"
@@ -81,26 +80,31 @@ def _calls(name: str) -> Callable[[BulkdashApp], None]:
     return action
 
 
-class BulkdashApp(Guarded, ReadOnlyApp, App[int]):
+class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
     TITLE = "bulkdash"
     CSS_PATH = [
         STYLES / f"{name}.tcss"
         for name in ("app", "home", "run", "dialogs", "webhooks", "api_log", "connect", "training")
     ]
+    #: Screens in a terminal of fewer than 36 lines (80×24) have the class ``-short``: dialogs tighten up.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS = [
         Binding("n", "new_bulk", "New bulk", id="app.new_bulk"),
         Binding("w", "webhooks", "Webhooks", id="app.webhooks"),
-        # Hidden from the footer (it is in the command palette), which keeps the footers as they were.
-        Binding("l", "api_log", "API calls", id="app.api_log", show=False),
+        Binding("l", "api_log", "API calls", id="app.api_log"),
+        # Hidden from the footer (it is in the command palette and help): training only.
         Binding("s", "scenarios", "Scenarios", id="app.scenarios", show=False),
         # Shown (and enabled) only while a scenario is being trained.
         Binding("k", "checklist", "Checklist", id="app.checklist"),
         # Presenter controls (simulator only): hidden from the footer, listed in help and the palette.
         Binding("P", "world_pause", "Pause world", id="app.world_pause", show=False),
+        # Play / pause, as in a player; it starts a scenario's run that waits for the trainee.
+        Binding("space", "world_pause", "Play", id="app.world_play", show=False),
         Binding("full_stop", "world_step", "Step one operation", id="app.world_step", show=False),
         Binding("plus", "speed_up", "Faster", id="app.speed_up", show=False),
         Binding("minus", "speed_down", "Slower", id="app.speed_down", show=False),
         Binding("exclamation_mark", "fault_now", "Fault now", id="app.fault_now", show=False),
+        Binding("N", "notifications", "Notifications", id="app.notifications", show=False),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+c", "quit", "Quit", id="app.interrupt", show=False),  # like a terminal program
@@ -164,7 +168,9 @@ class BulkdashApp(Guarded, ReadOnlyApp, App[int]):
         if self.choices:
             self.choose_connection()
         else:
-            self.connect()
+            # Paint first, connect after (issue 16): connecting imports the session and starts servers, which
+            # would otherwise hold the first frame back.
+            self.call_after_refresh(self.connect)
 
     def connect(self) -> None:
         """Connect (again) with the chosen profile, or the app's connector."""
@@ -177,10 +183,14 @@ class BulkdashApp(Guarded, ReadOnlyApp, App[int]):
                 self._choice = choice
                 self.connect()
 
+        from bulkdash.ui.screens.connect import ConnectScreen  # with profiles only: off the start-up path
+
         self.push_screen(ConnectScreen(self.choices, self.config_path), chosen)
 
     async def _ask_secret(self, prompt: str) -> str | None:
         """A secret a profile leaves out, asked for with a masked input (while the service connects)."""
+        from bulkdash.ui.screens.connect import SecretPromptScreen
+
         answer: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self.push_screen(SecretPromptScreen(prompt), lambda value: answer.done() or answer.set_result(value))
         return await answer
@@ -265,6 +275,15 @@ class BulkdashApp(Guarded, ReadOnlyApp, App[int]):
             return
         self.push_screen(name)
 
+    def show_bulks(self) -> None:
+        """Back to the bulks (home), whatever was opened on the way: a run opened from another run (``n``, a
+        scenario), the webhooks, the API calls. ``esc`` on a run says "Bulks", so it goes there."""
+        if self.home not in self.screen_stack:
+            self.pop_screen()
+            return
+        while self.screen is not self.home:
+            self.pop_screen()
+
     def _drop_old_run_screens(self) -> None:
         in_stack = {s.id for s in self.screen_stack}
         for name in list(self._run_screens):
@@ -278,6 +297,8 @@ class BulkdashApp(Guarded, ReadOnlyApp, App[int]):
                     self.service.unfollow_run(screen.bulk_id)  # an uninstalled screen is never closed
 
     def show_webhooks(self, *, bulk_id: str | None = None, tab: str = "received") -> None:
+        from bulkdash.ui.screens.webhooks import WebhooksScreen  # off the start-up path
+
         for screen in self.screen_stack:
             if isinstance(screen, WebhooksScreen):
                 while self.screen is not screen:

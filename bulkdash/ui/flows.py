@@ -15,6 +15,10 @@ from bulkdash.ui.screens.new_bulk import NewBulkChoice, NewBulkScreen
 if TYPE_CHECKING:
     from bulkdash.ui.app import BulkdashApp
 
+#: The screens' action names of the lifecycle keys (x p r c): a ``BulkAction``'s value each, so the screens'
+#: ``check_action`` asks ``bulkdash.service.actions.allowed`` whether the bulk's state allows them.
+LIFECYCLE = frozenset(action.value for action in BulkAction)
+
 
 def connected(app: BulkdashApp) -> bool:
     """Whether there is a session to talk to; says so when there is not."""

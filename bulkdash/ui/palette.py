@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 from textual.screen import Screen
 
-from bulkdash.ui.readonly import refused
-
 if TYPE_CHECKING:
     from bulkdash.ui.app import BulkdashApp
 
@@ -45,8 +43,9 @@ def commands(app: BulkdashApp, screen: Screen) -> Iterable[SystemCommand]:
         if app.check_action(action, ()):
             yield SystemCommand(title, help_text, getattr(app, f"action_{action}"))
     for action, title, help_text in SCREEN_COMMANDS:
-        if hasattr(screen, f"action_{action}") and not refused(app, action):
+        if hasattr(screen, f"action_{action}") and screen.check_action(action, ()):  # read-only, bulk state
             yield SystemCommand(title, help_text, lambda a=action, s=screen: s.run_action(a))
     yield SystemCommand("Webhooks", "Every webhook received (w)", app.action_webhooks)
     yield SystemCommand("API calls", "Every request made, copyable as curl (l)", app.action_api_log)
+    yield SystemCommand("Notifications", "Every toast shown, newest last (N)", app.action_notifications)
     yield SystemCommand("Help", "Keys and screens (?)", app.action_help)

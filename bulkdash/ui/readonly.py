@@ -1,6 +1,7 @@
 """``--read-only``: the actions that change something (submit, execute, pause, resume, cancel, edit a
 profile, start a scenario, the presenter controls) are disabled through Textual's ``check_action``, so they
-leave the bindings, the footer and the command palette, and are refused (with a toast) if run anyway."""
+leave the bindings, the footer and the command palette, and are refused (with a toast) if run anyway. The
+status bar wears a READ-ONLY badge."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ MUTATING_ACTIONS = frozenset(
     }
 )
 READ_ONLY_MESSAGE = "read-only mode"
+#: The badge on the status bar of every screen that has one, so a presenter's audience sees the mode.
+READ_ONLY_BADGE = "READ-ONLY"
 
 
 def refused(app: object, action: str) -> bool:

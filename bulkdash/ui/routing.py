@@ -6,14 +6,13 @@ which message, which screen opens; its notice, if any, becomes a toast.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bulkdash.service import events as ev
 from bulkdash.ui.format import clip, presenter_summary
 from bulkdash.ui.messages import BulksFetched, RunUpdated, ScenariosLoaded
-from bulkdash.ui.screens.connect import ConnectScreen
-from bulkdash.ui.screens.webhooks import WebhooksScreen
 
 if TYPE_CHECKING:
     from bulkdash.ui.app import BulkdashApp
@@ -45,14 +44,20 @@ def _connected(app: BulkdashApp, _: ev.Connected) -> None:
 
 def _connect_failed(app: BulkdashApp, event: ev.ConnectFailed) -> None:
     app.home.session_failed(event.error)
-    if app.choices and not isinstance(app.screen, ConnectScreen):
+    # The connect and webhooks screens are imported when first shown (off the start-up path): a screen whose
+    # module is not loaded is not on the stack either.
+    connect = sys.modules.get("bulkdash.ui.screens.connect")
+    if app.choices and not (connect is not None and isinstance(app.screen, connect.ConnectScreen)):
         app.choose_connection()  # pick again (or fix the profile) rather than stay unconnected
 
 
 def _webhook_received(app: BulkdashApp, event: ev.WebhookReceived) -> None:
     app.refresh_status_bars()
+    webhooks = sys.modules.get("bulkdash.ui.screens.webhooks")
+    if webhooks is None:
+        return
     for screen in app.screen_stack:
-        if isinstance(screen, WebhooksScreen):
+        if isinstance(screen, webhooks.WebhooksScreen):
             screen.add_record(event.record)
 
 
@@ -96,7 +101,7 @@ def _presenter_changed(app: BulkdashApp, event: ev.PresenterChanged) -> None:
     if event.state is not None:
         app.refresh_status_bars()
         if not event.quiet:
-            app.notify(presenter_summary(event.state), title="Presenter", timeout=3)
+            app.notify(presenter_summary(event.state), title="Presenter", timeout=3, key="presenter")
 
 
 ROUTES: dict[type, Callable[[BulkdashApp, Any], None]] = {

@@ -40,7 +40,7 @@ async def test_a_full_round_trip_with_readable_errors(base_url: str) -> None:
             await client.submit(OperationKind.TRANSFERS, [{"requestBody": {}}])
         assert (
             invalid.value.code == "VALIDATION"
-            and "[0].requestBody.profileId REQUIRED" in invalid.value.message
+            and "requestBody.profileId (operation 1) is required [REQUIRED]" in invalid.value.message
         )
         page = await client.list_bulks()
         assert page.count == 1 and page.bulkProcesses[0].bulkId == created.bulkId

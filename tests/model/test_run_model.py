@@ -242,3 +242,13 @@ def test_a_repeated_or_missing_sequence_is_still_its_own_row() -> None:
     assert rows[0].row_id == 1 and rows[2].row_id == 3  # the first of each keeps its sequence as its key
     # The same page again changes nothing: the keys are stable from poll to poll.
     assert model.apply_page(model.current_request(), page, 4) == []
+
+
+def test_the_search_says_what_matched_and_among_what() -> None:
+    model = RunModel("1", clock=Clock())
+    model.apply_details(details("RUNNING", 10, completed=5, failed=0))
+    load(model, 5, failed={3})
+    model.search = "funds"
+    assert model.search_summary() == "1 of 10 on this page match “funds”"  # was "1 match"
+    model.search = "x" * 40
+    assert model.search_summary() == f"0 of 10 on this page match “{'x' * 29}…”"

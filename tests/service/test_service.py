@@ -76,7 +76,9 @@ async def test_a_refused_action_says_why(service: DashboardService) -> None:
         refused = await service.act(bulk, BulkAction.PAUSE)  # a SUBMITTED bulk cannot be paused
         assert await events.next_of(ActionDone) == refused
     assert refused.code == "INVALID_STATE"
-    assert refused.notice.text == f"Cannot pause bulk {bulk}: INVALID_STATE"
+    assert refused.notice.text.startswith(f"Cannot pause bulk {bulk}: ")
+    assert "needs it RUNNING" in refused.notice.text
+    assert refused.notice.text.endswith("[INVALID_STATE]")
     assert refused.notice.severity == "error"
 
 
@@ -109,6 +111,11 @@ async def test_training_a_scenario_and_answering(service: DashboardService) -> N
         training = started.training
         assert started.notice.title == "All succeed" and f"Bulk {training.bulk_id}" in started.notice.text
         model = service.follow_run(training.bulk_id).model
+        # The run waits, the world paused, until the trainee starts it (space: ``play_scenario``).
+        assert training.phase == "ready" and "press space to start" in started.notice.text
+        assert (service.presenter_state or {}).get("paused") is True
+        await service.play_scenario()
+        assert training.phase == "playing"
         await events.until(lambda: model.is_final, timeout=15)
     assert model.status == "COMPLETED"
 

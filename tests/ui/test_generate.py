@@ -10,9 +10,18 @@ import pytest
 
 from bulkdash.contract.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
 from bulkdash.contract.validation import cross_item_conflict, validate_submission
-from bulkdash.model.generate import GenerateError, failing_indices, generate, load_items, size_limit
+from bulkdash.model.generate import (
+    GenerateError,
+    describe_limits,
+    fail_share_from_percent,
+    failing_indices,
+    generate,
+    load_items,
+    size_limit,
+)
 from bulkdash.session import DEMO_EMAIL, DEMO_PASSWORD, EmbeddedOptions, Session
 from tests.conftest import wait_for
+from tests.ui.helpers import SIZE, connected, make_app, until
 
 
 def test_failing_indices_are_even_and_exact() -> None:
@@ -77,3 +86,37 @@ async def test_each_kind_fails_exactly_its_share_in_the_simulator() -> None:
             assert counts["COMPLETED"] == size - expected_failed, (kind, counts)
     finally:
         await session.close()
+
+
+def test_failing_items_is_a_percentage_from_0_to_100() -> None:
+    assert fail_share_from_percent("10") == 0.1
+    assert fail_share_from_percent(" 100 ") == 1.0
+    assert fail_share_from_percent("") == 0.0
+    for typo in ("10001", "-1", "100.5", "inf", "nan", "ten"):
+        with pytest.raises(GenerateError, match="percentage from 0 to 100"):
+            fail_share_from_percent(typo)
+
+
+def test_the_unique_target_hint_says_what_happens_in_words() -> None:
+    text = describe_limits(OperationKind.CARD_BLOCK)
+    assert text == (
+        "Block cards: a bulk may name each card only once and 3 demo cards can succeed, so at most 3 item(s) "
+        "succeed. Failing items use demo cards where it fails, then card ids that do not exist (404)"
+    )
+    assert "demo world's name" not in text
+    assert "1 demo user can succeed" in describe_limits(OperationKind.USER_INVITE)
+
+
+async def test_the_dialog_refuses_a_failing_share_past_100_percent() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen.id == "new-bulk", what="the new-bulk dialog")
+        screen = app.screen
+        screen.query_one("#new-fail").value = "10001"
+        screen.query_one("#new-size").focus()
+        await pilot.press("enter")
+        error = screen.query_one("#new-error")
+        await until(pilot, lambda: "0 to 100" in str(error.render()), what="the error")
+        assert app.screen is screen  # nothing submitted

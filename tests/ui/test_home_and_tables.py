@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from textual.widgets import Select
 
+from bulkdash.service.actions import BulkAction
+from bulkdash.ui import flows
 from bulkdash.ui.screens.home import HomeScreen
 from bulkdash.ui.screens.operation import OperationScreen
 from bulkdash.ui.screens.run import RunScreen
@@ -53,11 +55,18 @@ async def test_bulks_list_filter_open_and_act_from_home() -> None:
         home.query_one("#home-status", Select).value = Select.NULL
         await until(pilot, lambda: len(table.shown) == 2)
 
-        # Act on the selected bulk: the newest (SUBMITTED) one cannot be paused.
+        # Act on the selected bulk: the newest (SUBMITTED) one cannot be paused, so p is not offered; a pause
+        # sent anyway (a list older than the bulk's state) is refused by the server, and said in words.
         table.focus()
         table.move_cursor(row=table.get_row_index(second))
-        await pilot.press("p")
-        await until(pilot, lambda: f"Cannot pause bulk {second}: INVALID_STATE" in notes(app))
+        await pilot.pause()
+        assert "p" not in app.screen.active_bindings
+        flows.act(app, second, BulkAction.PAUSE)
+        # In words, with the state the list shows (bulkdash.contract.refusals), the errorCode in brackets.
+        said = f"Cannot pause bulk {second}: Bulk {second} is SUBMITTED, and pausing needs it RUNNING."
+        await until(
+            pilot, lambda: any(n.startswith(said) and n.endswith("[INVALID_STATE]") for n in notes(app))
+        )
         # Enter opens it (the run screen was kept and is shown again).
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RunScreen) and app.screen.bulk_id == second)

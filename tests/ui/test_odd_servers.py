@@ -54,7 +54,8 @@ async def test_one_refused_bulk_marks_its_row_and_the_rest_of_the_list_keeps_upd
             # Newest first; each row under its own key, the ones without an id (or repeated) too.
             anonymous = [f"{ANONYMOUS}{position}" for position in (1, 2, 3)]
             assert list(table.shown) == ["1000005", *anonymous, "abc-123", "1000001"]
-            assert table.shown["abc-123"][4].startswith("⚠ Invalid")  # the line under the table says the rest
+            # The cell says the start of the sentence; the line under the table says the rest.
+            assert table.shown["abc-123"][4].startswith("⚠ bulk_id must")
             assert table.shown[f"{ANONYMOUS}2"][4].startswith("⚠ no bulk id")
             assert (
                 home.query_one(Banner).visible_message is None and not home.query_one("#home-empty").display
@@ -69,7 +70,9 @@ async def test_one_refused_bulk_marks_its_row_and_the_rest_of_the_list_keeps_upd
             table.move_cursor(row=table.get_row_index("abc-123"))
             note = home.query_one("#home-row-note")
             await until(pilot, lambda: note.display, what="the row's note")
-            assert str(note.content).startswith("⚠ Bulk abc-123: Invalid request: bulk_id REGEX")
+            assert str(note.content).startswith(
+                "⚠ Bulk abc-123: bulk_id must be digits only, e.g. 1000001 [REGEX]"
+            )
             table.move_cursor(row=table.get_row_index(f"{ANONYMOUS}2"))
             await pilot.press("enter")  # a bulk without an id cannot be opened
             await until(pilot, lambda: "This bulk has no id: it cannot be opened" in notes(app))
@@ -79,7 +82,7 @@ async def test_one_refused_bulk_marks_its_row_and_the_rest_of_the_list_keeps_upd
             server.use(_listing("COMPLETED"))
             home.wake()
             await until(pilot, lambda: table.shown["1000001"][1] == "COMPLETED", what="the next poll")
-            assert table.shown["abc-123"][4].startswith("⚠ Invalid")
+            assert table.shown["abc-123"][4].startswith("⚠ bulk_id must")
 
 
 async def test_a_spent_budget_says_waiting_with_a_countdown_not_unreachable() -> None:

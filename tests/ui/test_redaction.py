@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from textual.widgets import DataTable
 
-from bulkdash.api.client import WeavrClient
+from bulkdash.api.client import WeavrClient, redact_url
 from bulkdash.session import Session
 from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.api_log import ApiLogScreen
@@ -57,7 +57,10 @@ async def test_api_log_lists_calls_and_copies_a_redacted_curl() -> None:
         await pilot.pause()
         assert isinstance(app.screen, ApiLogScreen)
         table = app.screen.query_one(DataTable)
-        assert table.row_count >= 1 and "/bulks" in str(table.get_row_at(0))
+        assert table.row_count >= 1
+        # The full URL with its query string: which page (and filter) was asked for.
+        url = str(table.get_row_at(0)[2])
+        assert url.startswith("http://weavr.test/multi/bulks?") and "limit=" in url
         await pilot.press("c")
         await pilot.pause()
         curl = app.clipboard
@@ -65,3 +68,11 @@ async def test_api_log_lists_calls_and_copies_a_redacted_curl() -> None:
         assert "-H 'authorization: Bearer ***'" in curl and "-H 'api-key: ***'" in curl
         assert TOKEN not in curl and API_KEY not in curl
         assert TOKEN not in app.export_screenshot()
+
+
+def test_a_secret_in_a_query_string_is_recorded_as_stars() -> None:
+    url = "http://h/multi/bulks/7/operations?offset=0&limit=100&status=FAILED"
+    assert redact_url(url) == url  # nothing secret: as sent
+    assert redact_url("http://h/x?status=FAILED&Token=abc&api_key=k") == (
+        "http://h/x?status=FAILED&Token=***&api_key=***"
+    )

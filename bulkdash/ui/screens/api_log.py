@@ -1,5 +1,7 @@
-"""The API-call log (``l``): every request the dashboard made, newest last — method, path, status, duration,
-request-ref — with ``c`` copying the selected call as a ``curl`` command (secrets stay ``***``).
+"""The API-call log (``l``): every request the dashboard made, newest last — method, the full URL with its
+query string (``?offset=0&limit=100&status=FAILED``: which page and filter were asked for is the point of
+reading it), status, duration, request-ref — with ``c`` copying the selected call as a ``curl`` command
+(secrets stay ``***``).
 
 Records come from ``session.calls`` (already redacted by the client); new ones are appended on a timer.
 """
@@ -21,6 +23,12 @@ from bulkdash.ui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from bulkdash.ui.app import BulkdashApp
+
+
+def shown_url(call: CallRecord) -> str:
+    """The URL as sent, query string included (already redacted by the client, ``redact_url``); the bare path
+    for a record that has none."""
+    return call.url or call.path
 
 
 class ApiLogScreen(Guarded, Screen[None]):
@@ -47,7 +55,7 @@ class ApiLogScreen(Guarded, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("time", "method", "path", "status", "ms", "request-ref")
+        table.add_columns("time", "method", "url", "status", "ms", "request-ref")
         self.refresh_calls()
         self.set_interval(1.0, self.refresh_calls)
         table.focus()
@@ -66,7 +74,7 @@ class ApiLogScreen(Guarded, Screen[None]):
             table.add_row(
                 time.strftime("%H:%M:%S", time.localtime(call.at_ms / 1000)),
                 call.method,
-                call.path + retry,
+                shown_url(call) + retry,
                 status,
                 f"{call.duration_ms:.0f}",
                 call.request_ref or "",

@@ -14,6 +14,12 @@ from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 from bulkdash.ui.guard import Guarded
 
 MODES = ("ON_FAILURE_CONTINUE", "ON_FAILURE_STOP")
+#: The effective interval is max(w, ⌈N/4⌉) (docs/behaviour.md 6.4, decision A16): say so, with numbers, or
+#: a user asking for every 100 operations wonders why the first webhook comes at 500.
+INTERVAL_HINT = (
+    "The simulator raises it to at least a quarter of the bulk, as Weavr's schema says: 100 on 2,000 "
+    "operations gives progress webhooks at 500, 1,000 and 1,500, then the end webhook."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +54,7 @@ class ExecuteScreen(Guarded, ModalScreen[ExecuteChoice | None]):
                 "webhookInterval (progress webhook every N operations; empty: end only)",
                 classes="field-label",
             )
+            yield Static(INTERVAL_HINT, classes="hint", markup=False, id="execute-interval-hint")
             interval = self.suggested.webhook_interval if self.suggested else None
             yield Input(
                 "" if interval is None else str(interval),

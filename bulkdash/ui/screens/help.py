@@ -21,6 +21,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("n", "new bulk: generated items (with a share of failing ones) or a JSON file"),
             ("w", "webhooks received, and the delivery timeline of a bulk"),
             ("l", "API calls made, each copyable as curl"),
+            ("N", "notifications: every toast shown, newest last"),
+            ("o / O / click a header", "sort a table by a column / reverse it"),
             ("?", "this help"),
             ("ctrl+p", "command palette: every action, and themes"),
             ("q", "quit"),
@@ -31,7 +33,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("enter / click", "open the bulk"),
             ("/", "filter by status"),
-            ("x p r c", "execute, pause, resume, cancel the selected bulk"),
+            ("x p r c", "execute, pause, resume, cancel the selected bulk (state allowing)"),
             ("[ ]", "older / newer page of bulks"),
             ("g", "refresh now"),
         ),
@@ -39,9 +41,9 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Bulk run",
         (
-            ("x", "execute: mode (ON_FAILURE_CONTINUE / ON_FAILURE_STOP) and webhookInterval"),
-            ("p r", "pause, resume"),
-            ("c", "cancel (asks first)"),
+            ("x", "execute a SUBMITTED bulk: mode (ON_FAILURE_CONTINUE or _STOP) and webhookInterval"),
+            ("p r", "pause a RUNNING bulk, resume a PAUSED one"),
+            ("c", "cancel a bulk not yet final (asks first)"),
             ("/  f", "search this page, filter by status"),
             ("[ ]  PgUp PgDn", "previous / next page of 100 (PgUp/PgDn at the table's edges)"),
             ("enter", "the operation's request and response (c / v copy them)"),
@@ -62,6 +64,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "Training (bulkdash train) and presenting — simulator only",
         (
             ("s", "scenarios: a customer's report to investigate; enter plays it"),
+            ("space", "start the scenario's run; at “your move”, let it go on (or act: p, c)"),
             ("k", "the scenario's checklist: 1–5 or enter answers, h shows a hint"),
             ("b", "on the scenario's run: fold its brief away and back"),
             ("P", "pause / resume the whole world: no operation runs, no webhook is sent"),
@@ -73,8 +76,12 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 NOTES = (
-    "An action the server refuses says why, e.g. “Cannot pause bulk 1000042: INVALID_STATE”.\n"
-    "--read-only hides every action that changes something, scenarios and presenter controls included.\n"
+    "The footer lists the keys that apply now: x p r c only when the bulk's state allows them. In a narrow\n"
+    "terminal it shortens their labels, then leaves some out and says “? more”: they are all listed here.\n"
+    "An action the server refuses says why and what to do, its code in brackets: “Bulk 1000042 is\n"
+    "COMPLETED: … [INVALID_STATE]”.\n"
+    "--read-only (READ-ONLY on the status bar) hides every action that changes something, scenarios and\n"
+    "presenter controls included.\n"
     "The status bar shows the connection and the request budget spent per minute, hour and day."
 )
 

@@ -21,7 +21,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Select, Static
 
-from bulkdash.service.actions import BulkAction
+from bulkdash.service.actions import BulkAction, allowed
 from bulkdash.service.bulks import PAGE
 from bulkdash.ui import flows
 from bulkdash.ui.format import BULK_STATUSES, clip, count
@@ -59,6 +59,9 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
         super().__init__(id="home")
         self._shown_key: tuple[object, ...] | None = None
         self.polls = 0  # pages shown
+        #: The status of each bulk of the page shown, by id: which lifecycle keys the selected one offers.
+        self._statuses: dict[str, str | None] = {}
+        self._offered: tuple[bool | None, ...] = ()
 
     @property
     def bulkdash(self) -> BulkdashApp:
@@ -121,6 +124,13 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
         rows = bulk_rows(page.bulks, page.details, page.row_errors, self.bulkdash.display_)
         table.show(rows, rebuild=self._shown_key != page.page_key)
         self._shown_key = page.page_key
+        # As the table shows it (the list's status), so the keys agree with the row under the cursor.
+        self._statuses = {
+            bulk.bulkId: None if bulk.status is None else str(bulk.status)
+            for bulk in page.bulks
+            if bulk.bulkId is not None
+        }
+        self._offer_keys()
         self.query_one("#home-empty", Static).display = not rows
         self._show_row_note()
         pages = max(1, math.ceil(page.total / PAGE))
@@ -143,6 +153,29 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
     @on(DataTable.RowHighlighted, "#bulks")
     def _row_highlighted(self) -> None:
         self._show_row_note()
+        self._offer_keys()
+
+    # --- the keys the selected bulk's state allows ---------------------------------------------------
+    def _lifecycle_state(self, action: str) -> bool | None:
+        """``allowed`` for the bulk under the cursor; nothing to act on (no rows, no id) hides the key."""
+        tables = self.query(BulksTable)
+        bulk_id = tables.first().selected_bulk() if tables else None
+        if bulk_id is None:
+            return False
+        return allowed(self._statuses.get(bulk_id), BulkAction(action))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        state = super().check_action(action, parameters)
+        if state and action in flows.LIFECYCLE:
+            return self._lifecycle_state(action)
+        return state
+
+    def _offer_keys(self) -> None:
+        """Refresh the footer's keys when what the selected bulk allows changed (not at every poll)."""
+        offered = tuple(self._lifecycle_state(action) for action in sorted(flows.LIFECYCLE))
+        if offered != self._offered:
+            self._offered = offered
+            self.refresh_bindings()
 
     # --- events and actions -------------------------------------------------------------------------
     def on_screen_suspend(self) -> None:

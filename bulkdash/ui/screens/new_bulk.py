@@ -19,7 +19,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 from bulkdash.contract.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
-from bulkdash.model.generate import GenerateError, describe_limits, generate, load_items, size_limit
+from bulkdash.model.generate import (
+    GenerateError,
+    describe_limits,
+    fail_share_from_percent,
+    generate,
+    load_items,
+    size_limit,
+)
 from bulkdash.ui.guard import Guarded
 
 
@@ -53,7 +60,7 @@ class NewBulkScreen(Guarded, ModalScreen[NewBulkChoice | None]):
                     yield Static("Size (1–10,000)", classes="field-label")
                     yield Input("100", type="integer", id="new-size")
                 with Vertical(classes="field"):
-                    yield Static("Failing items (%)", classes="field-label")
+                    yield Static("Failing items (0–100 %)", classes="field-label")
                     yield Input("10", type="number", id="new-fail")
             yield Static("", id="new-limits", classes="hint", markup=False)
             yield Static("…or load the items from a JSON file (an array of items)", classes="field-label")
@@ -105,7 +112,9 @@ class NewBulkScreen(Guarded, ModalScreen[NewBulkChoice | None]):
                     size = int(raw_size)
                 except ValueError:
                     raise GenerateError("the size must be a whole number") from None
-                items = generate(kind, size, self._fail_share(), token=self.token)
+                # Checked here, not clamped: 10001 % is a typo, not a request for 100 %.
+                share = fail_share_from_percent(self.query_one("#new-fail", Input).value)
+                items = generate(kind, size, share, token=self.token)
                 source = "generated"
         except GenerateError as exc:
             error.update(str(exc))

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Header, Input, Select, Static
 
 from bulkdash.model.run import PAGE_SIZE, RunModel
-from bulkdash.service.actions import BulkAction
+from bulkdash.service.actions import BulkAction, allowed
 from bulkdash.ui import flows
 from bulkdash.ui.format import COUNT_ORDER, clip, count
 from bulkdash.ui.guard import Guarded
@@ -66,8 +66,8 @@ class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
         Binding("slash", "search", "Search", id="run.search"),
         Binding("f", "filter", "Filter", id="run.filter"),
         Binding("t", "timeline", "Timeline", id="run.timeline"),
-        # Hidden from the footer (in the palette and help), which keeps the footers as they were.
-        Binding("e", "export", "Report", id="run.export", show=False),
+        Binding("e", "export", "Report", id="run.export"),
+        # Hidden from the footer (in the palette and help).
         Binding("g", "refresh", "Refresh", id="run.refresh", show=False),
         Binding("b", "toggle_brief", "Brief", id="run.toggle_brief", show=False),
         Binding("left_square_bracket", "page(-1)", "Prev page", id="run.prev_page"),
@@ -137,6 +137,14 @@ class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
         """Poll the bulk now."""
         self.service.wake_run(self.bulk_id)
 
+    # --- the keys the bulk's state allows -----------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        state = super().check_action(action, parameters)
+        if state and action in flows.LIFECYCLE:
+            # Shown and enabled when the state allows it, hidden when not, greyed until the status is known.
+            return allowed(self.model.status, BulkAction(action))
+        return state
+
     # --- applying updates ---------------------------------------------------------------------------
     def on_run_updated(self, message: RunUpdated) -> None:
         update = message.update
@@ -153,6 +161,8 @@ class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
         change = update.change
         if change is not None:
             self.query_one(RunHeader).show(self.model, self.bulkdash.display_)
+            if change.status_changed:
+                self.refresh_bindings()  # other lifecycle keys apply now
             if change.became_final and change.previous_status is not None:
                 self._announce_final()
         table = self.query_one(OpsTable)
@@ -195,7 +205,7 @@ class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
             if pages > 1:
                 info += f" · page {model.page_offset // PAGE_SIZE + 1}/{pages}"
         if model.search:
-            info += f" · {len(model.visible_rows())} match"
+            info += f" · {model.search_summary()}"
         self.query_one("#run-page-info", Static).update(info)
 
     # --- events -------------------------------------------------------------------------------------
@@ -237,7 +247,7 @@ class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
         if self.focused is not None and self.focused.id == "run-search":
             self.query_one(OpsTable).focus()
             return
-        self.app.pop_screen()
+        self.bulkdash.show_bulks()  # what the footer says, even for a run opened from another run
 
     def action_page(self, delta: int) -> None:
         if self.model.details is None:

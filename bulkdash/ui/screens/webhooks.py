@@ -68,10 +68,11 @@ class WebhooksScreen(Guarded, Screen[None]):
         yield Header(show_clock=False, icon="▤")
         yield Banner(id="webhooks-banner")
         with TabbedContent(initial=f"tab-{self.initial_tab}", id="webhook-tabs"):
-            with TabPane("Received (1)", id="tab-received"):
+            # The number is the tab's key, not a count: say so.
+            with TabPane("Received · key 1", id="tab-received"):
                 yield WebhookTable(display, id="webhook-table")
                 yield Static("No webhooks received yet.", id="webhooks-empty", classes="empty-hint")
-            with TabPane("Delivery timeline (2)", id="tab-timeline"):
+            with TabPane("Delivery timeline · key 2", id="tab-timeline"):
                 with Horizontal(classes="toolbar"):
                     yield Static("Bulk", classes="toolbar-label")
                     yield Select(
@@ -86,7 +87,7 @@ class WebhooksScreen(Guarded, Screen[None]):
         ids = sorted(self.bulkdash.known_bulks, key=newest_first, reverse=True)
         if self.bulk_id and self.bulk_id not in ids:
             ids.insert(0, self.bulk_id)
-        return [(f"bulk {clip(b, 40)}", b) for b in ids]
+        return [(clip(b, 40), b) for b in ids]  # after the "Bulk" label: the id alone
 
     def on_mount(self) -> None:
         table = self.query_one(WebhookTable)

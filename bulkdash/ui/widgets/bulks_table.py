@@ -2,7 +2,9 @@
 
 A poll updates only the cells that changed; ``rebuild`` is for a new page or filter, or when bulks were added
 or left (their order is the server's, newest first). Progress needs the bulk's counts (``GET /bulks/{id}``),
-which the service fetches only for bulks that can still move and caches for final ones.
+which the service fetches only for bulks that can still move and caches for final ones. A sort (``o``/``O``,
+a header click; ``fitted_table``) is kept through updates; in a narrow terminal Finished, then Started, then
+Size are left out (80 columns: both times) and Operation shrinks with an ellipsis.
 
 Each row is one ``BulkRow``: its key in the table (the bulk id, unless it is missing or repeats one already on
 the page: then a key of its own, so no page makes two rows share a key), the bulk id to open (None when the
@@ -13,24 +15,32 @@ refused, no id) — the row says so, and the other rows keep updating.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from bulkdash.contract.models import BulkProcess, BulkProcessDetails
 from bulkdash.ui.format import Display, clip, count, marked, percent, short_operation, status_text
 from bulkdash.ui.guard import Guarded
+from bulkdash.ui.widgets.fitted_table import Col, FittedTable, natural_key
+
+BAR = 10
+
+
+def progress_key(text: str) -> tuple[Any, ...]:
+    """Progress sorts by its share (the bar's characters would sort a full bar first)."""
+    return natural_key(text.lstrip("█░ "))
+
 
 COLUMNS = (
-    ("bulk", "Bulk", 9),
-    ("status", "Status", 19),
-    ("operation", "Operation", 30),
-    ("size", "Size", 6),
-    ("progress", "Progress", 16),
-    ("start", "Started", 9),
-    ("end", "Finished", 9),
+    Col("bulk", "Bulk", 9, priority=100),
+    Col("status", "Status", 19, priority=90),
+    Col("operation", "Operation", 30, priority=70, min_width=12),
+    Col("size", "Size", 6, priority=40),
+    Col("progress", "Progress", 16, priority=80, sort_key=progress_key),
+    Col("start", "Started", 9, priority=30),
+    Col("end", "Finished", 9, priority=20),
 )
-BAR = 10
 #: Prefix of the key of a row whose bulk has no id of its own on the page (a bulk id never holds a NUL).
 ANONYMOUS = "\0row-"
 NO_ID = "no bulk id: it cannot be opened or followed"
@@ -60,7 +70,7 @@ def progress_cell(bulk: BulkProcess, details: BulkProcessDetails | None) -> str:
 def short_problem(problem: str) -> str:
     """What fits the progress cell: the sentence's head ("Invalid request", "Not found"); the line under the
     table has the rest."""
-    return clip(problem.split(":", 1)[0], COLUMNS[4][2] - 2)
+    return clip(problem.split(":", 1)[0], (COLUMNS[4].width or 16) - 2)
 
 
 def bulk_rows(
@@ -82,16 +92,14 @@ def bulk_rows(
     return rows
 
 
-class BulksTable(Guarded, DataTable[str | Text]):
+class BulksTable(Guarded, FittedTable[str | Text]):
+    COLUMNS = COLUMNS
+
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self._shown: dict[str, tuple[str, ...]] = {}
         self._rows: dict[str, BulkRow] = {}
         self.rebuilds = 0
-
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
 
     @staticmethod
     def cells(
@@ -102,7 +110,7 @@ class BulksTable(Guarded, DataTable[str | Text]):
     ) -> tuple[str, ...]:
         bulk_id = bulk.bulkId
         return (
-            clip(bulk_id, COLUMNS[0][2]) if bulk_id is not None else "",
+            clip(bulk_id, COLUMNS[0].width or len(bulk_id)) if bulk_id is not None else "",
             "" if bulk.status is None else str(bulk.status),
             short_operation(bulk.operation),
             count(bulk.submittedItemsCount),
@@ -134,25 +142,25 @@ class BulksTable(Guarded, DataTable[str | Text]):
         self._rows.clear()
         for row in rows:
             self._add(row)
+        self.resort(follow=False)
         if selected is not None and selected in self._shown:
             self.move_cursor(row=self.get_row_index(selected))
 
     def _add(self, row: BulkRow) -> None:
         self._shown[row.key] = row.cells
         self._rows[row.key] = row
-        self.add_row(
-            *(self._render(key, v) for (key, _, _), v in zip(COLUMNS, row.cells, strict=True)), key=row.key
-        )
+        self.put_row(row.key, [self._render(col.key, v) for col, v in zip(COLUMNS, row.cells, strict=True)])
 
     def apply(self, rows: list[BulkRow]) -> None:
         """Update the changed cells of the rows shown (the same bulks, in the same order)."""
         for row in rows:
             old = self._shown[row.key]
-            for (key, _, _), before, after in zip(COLUMNS, old, row.cells, strict=True):
+            for col, before, after in zip(COLUMNS, old, row.cells, strict=True):
                 if before != after:
-                    self.update_cell(row.key, key, self._render(key, after))
+                    self.set_cell(row.key, col.key, self._render(col.key, after))
             self._shown[row.key] = row.cells
             self._rows[row.key] = row
+        self.resort()  # once per poll, and only if it moved something a sort is on
 
     @property
     def shown(self) -> dict[str, tuple[str, ...]]:

@@ -1,38 +1,43 @@
 """The operations table: one page (≤ 100 rows) of a bulk's operations, updated cell by cell.
 
 Rows are keyed by ``OpRow.row_id`` (the sequence, unless a server repeats one on the page: then a key of its
-own), so no server's page can make two rows share a key. Cell texts are cut to their column's width.
+own), so no server's page can make two rows share a key. Cell texts are cut to their column's preferred width;
+in a narrow terminal Method is left out first and Path and Response shrink with an ellipsis (``fitted_table``;
+the operation's screen shows them whole).
 
 ``rebuild`` is for a page that was replaced (first load, page move, filter or search change); ``apply`` takes
 the rows a poll changed and calls ``update_cell`` only for the cells whose text differs, adding rows that are
-new to the page. PgUp on the first row and PgDn on the last one ask the screen to move the page.
+new to the page, then sorts once if a sort is on (``o``/``O``, a header click) and the update touched it.
+PgUp on the first row and PgDn on the last one ask the screen to move the page.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from bulkdash.model.run import OpRow
 from bulkdash.ui.format import clip, status_text
 from bulkdash.ui.guard import Guarded
+from bulkdash.ui.widgets.fitted_table import Col, FittedTable
 
 COLUMNS = (
-    ("seq", "Seq", 7),
-    ("method", "Method", 6),
-    ("path", "Path", 30),
-    ("status", "Status", 11),
-    ("key", "Response", 40),
+    Col("seq", "Seq", 7, priority=100),
+    Col("method", "Method", 6, priority=10),  # nearly always POST: the first to go
+    Col("path", "Path", 30, priority=60, min_width=16),
+    Col("status", "Status", 11, priority=90),
+    Col("key", "Response", 40, priority=80, min_width=14),
 )
 
 
 def _cells(row: OpRow) -> tuple[str, ...]:
     """The row's texts, each cut to its column (a 10,000-character path is one ellipsis past 30)."""
-    return tuple(clip(text, width) for (_, _, width), text in zip(COLUMNS, row.cells(), strict=True))
+    return tuple(clip(text, col.width or len(text)) for col, text in zip(COLUMNS, row.cells(), strict=True))
 
 
-class OpsTable(Guarded, DataTable[str | Text]):
+class OpsTable(Guarded, FittedTable[str | Text]):
+    COLUMNS = COLUMNS
+
     class EdgeReached(Message):
         """The cursor tried to leave the page: ``direction`` -1 (previous page) or +1 (next page)."""
 
@@ -41,14 +46,10 @@ class OpsTable(Guarded, DataTable[str | Text]):
             self.direction = direction
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self._shown: dict[int, tuple[str, ...]] = {}  # row_id -> the cell texts on screen
         self.rebuilds = 0  # how many times the rows were rebuilt (tests check polls do not rebuild)
         self.cell_updates = 0
-
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
 
     @staticmethod
     def _render(column: str, value: str) -> str | Text:
@@ -60,13 +61,13 @@ class OpsTable(Guarded, DataTable[str | Text]):
         self._shown.clear()
         for row in rows:
             self._add(row)
+        self.resort(follow=False)
 
     def _add(self, row: OpRow) -> None:
         cells = _cells(row)
         self._shown[row.row_id] = cells
-        self.add_row(
-            *(self._render(key, value) for (key, _, _), value in zip(COLUMNS, cells, strict=True)),
-            key=str(row.row_id),
+        self.put_row(
+            str(row.row_id), [self._render(col.key, value) for col, value in zip(COLUMNS, cells, strict=True)]
         )
 
     def apply(self, rows: list[OpRow]) -> bool:
@@ -79,18 +80,19 @@ class OpsTable(Guarded, DataTable[str | Text]):
                 self._add(row)
                 continue
             cells = _cells(row)
-            for (key, _, _), before, after in zip(COLUMNS, old, cells, strict=True):
+            for col, before, after in zip(COLUMNS, old, cells, strict=True):
                 if before != after:
-                    self.update_cell(str(row.row_id), key, self._render(key, after))
+                    self.set_cell(str(row.row_id), col.key, self._render(col.key, after))
                     self.cell_updates += 1
             self._shown[row.row_id] = cells
+        self.resort()  # once for the whole update, and only if it moved something a sort is on
         return True
 
     def drop(self, row_ids: list[int]) -> None:
         for row_id in row_ids:
             if row_id in self._shown:
                 del self._shown[row_id]
-                self.remove_row(str(row_id))
+                self.remove(str(row_id))
 
     @property
     def shown(self) -> dict[int, tuple[str, ...]]:

@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static
 
-from bulkdash.model.run import RunModel
+from bulkdash.model.run import RateFigure, RunModel
 from bulkdash.ui.format import (
     DASH,
     MAX_STATUS,
@@ -41,6 +41,18 @@ def sparkline(rates: list[float], width: int = SPARK_WIDTH) -> Text:
         out.append(BLOCKS[level], style="#5fafff")
     out.append(f"  peak {peak:,.0f} ops/s", style="dim")
     return out
+
+
+def rate_text(figure: RateFigure, display: Display) -> str:
+    """``20.3 ops/s`` while running, ``mean 20.3 ops/s`` once ended, ``— ops/s`` until it is known (the
+    model decides which: ``RunModel.rate``)."""
+    if display.frozen:
+        shown = DASH  # snapshots: whatever the timing of the polls made of the rate
+    elif figure.per_s is None:
+        shown = f"{DASH} ops/s"
+    else:
+        shown = display.rate(figure.per_s)
+    return f"mean {shown}" if figure.kind == "mean" else shown
 
 
 #: The longest bulk id shown whole in the title.
@@ -91,8 +103,9 @@ class RunHeader(Guarded, Vertical):
         rates = Text()
         rates.append(f"{percent(model.progress()):>4}", style="bold")
         rates.append(f"  {count(done)}/{count(details.submittedItemsCount)}", style="dim")
-        rates.append(f"  {display.rate(model.throughput())}")
-        rates.append(f"  ETA {display.eta(model.eta_s())}", style="dim")
+        rates.append(f"  {rate_text(model.rate(), display)}")
+        if not model.is_final:  # an ended bulk has no ETA worth a column
+            rates.append(f"  ETA {display.eta(model.eta_s())}", style="dim")
         self.query_one("#run-rates", Static).update(rates)
 
         data = [] if display.frozen else list(model.rates)

@@ -1,4 +1,4 @@
-"""The status bar: the connection and what the request budget has spent in each window.
+"""The status bar: the read-only badge, the connection and what the request budget has spent per window.
 
 The connection's word is the client's link once connected (``service.connection.state``): connected, waiting
 for the request budget, rate limited, server error, unreachable — with the seconds until a request may go
@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from bulkdash.ui.format import presenter_badge
 from bulkdash.ui.guard import Guarded
+from bulkdash.ui.readonly import READ_ONLY_BADGE
 
 GREEN, YELLOW, RED = "#5fd787", "#ffd75f", "#ff5f5f"
 #: The dot and colour of each word (``bulkdash.service.connection``); anything else is red.
@@ -38,6 +39,10 @@ class StatusBar(Guarded, Static):
         if service is None or display is None:
             self.update(text)
             return
+        if getattr(self.app, "read_only", False):
+            # First, so a narrow terminal never cuts it: why no key changes anything.
+            text.append(f" {READ_ONLY_BADGE} ", style=f"bold #000000 on {YELLOW}")
+            text.append("  ")
         connection, session = service.connection, service.session
         state = connection.state
         dot, colour = DOTS.get(state, ("●", RED))
