@@ -151,10 +151,11 @@ async def one_class(trainees: int, window: float, scenario: str, timeout: float)
                 rows = view["trainees"]
                 lag_ms += [row["seenMsAgo"] for row in rows]
                 for tab, row in zip(tabs, rows, strict=False):
-                    # Space starts the run. The row lags up to a second and space again would pause the
-                    # world, so again only if it still waits 3 s later (the first press came too early).
+                    # Space starts the run. The row lags (a second, more when the machine is saturated) and
+                    # space again would pause the world: again only if it still waits 15 s later (the first
+                    # press reached the scenarios list before the run screen).
                     waits = row["scenario"] == scenario and row["phase"] == "ready"
-                    if waits and time.monotonic() - tab.started_at > 3:
+                    if waits and time.monotonic() - tab.started_at > 15:
                         tab.started_at = time.monotonic()
                         await tab.press(" ")
                 ours = [r for r in rows if r["scenario"] == scenario]

@@ -31,15 +31,11 @@ from typing import Any
 import httpx
 from aiohttp import web
 
+from bulkdash.classroom.env import ENV_API, ENV_SECRET, ENV_SPEED, ENV_WORLD, ENV_WORLD_TOKEN
 from bulkdash.classroom.store import ClassError, ClassStore, Trainee
 
 TRAINEE_COOKIE = "bulkdash_trainee"
 INSTRUCTOR_COOKIE = "bulkdash_instructor"
-ENV_API = "BULKDASH_CLASSROOM_API"
-ENV_SECRET = "BULKDASH_CLASSROOM_SECRET"
-ENV_WORLD = "BULKDASH_CLASSROOM_WORLD"
-ENV_WORLD_TOKEN = "BULKDASH_CLASSROOM_WORLD_TOKEN"
-ENV_SPEED = "BULKDASH_CLASSROOM_SPEED"
 PAGES = Path(__file__).parent / "pages"
 
 

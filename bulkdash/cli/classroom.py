@@ -216,7 +216,7 @@ def _export(data: Path, out: Path) -> int:
 
 def _trainee() -> int:
     """One browser tab's dashboard: the trainee's world on the classroom's hub, reporting to the classroom."""
-    from bulkdash.classroom import server as env
+    from bulkdash.classroom import env
 
     try:
         api, secret = os.environ[env.ENV_API], os.environ[env.ENV_SECRET]
