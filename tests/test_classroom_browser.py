@@ -4,11 +4,7 @@ for everyone" opens the scenario's run on both trainees' pages, which the instru
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +15,8 @@ from tests.test_serve_browser import (
     CATCH_TERMINAL,
     CHROMIUM,
     CHROMIUM_FLAGS,
-    ROOT,
     _free_port,
-    _wait_for_page,
+    server_process,
 )
 
 pytestmark = [
@@ -37,35 +32,11 @@ TOKEN = "browser-test-instructor"
 @pytest.fixture
 def classroom(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
-    log = (tmp_path / "classroom.log").open("wb")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "BULKDASH_INSTRUCTOR_TOKEN": TOKEN}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bulkdash", "classroom", "--port", str(port), "--data", str(tmp_path / "c")],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # its own process group: the trainees' dashboards end with it
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_page(f"{url}/join", process)
+    argv = ["classroom", "--port", str(port), "--data", str(tmp_path / "c")]
+    env = {"BULKDASH_INSTRUCTOR_TOKEN": TOKEN}
+    with server_process(argv, f"{url}/join", tmp_path / "classroom.log", env):
         yield url
-    except BaseException:
-        log.flush()
-        print((tmp_path / "classroom.log").read_text(errors="replace"))
-        raise
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-        log.close()
 
 
 def _join(browser: Any, url: str, name: str) -> Any:

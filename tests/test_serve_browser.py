@@ -96,38 +96,48 @@ def serve_args() -> list[str]:
     return []
 
 
-@pytest.fixture
-def served(tmp_path: Path, serve_args: list[str]) -> Iterator[str]:
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "XDG_DATA_HOME": str(tmp_path / "data")}
+@contextlib.contextmanager
+def server_process(
+    argv: list[str], ready_url: str, log_path: Path, env: dict[str, str] | None = None
+) -> Iterator[None]:
+    """``python -m bulkdash …argv`` in its own process group until ``ready_url`` answers; on the way out the
+    whole group ends (the tabs' dashboards included), and on a failure its log is printed."""
+    log = log_path.open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bulkdash", "serve", "--port", str(port), *serve_args],
+        [sys.executable, "-m", "bulkdash", *argv],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: the tabs' dashboards end with it
     )
-    url = f"http://127.0.0.1:{port}/"
     try:
-        _wait_for_page(url, process)
-        yield url
+        _wait_for_page(ready_url, process)
+        yield
     except BaseException:
         log.flush()
-        print((tmp_path / "serve.log").read_text(errors="replace"))
+        print(log_path.read_text(errors="replace"))
         raise
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=5)
+            process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # whatever of the group is left, dashboards included
         process.wait(timeout=5)
         log.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, serve_args: list[str]) -> Iterator[str]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    argv = ["serve", "--port", str(port), *serve_args]
+    with server_process(argv, url, tmp_path / "serve.log", {"XDG_DATA_HOME": str(tmp_path / "data")}):
+        yield url
 
 
 @contextlib.contextmanager
