@@ -150,11 +150,12 @@ async def training(out: Path) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RunScreen))
         run = app.screen
+        await pilot.press("space")  # the scenario waits for its trainee
         await until(pilot, lambda: run.model.is_final and len(run.model.rows) == 12)
         await shot("scenario-run")
         await pilot.press("k")
         await until(pilot, lambda: app.screen.id == "checklist")
-        await pilot.press("h", "2")  # a hint, then the right answer to "Which operation stopped the run?"
+        await pilot.press("h", "2")  # a hint, then an answer to "Which operation stopped the run?"
         await shot("checklist")
 
 
