@@ -70,7 +70,10 @@ class ClassroomLink:
                 self._pending.pop(0)
             me = await self._client.get("/api/me")
             if me.status_code == 200:
-                self.command = me.json().get("command", {})
+                body = me.json()
+                self.command = body.get("command", {})
+                if self._seen_seq is None:
+                    await self._resume(body.get("resume"))
                 await self._obey(self.command)
             self.failing = False
         except httpx.HTTPError as exc:
@@ -97,7 +100,14 @@ class ClassroomLink:
                 self._pending.append({"type": "ended", "scenario": self._scenario})
             self._scenario = name
             self._sent = {k: v for k, v in self._sent.items() if not k.startswith("run:")}
-            self._pending.append({"type": "started", "scenario": name, "total": training.scenario.size})
+            self._pending.append(
+                {
+                    "type": "started",
+                    "scenario": name,
+                    "total": training.scenario.size,
+                    "bulkId": training.bulk_id,
+                }
+            )
         done = training.history[-1][2] if training.history else 0
         status = training.history[-1][1] if training.history else None
         progress = (training.phase, done, status)
@@ -136,6 +146,19 @@ class ClassroomLink:
                 training.reply_draft,
                 {"type": "reply", "scenario": name, "text": training.reply_draft},
             )
+
+    async def _resume(self, resume: Any) -> None:
+        """A reloaded tab: the scenario the trainee was in, its run and their answers, picked up again."""
+        if not isinstance(resume, dict) or self.service.training is not None:
+            return
+        listed = await self.service.list_scenarios()
+        found = next((s for s in listed.scenarios if s.name == resume.get("scenario")), None)
+        if found is None or not resume.get("bulkId"):
+            return
+        answers = {int(q) - 1: int(c) for q, c in (resume.get("answers") or {}).items()}
+        # What the classroom already holds is not sent again (it would reset the row's progress).
+        self._scenario = found.name
+        self.service.resume_scenario(found, str(resume["bulkId"]), answers, resume.get("startedMs"))
 
     async def _obey(self, command: dict[str, Any]) -> None:
         seq = int(command.get("seq") or 0)

@@ -126,7 +126,15 @@ class Classroom:
         if found is None:
             return _json({"message": "Join the class first"}, 401)
         trainee, _ = found
-        return _json({"id": trainee.id, "name": trainee.name, "command": await self.config.store.command()})
+        store = self.config.store
+        return _json(
+            {
+                "id": trainee.id,
+                "name": trainee.name,
+                "command": await store.command(),
+                "resume": await store.resume(trainee),
+            }
+        )
 
     async def event(self, request: web.Request) -> web.Response:
         found = await self._trainee(request)

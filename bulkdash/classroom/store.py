@@ -37,7 +37,8 @@ CREATE TABLE IF NOT EXISTS trainees (
     phase TEXT,
     done INTEGER,
     total INTEGER,
-    bulk_status TEXT
+    bulk_status TEXT,
+    bulk_id TEXT
 );
 CREATE TABLE IF NOT EXISTS runs (
     trainee TEXT NOT NULL,
@@ -173,8 +174,8 @@ class ClassStore:
         elif kind == "started":
             await db.execute(
                 "UPDATE trainees SET scenario = ?, phase = 'started', done = 0, total = ?, "
-                "bulk_status = NULL, seen_ms = ? WHERE id = ?",
-                (scenario, _int(event.get("total")), now, trainee.id),
+                "bulk_status = NULL, bulk_id = ?, seen_ms = ? WHERE id = ?",
+                (scenario, _int(event.get("total")), _text(event.get("bulkId")), now, trainee.id),
             )
             await db.execute(
                 "INSERT OR IGNORE INTO runs (trainee, scenario, started_ms) VALUES (?, ?, ?)",
@@ -233,6 +234,28 @@ class ClassStore:
         else:
             raise ClassError(f"unknown event type {kind!r}")
         await db.commit()
+
+    async def resume(self, trainee: Trainee) -> dict[str, Any] | None:
+        """Where a trainee was, for a reloaded tab: the scenario not yet ended, its bulk, when it started and
+        the answers given (question number → choice); None when there is nothing to pick up."""
+        rows = await self.rows(
+            "SELECT t.scenario, t.bulk_id, r.started_ms FROM trainees t LEFT JOIN runs r "
+            "ON r.trainee = t.id AND r.scenario = t.scenario "
+            "WHERE t.id = ? AND t.scenario IS NOT NULL AND t.bulk_id IS NOT NULL AND t.phase != 'ended'",
+            (trainee.id,),
+        )
+        if not rows:
+            return None
+        scenario, bulk_id, started = rows[0]
+        answers = await self.rows(
+            "SELECT question, choice FROM answers WHERE trainee = ? AND scenario = ?", (trainee.id, scenario)
+        )
+        return {
+            "scenario": scenario,
+            "bulkId": bulk_id,
+            "startedMs": started,
+            "answers": {str(q): c for q, c in answers},
+        }
 
     # -- the instructor's commands -------------------------------------------------------------------------
 

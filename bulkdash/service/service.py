@@ -504,6 +504,25 @@ class DashboardService:
             self.presenter_state = state
         return training
 
+    def resume_scenario(
+        self, scenario: ScenarioSummary, bulk_id: str, answers: dict[int, int], started_ms: int | None = None
+    ) -> Training:
+        """Pick a scenario's run up again without setting anything up (a classroom tab reloaded: its bulk is
+        in the trainee's world): the training of ``bulk_id`` with the answers already given (question index →
+        choice), announced as started so its run opens."""
+        from bulkdash.model.training import Training
+
+        training = Training(scenario, bulk_id, True)
+        if started_ms is not None:
+            training.started_ms = started_ms
+        for index, choice in sorted(answers.items()):
+            if 0 <= index < len(training.questions):
+                training.answer(index, choice)
+        self.training = training
+        self.bulks.wake()
+        self._emit(TrainingStarted(training))
+        return training
+
     def end_scenario(self) -> Training | None:
         """Stop training now; the scenario's fault plan leaves the simulator in the background (its bulks
         stay). Returns the training that ended, if any."""

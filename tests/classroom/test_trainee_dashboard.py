@@ -54,6 +54,27 @@ async def test_the_trainee_dashboard_follows_the_instructor(classroom: RunningCl
             assert row["scenario"] == "all-succeed"
             assert row["right"] + row["notApplicable"] == 1 and row["hints"] == 1
             assert row["total"] == training.scenario.size
+            bulk_id, chosen = training.bulk_id, training.verdicts[0].chosen
+
+        # A reload: a new dashboard process for the same trainee picks the scenario up where it was.
+        connect = classroom_connector(world, await world_token(classroom, me["id"]))
+        again = BulkdashApp(connect, start="scenarios")
+        reloaded = ClassroomLink(classroom.info["api"], secret, again.service)
+        try:
+            async with again.run_test(size=(120, 36)) as pilot:
+                await until(pilot, lambda: again.session is not None, timeout=20, what="connected again")
+                await reloaded.tick()
+                await until(pilot, lambda: again.service.training is not None, what="the scenario resumed")
+                resumed = again.service.training
+                assert resumed is not None and resumed.bulk_id == bulk_id
+                assert resumed.scenario.name == "all-succeed" and resumed.verdicts[0].chosen == chosen
+                await until(pilot, lambda: bulk_id in (again.screen.id or ""), what="its run screen again")
+                await reloaded.tick()  # nothing is counted twice, nothing is lost
+                view = (await teacher.get("/api/class")).json()
+                row = next(t for t in view["trainees"] if t["name"] == "Ada")
+                assert row["scenario"] == "all-succeed" and row["right"] + row["notApplicable"] == 1
+        finally:
+            await reloaded.aclose()
     finally:
         await link.aclose()
         await ada.aclose()
