@@ -164,3 +164,17 @@ TestBulkLifecycle = BulkLifecycle.TestCase
 TestBulkLifecycle.settings = settings(
     max_examples=40, stateful_step_count=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+
+
+def test_the_dashboards_table_is_the_simulators() -> None:
+    """The client's ``ALLOWED_FROM`` (bulkdash/contract/refusals.py: the keys offered, the refusals' words)
+    is exactly the projection of the simulator's ``BULK_TRANSITIONS`` onto the client's actions: the two
+    sides cannot import each other, so this test is what keeps them one table."""
+    from bulkdash.contract.refusals import ALLOWED_FROM
+    from simulator.engine.states import BULK_TRANSITIONS, BulkAction
+
+    projected: dict[str, set[str]] = {}
+    for (state, action), _ in BULK_TRANSITIONS.items():
+        if action is not BulkAction.FINISH:
+            projected.setdefault(action.value, set()).add(state.value)
+    assert projected == {action: set(states) for action, states in ALLOWED_FROM.items()}
