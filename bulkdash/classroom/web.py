@@ -19,7 +19,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
 from bulkdash.classroom.server import Classroom
-from bulkdash.cli.serve import offline_page_loader
+from bulkdash.webpage import offline_page_loader
 
 log = logging.getLogger(__name__)
 

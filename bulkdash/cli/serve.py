@@ -9,8 +9,7 @@ runs, so ``bulkdash --help`` stays fast.
 What would make every tab fail — an unknown profile, a port in use — is refused in one line before the
 server starts (textual-serve prints its banner before it binds); contradictory flags too.
 
-The page textual-serve renders links a Google Fonts stylesheet; :class:`_OfflinePageLoader` swaps that for
-the copy of the same font textual-serve ships, so the page needs nothing from the internet.
+The page loads nothing from the internet (:mod:`bulkdash.webpage`).
 """
 
 from __future__ import annotations
@@ -207,25 +206,6 @@ def _warn_beyond_loopback(args: argparse.Namespace, public_url: str | None) -> N
         )
 
 
-def offline_page_loader(templates_path: Any) -> Any:
-    """A jinja2 loader of textual-serve's page, its Google Fonts link replaced by the font file textual-serve
-    serves itself (the page then loads nothing from the internet)."""
-    import jinja2
-
-    class _OfflinePageLoader(jinja2.FileSystemLoader):
-        _FONTS_LINK = re.compile(r"<link[^>]*fonts\.googleapis\.com[^>]*>", re.DOTALL)
-        _LOCAL_FONT = (
-            "<style>@font-face { font-family: 'Roboto Mono'; "
-            "src: url('{{ config.static.url }}fonts/RobotoMono-VariableFont_wght.ttf'); }</style>"
-        )
-
-        def get_source(self, environment: jinja2.Environment, template: str) -> Any:
-            source, filename, uptodate = super().get_source(environment, template)
-            return self._FONTS_LINK.sub(lambda _: self._LOCAL_FONT, source), filename, uptodate
-
-    return _OfflinePageLoader(templates_path)
-
-
 def _make_server(command: str, host: str, port: int, public_url: str) -> Any:
     from aiohttp import web
     from textual_serve.server import Server
@@ -235,6 +215,8 @@ def _make_server(command: str, host: str, port: int, public_url: str) -> Any:
             import aiohttp_jinja2
 
             app = await super()._make_app()
+            from bulkdash.webpage import offline_page_loader
+
             aiohttp_jinja2.setup(app, loader=offline_page_loader(self.templates_path))
             return app
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bulkdash.cli.classroom import serve_classroom
+from bulkdash.classroom.run import serve_classroom
 
 TOKEN = "instructor-token-for-tests"
 

@@ -155,6 +155,7 @@ class FittedTable(DataTable[CellType]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._by_key = {col.key: col for col in self.COLUMNS}
+        self._index = {col.key: i for i, col in enumerate(self.COLUMNS)}  # set_cell runs per changed cell
         self._cells: dict[str, tuple[CellType, ...]] = {}  # row key -> every column's cell, in COLUMNS order
         self._fit: Fit | None = None
         self._content: dict[str, int] = {}  # content-fitted column -> its widest cell
@@ -259,7 +260,7 @@ class FittedTable(DataTable[CellType]):
 
     def set_cell(self, key: str, column: str, value: CellType) -> None:
         """Update one cell (shown or not)."""
-        index = next(i for i, col in enumerate(self.COLUMNS) if col.key == column)
+        index = self._index[column]
         cells = self._cells[key]
         self._cells[key] = (*cells[:index], value, *cells[index + 1 :])
         if self._fit is not None and column in self._fit.keys:
