@@ -39,8 +39,17 @@ RULES = {
     "bulkdash.contract.scenarios": ("textual", "simulator", "bulkdash.ui", "httpx"),
     # Start-up path: training is imported when first used, the simulator when the session embeds it. Issue 16:
     # the first screen is painted before the session (its receiver: uvicorn, starlette, SQLite), the config
-    # file's reader (pydantic-settings) and the screens only a key opens (webhooks, connect) are imported.
+    # file's reader (pydantic-settings) and the screens only a key opens (webhooks, connect) are imported —
+    # and before the service itself, with its client (httpx), pydantic and the contract's models.
     "bulkdash.ui.app": (
+        "pydantic",
+        "pydantic_core",
+        "httpx",
+        "bulkdash.service.service",
+        "bulkdash.api.client",
+        "bulkdash.contract.models",
+        "bulkdash.ui.screens.run",
+        "bulkdash.ui.routing",
         "simulator",
         "bulkdash.simctl",
         "bulkdash.model.training",
@@ -64,7 +73,7 @@ RULES = {
         "bulkdash.session",
     ),
     # The dashboard's service works without Textual (plain tests drive it), and is on the start-up path.
-    "bulkdash.service": (
+    "bulkdash.service.service": (
         "textual",
         "simulator",
         "bulkdash.ui",

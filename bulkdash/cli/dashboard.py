@@ -52,6 +52,8 @@ DEFAULT_OP_DELAY_MS = 50
 #: Set (to anything) to run the embedded simulator in a process of its own, spawned as soon as the command
 #: line is parsed (``bulkdash.sim_process``): the design issue 16 measured against this one (``--compare``).
 PROCESS_ENV = "BULKDASH_SIM_PROCESS"
+#: The longest the garbage collector stays off once connecting began (``freezing``).
+GC_OFF_MAX_S = 5.0
 
 #: The dashboard's flags (by argparse dest) that a command may not use: it refuses them rather than ignore
 #: them. Secrets are not here: a value taken from the environment was not given on this command line.
@@ -358,17 +360,36 @@ def freezing(connector: Connector) -> Connector:
     """``connector``, then ``gc.freeze()``: everything start-up made (Textual, pydantic's schemas, the
     session) leaves the garbage collector's generations. Measured during a 10,000-operation run (issue 16),
     a full collection over that heap stopped the dashboard's loop for 0.2-0.6 s (on a loaded machine); with
-    it frozen, a full collection walks only what was made since. Start-up's few cycles of garbage stay."""
+    it frozen, a full collection walks only what was made since. Start-up's few cycles of garbage stay.
+
+    The collector is off from the start of ``run_dashboard`` until then (``gc.disable``): start-up makes
+    ~1 million objects and almost no garbage, and the collections they triggered took ~30 ms before the
+    first frame and as much again before the first poll (issue 16, ``benchmarks/dash_cold``). It is turned
+    back on once connected, or failed to, and in any case ``GC_OFF_MAX_S`` after the connection began (a
+    remote endpoint may keep it retrying)."""
 
     async def connect() -> Session:
-        session = await connector()
-        gc.freeze()
-        return session
+        import asyncio  # already imported (this runs in the app's loop); not on ``bulkdash --help``'s path
+
+        asyncio.get_running_loop().call_later(GC_OFF_MAX_S, gc.enable)
+        try:
+            return await connector()
+        finally:
+            gc.freeze()
+            gc.enable()
 
     return connect
 
 
 def run_dashboard(args: argparse.Namespace) -> int:
+    gc.disable()  # until connected: see ``freezing``
+    try:
+        return _run_dashboard(args)
+    finally:
+        gc.enable()  # quit (or refused) before connecting: a caller's process (tests) keeps its collector
+
+
+def _run_dashboard(args: argparse.Namespace) -> int:
     embedded = not (getattr(args, "profile", None) or getattr(args, "url", None))
     # With PROCESS_ENV, first thing (before the flags are checked, which imports pydantic): the simulator
     # starts on the other core while the dashboard imports and paints. Flags that turn out wrong kill it.

@@ -107,7 +107,7 @@ InstrumentType = Literal["managed_cards", "managed_accounts"]
 class RequestModel(BaseModel):
     """Base of every request body: unknown properties are ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     def to_json(self) -> dict[str, Any]:
         """The JSON-ready body with absent optional properties left out."""

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from bulkdash.api.client import WeavrClient
 from bulkdash.contract import refusals
-from bulkdash.contract.models import BulkStatus
+from bulkdash.contract.statuses import BulkStatus
+
+if TYPE_CHECKING:  # the first screen's keys are checked here before the client (httpx, pydantic) is imported
+    from bulkdash.api.client import WeavrClient
 
 
 class BulkAction(StrEnum):

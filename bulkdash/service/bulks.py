@@ -51,6 +51,11 @@ class BulksPage:
     #: When the next try is due after ``error``, on the client's budget clock: a deadline to count down to.
     retry_at: float | None = None
 
+    @property
+    def pages(self) -> int:
+        """Pages of ``PAGE`` bulks the listing has (at least one, empty or not)."""
+        return max(1, math.ceil(self.total / PAGE))
+
     def retry_in_s(self, now: float) -> float | None:
         """Seconds left until ``retry_at`` at ``now`` (same clock), never negative."""
         return None if self.retry_at is None else max(0.0, self.retry_at - now)

@@ -4,6 +4,11 @@ screen messages and toasts (``routing.py``), and key presses into its calls.
 
 Screens: home (bulks) → run (one bulk, installed so it keeps following off screen) → operation detail;
 webhooks (received + delivery timeline) → webhook detail; dialogs for a new bulk, execute, confirm; help.
+
+Start-up (issue 16): this module and the home screen import Textual and the dashboard's own widgets only. The
+service — and with it the client (httpx), pydantic and the contract's models, ~0.13 s of imports — is built
+after the first frame is painted (``_start_service``), or earlier on demand (``service``: tests, scripts).
+Until then nothing on the first screen asks for it (``started_service``). An import-hygiene test keeps it so.
 """
 
 from __future__ import annotations
@@ -17,18 +22,14 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerFailed, WorkerState
 
-from bulkdash.connect import ConnectChoice
-from bulkdash.service import Connector, DashboardService
-from bulkdash.service.events import Event
-from bulkdash.service.tasks import describe
-from bulkdash.ui import flows, palette, routing
+from bulkdash.ui import flows, palette
 from bulkdash.ui.format import Display, clip
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import ServiceEvent
@@ -36,8 +37,13 @@ from bulkdash.ui.notices import NoticesMixin
 from bulkdash.ui.readonly import ReadOnlyApp
 from bulkdash.ui.screens.help import HelpScreen
 from bulkdash.ui.screens.home import HomeScreen
-from bulkdash.ui.screens.run import RunScreen, screen_name
 from bulkdash.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:  # imported when the service is built, after the first paint
+    from bulkdash.connect import ConnectChoice
+    from bulkdash.service import Connector, DashboardService
+    from bulkdash.service.events import Event
+    from bulkdash.ui.screens.run import RunScreen
 
 STYLES = Path(__file__).parent / "styles"
 #: Run screens kept alive (following slowly) after they are left; older ones are dropped.
@@ -141,7 +147,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         screen over the bulks (``bulkdash train``).
         """
         super().__init__()
-        self.service = DashboardService(connect, report_dir=report_dir, speed=speed)
+        self._service: DashboardService | None = None
+        self._service_args = (connect, report_dir, speed)
         self.choices: list[ConnectChoice] = list(choices or [])
         self.config_path = config_path
         self._choice: ConnectChoice | None = None
@@ -158,19 +165,45 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         if frozen:
             self.animation_level = "none"
 
-    # --- connection ---------------------------------------------------------------------------------
+    # --- the service and the connection -------------------------------------------------------------
+    @property
+    def service(self) -> DashboardService:
+        """The dashboard's service, built (its modules imported) on first use."""
+        if self._service is None:
+            from bulkdash.service import DashboardService
+
+            connect, report_dir, speed = self._service_args
+            self._service = DashboardService(connect, report_dir=report_dir, speed=speed)
+            self._service.subscribe(self._hear)
+        return self._service
+
+    @property
+    def started_service(self) -> DashboardService | None:
+        """The service if it is built yet: what the first screen's widgets ask, so as not to build it."""
+        return self._service
+
     def on_mount(self) -> None:
-        self.service.subscribe(self._hear)
         self._catch_signals()
         self.push_screen(self.home)
         if self.start == "scenarios":
             self.action_scenarios()
         if self.choices:
             self.choose_connection()
-        else:
-            # Paint first, connect after (issue 16): connecting imports the session and starts servers, which
-            # would otherwise hold the first frame back.
-            self.call_after_refresh(self.connect)
+        # Paint first, then build the service and connect (issue 16): importing the service, the client and
+        # pydantic, then the session, and starting the servers would otherwise hold the first frame back.
+        self.call_after_refresh(self._start_service)
+
+    def _start_service(self) -> None:
+        """After the first frame: build the service, tell the first screen, connect (unless a connection is
+        being chosen). The footer and palette ask the service what applies (training, a simulator): again."""
+        if self._closing:
+            return
+        service = self.service
+        self.home.service_started(service)
+        self.refresh_status_bars()
+        if not self.choices:
+            self.connect()
+        self.refresh_bindings()
 
     def connect(self) -> None:
         """Connect (again) with the chosen profile, or the app's connector."""
@@ -205,6 +238,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
     def on_service_event(self, message: ServiceEvent) -> None:
         if self._closing or not self.screen_stack:
             return  # quitting: nothing touches a screen any more
+        from bulkdash.ui import routing  # with the service's events: after the first paint
+
         routing.route(self, message.event)
 
     def refresh_status_bars(self) -> None:
@@ -225,6 +260,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         if len(self._recent_errors) == ERROR_STORM and now - self._recent_errors[0] < ERROR_STORM_S:
             super()._handle_exception(error)  # type: ignore[arg-type]  # a loop: Textual's way, the traceback
             return
+        from bulkdash.service.tasks import describe
+
         self.notify(
             clip(describe(error), 500),
             title="Unexpected error",
@@ -245,6 +282,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a Textual worker's failure is said (the service's tasks say theirs: TaskFailed)."""
         if event.state is WorkerState.ERROR and not self._closing and event.worker.error is not None:
+            from bulkdash.service.tasks import describe
+
             error = describe(event.worker.error)
             self.notify(
                 error, title=f"Unexpected error ({event.worker.name})", severity="error", markup=False
@@ -252,6 +291,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
 
     # --- screens ------------------------------------------------------------------------------------
     def run_screen(self, bulk_id: str) -> RunScreen | None:
+        from bulkdash.ui.screens.run import RunScreen, screen_name
+
         name = screen_name(bulk_id)
         if not self.is_screen_installed(name):
             return None
@@ -261,6 +302,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
     def open_bulk(self, bulk_id: str) -> None:
         if not flows.connected(self):
             return
+        from bulkdash.ui.screens.run import RunScreen, screen_name
+
         name = screen_name(bulk_id)
         if self.screen.id == name:
             return
@@ -285,6 +328,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
             self.pop_screen()
 
     def _drop_old_run_screens(self) -> None:
+        from bulkdash.ui.screens.run import RunScreen
+
         in_stack = {s.id for s in self.screen_stack}
         for name in list(self._run_screens):
             if len(self._run_screens) <= MAX_RUN_SCREENS:
@@ -357,9 +402,10 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
 
     # --- training- and simulator-only actions (read-only ones: ``ReadOnlyApp``); the palette -------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in {"checklist", "end_scenario"} and self.service.training is None:
+        service = self._service  # not built yet (the first frame): nothing trained, no simulator known
+        if action in {"checklist", "end_scenario"} and (service is None or service.training is None):
             return False
-        if action in SIMULATOR_ACTIONS and not self.service.has_simulator:
+        if action in SIMULATOR_ACTIONS and (service is None or not service.has_simulator):
             return False  # a real Weavr endpoint has no scenarios and no presenter
         return super().check_action(action, parameters)
 
@@ -383,13 +429,17 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         # a connect under way needs the loop to finish (it is not cut short), and the servers' shutdown waits,
         # once begun, run out during that block rather than after it.
         self._closing = True
-        closing = asyncio.ensure_future(self.service.aclose())
-        await self.service.connected(timeout=self.service.close_timeout_s)
+        service = self._service
+        if service is None:
+            return  # quit before the first frame: nothing was started
+        closing = asyncio.ensure_future(service.aclose())
+        await service.connected(timeout=service.close_timeout_s)
         await asyncio.wait([closing], timeout=CLOSE_HEAD_START_S)
 
     async def on_unmount(self) -> None:
         self._closing = True
-        await self.service.aclose()
+        if self._service is not None:
+            await self._service.aclose()
 
     def run(self, *args: Any, **kwargs: Any) -> int | None:
         result = super().run(*args, **kwargs)

@@ -11,11 +11,10 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from bulkdash.model.follow import RunUpdate
-from bulkdash.service.bulks import BulksPage
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the first screen is drawn before the service's modules are imported
     from bulkdash.contract.scenarios import ScenarioSummary
+    from bulkdash.model.follow import RunUpdate
+    from bulkdash.service.bulks import BulksPage
     from bulkdash.service.events import Event
     from bulkdash.webhooks import ReceivedWebhook
 

@@ -11,7 +11,6 @@ the next try.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -22,7 +21,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Select, Static
 
 from bulkdash.service.actions import BulkAction, allowed
-from bulkdash.service.bulks import PAGE
 from bulkdash.ui import flows
 from bulkdash.ui.format import BULK_STATUSES, clip, count
 from bulkdash.ui.guard import Guarded
@@ -94,7 +92,14 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(BulksTable).focus()
-        if self.service.session is not None:
+        service = self.bulkdash.started_service  # None on the first frame: built just after it
+        if service is not None:
+            self.service_started(service)
+
+    def service_started(self, service: DashboardService) -> None:
+        """The service exists (built after the first frame): follow the bulks while this screen is shown."""
+        service.bulks.on_screen = self.is_current
+        if service.session is not None:
             self.session_ready()
 
     def session_ready(self) -> None:
@@ -133,7 +138,7 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
         self._offer_keys()
         self.query_one("#home-empty", Static).display = not rows
         self._show_row_note()
-        pages = max(1, math.ceil(page.total / PAGE))
+        pages = page.pages
         info = f"{count(page.total)} bulk(s)"
         if pages > 1:
             info += f" · page {self.follower.page + 1}/{pages}"
@@ -179,11 +184,13 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
 
     # --- events and actions -------------------------------------------------------------------------
     def on_screen_suspend(self) -> None:
-        self.follower.on_screen = False
+        if self.bulkdash.started_service is not None:
+            self.follower.on_screen = False
 
     def on_screen_resume(self) -> None:
-        self.follower.on_screen = True
-        self.wake()
+        if self.bulkdash.started_service is not None:  # else ``service_started`` does this
+            self.follower.on_screen = True
+            self.wake()
 
     @on(DataTable.RowSelected, "#bulks")
     def _row_selected(self, event: DataTable.RowSelected) -> None:

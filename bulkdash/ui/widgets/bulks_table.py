@@ -15,14 +15,16 @@ refused, no id) — the row says so, and the other rows keep updating.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from bulkdash.contract.models import BulkProcess, BulkProcessDetails
 from bulkdash.ui.format import Display, clip, count, marked, percent, short_operation, status_text
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.widgets.fitted_table import Col, FittedTable, natural_key
+
+if TYPE_CHECKING:  # annotations only: the home screen is drawn before pydantic and the models are imported
+    from bulkdash.contract.models import BulkProcess, BulkProcessDetails
 
 BAR = 10
 

@@ -33,16 +33,21 @@ class StatusBar(Guarded, Static):
         self.set_interval(1.0, self.refresh_status)
 
     def refresh_status(self) -> None:
-        service = getattr(self.app, "service", None)  # the dashboard's; another app (a test) has none
+        # The dashboard's service once built (just after the first frame); another app (a test) has none.
+        service = getattr(self.app, "started_service", None)
         display = getattr(self.app, "display_", None)
         text = Text()
-        if service is None or display is None:
+        if display is None:
             self.update(text)
             return
         if getattr(self.app, "read_only", False):
             # First, so a narrow terminal never cuts it: why no key changes anything.
             text.append(f" {READ_ONLY_BADGE} ", style=f"bold #000000 on {YELLOW}")
             text.append("  ")
+        if service is None:
+            text.append("◌ connecting", style=YELLOW)
+            self.update(text)
+            return
         connection, session = service.connection, service.session
         state = connection.state
         dot, colour = DOTS.get(state, ("●", RED))
