@@ -48,11 +48,32 @@ _USERS = (
 )
 
 
+#: The demo users' password hashes (``DEMO_PASSWORD``, printed in the README), each with its own salt, made
+#: once with ``simulator.credentials.hash_password`` and kept here: hashing seven of them on every start
+#: took ~27 ms of the dashboard's way to its first poll (issue 16). A test checks each one verifies with
+#: ``DEMO_PASSWORD`` at ``PASSWORD_ITERATIONS``; after changing either, make them again with that function.
+DEMO_PASSWORD_HASHES = {
+    "2001": "pbkdf2_sha256$20000$2728560ccb83fc88b7be45c02b5ec8ca$"
+    "f9f2cb06026d4758e4ec17e1d18614d2fcba2c9eb65f8b9705bba1367f42a6e8",
+    "2002": "pbkdf2_sha256$20000$1c268358f3deb4e9a438d719e3f0604c$"
+    "dd070f5b8f952ed6deb151ffaf8cd7993d83c3423a7c9927cdebd2f7a012ea44",
+    "2003": "pbkdf2_sha256$20000$c0185858cfe2b8bd05f6d4f0611ed76b$"
+    "d381087df3a847e5125e940cfd63b349b78ae5a87f191a16bc0eec1e6dfe8612",
+    "2004": "pbkdf2_sha256$20000$574b0a93ed22954b8158f29a21d34f3d$"
+    "f47cac314b6d55970ae30e2e8d2a98be5f1ec8620a0d8f6cf0ac90dd20b4343a",
+    "2101": "pbkdf2_sha256$20000$df4fe011c4a2ca585352b255cb5fe94e$"
+    "7227c2bd7abcac39cdad23c4a5146473ef5efeb163a00a5df199ac0b4571ef6f",
+    "2201": "pbkdf2_sha256$20000$793f3b4b7db56e4b3f4e15e7d709d628$"
+    "55770f2deb62a6e9316f0ac2aec20a1dd25b1bc8607209e905f72b88ddee8796",
+    "2301": "pbkdf2_sha256$20000$ca2647ec0b2f40e4c3bbe48290317e44$"
+    "6afb26527b5a2e2e9526c8f1f5eddf8e5b9c03496f069880a1b242b9d45d3a72",
+}
+
+
 @functools.cache
 def _demo_password_hash(user_id: str) -> str:
-    """One salted hash per demo user, computed once per process: the seed world is built on every start
-    and reset, and each hash costs a few milliseconds."""
-    return hash_password(DEMO_PASSWORD)
+    """A demo user's salted hash: the stored one, or (a user without one) computed once per process."""
+    return DEMO_PASSWORD_HASHES.get(user_id) or hash_password(DEMO_PASSWORD)
 
 
 def _instruments() -> list[Instrument]:
