@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +84,8 @@ def classroom_command(args: argparse.Namespace) -> int:
     from simulator.scenarios.sources import use_pack_dirs
 
     use_pack_dirs(args.packs)  # also in the environment: the hub and the trainees' dashboards see them
+    import secrets  # not on every command's way (bulkdash --help, the dashboard)
+
     token = os.environ.get(INSTRUCTOR_TOKEN_ENV) or secrets.token_urlsafe(18)
     public = (args.public_url or f"http://{args.host}:{args.port}").rstrip("/")
 

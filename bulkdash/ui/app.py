@@ -35,7 +35,6 @@ from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import ServiceEvent
 from bulkdash.ui.notices import NoticesMixin
 from bulkdash.ui.readonly import ReadOnlyApp
-from bulkdash.ui.screens.help import HelpScreen
 from bulkdash.ui.screens.home import HomeScreen
 from bulkdash.ui.widgets.status_bar import StatusBar
 
@@ -201,7 +200,7 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         service = self.service
         self.home.service_started(service)
         self.refresh_status_bars()
-        if not self.choices:
+        if not self.choices and service.session is None:  # (a key may have built it, and connected, first)
             self.connect()
         self.refresh_bindings()
 
@@ -369,6 +368,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
             self.push_screen(ApiLogScreen())
 
     def action_help(self) -> None:
+        from bulkdash.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 

@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bulkdash.service.actions import BulkAction
-from bulkdash.ui.screens.confirm import ConfirmScreen
-from bulkdash.ui.screens.execute import ExecuteChoice, ExecuteScreen
-from bulkdash.ui.screens.new_bulk import NewBulkChoice, NewBulkScreen
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the dialogs are imported when a key opens one: not on the way to the first frame
     from bulkdash.ui.app import BulkdashApp
+    from bulkdash.ui.screens.execute import ExecuteChoice
+    from bulkdash.ui.screens.new_bulk import NewBulkChoice
 
 #: The screens' action names of the lifecycle keys (x p r c): a ``BulkAction``'s value each, so the screens'
 #: ``check_action`` asks ``bulkdash.service.actions.allowed`` whether the bulk's state allows them.
@@ -31,6 +30,7 @@ def connected(app: BulkdashApp) -> bool:
 def new_bulk(app: BulkdashApp) -> None:
     if not connected(app):
         return
+    from bulkdash.ui.screens.new_bulk import NewBulkScreen
 
     def submit(choice: NewBulkChoice | None) -> None:
         if choice is not None:
@@ -54,6 +54,7 @@ def act(
 
 def execute(app: BulkdashApp, bulk_id: str) -> None:
     """The execute dialog (pre-filled with a training scenario's options), then execute."""
+    from bulkdash.ui.screens.execute import ExecuteChoice, ExecuteScreen
 
     def go(choice: ExecuteChoice | None) -> None:
         if choice is not None:
@@ -70,6 +71,7 @@ def execute(app: BulkdashApp, bulk_id: str) -> None:
 
 def cancel(app: BulkdashApp, bulk_id: str) -> None:
     """Ask first: cancelling cannot be undone."""
+    from bulkdash.ui.screens.confirm import ConfirmScreen
 
     def go(yes: bool | None) -> None:
         if yes:
