@@ -44,6 +44,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
+
 # A library's logs go where the host application sends them; without this, an error logged while no
 # handler is configured would reach logging's "last resort" handler and be printed over the dashboard.
 logging.getLogger(__name__).addHandler(logging.NullHandler())

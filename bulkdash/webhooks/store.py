@@ -47,6 +47,9 @@ PRIVATE_FILE_MODE = 0o600
 # Paths SQLite does not open as a file of that name.
 _NOT_FILES = frozenset({"", ":memory:"})
 
+#: How long a write waits for another connection's write lock before failing (the batch is answered 500).
+BUSY_TIMEOUT_MS = 5000
+
 #: Most rows in one transaction: bounds how long a commit holds the write lock and the reader waits.
 DEFAULT_MAX_BATCH = 512
 
@@ -55,27 +58,27 @@ _COLUMNS = (
     "published_ts_ms, sig_v2, sig_v1, ts_verdict, key_verdict, http_status, error, duplicate_of, client"
 )
 
+# Positional (``?N``) parameters: a row is bound from a tuple, with no dict to build and no names to look up
+# per value; ``?10`` (call_ref) and ``?21`` (accepted) are used twice.
 _INSERT = """
 INSERT INTO webhooks (
     received_at_ms, method, path, headers, body, body_size, body_truncated, json_ok, kind, call_ref,
     published_ts_ms, sig_v2, sig_v1, ts_verdict, key_verdict, http_status, error, client, bulk_id,
     bulk_status, duplicate_of
 ) VALUES (
-    :received_at_ms, :method, :path, :headers, :body, :body_size, :body_truncated, :json_ok, :kind, :call_ref,
-    :published_ts_ms, :sig_v2, :sig_v1, :ts_verdict, :key_verdict, :http_status, :error, :client, :bulk_id,
-    :bulk_status,
+    ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,
     -- Only an accepted request can be a duplicate, of the first *accepted* one: a rejected first try was
     -- never delivered, so the sender's retry is the real delivery.
-    CASE WHEN :accepted AND :call_ref IS NOT NULL THEN (
+    CASE WHEN ?21 AND ?10 IS NOT NULL THEN (
         SELECT id FROM webhooks
-        WHERE call_ref = :call_ref AND http_status BETWEEN 200 AND 299
+        WHERE call_ref = ?10 AND http_status BETWEEN 200 AND 299
         ORDER BY id LIMIT 1
     ) END
 )
 """
 
 
-def _insert_batch(conn: sqlite3.Connection, params: list[dict[str, Any]]) -> list[tuple[int, int | None]]:
+def _insert_batch(conn: sqlite3.Connection, params: list[tuple[Any, ...]]) -> list[tuple[int, int | None]]:
     """Insert a batch's rows inside the open ``BEGIN IMMEDIATE`` and return their ``(id, duplicate_of)``.
 
     Runs on the event loop's thread: the statements only touch pages in memory (the COMMIT does the I/O,
@@ -93,6 +96,27 @@ def _insert_batch(conn: sqlite3.Connection, params: list[dict[str, Any]]) -> lis
     return rows
 
 
+def _begin_now(conn: sqlite3.Connection, busy_timeout_ms: int) -> bool:
+    """``BEGIN IMMEDIATE`` on the calling (event loop's) thread if the write lock is free at once; False
+    when another connection holds it (then the caller waits for it on the connection's thread).
+
+    Taking a free lock is a few microseconds; sent to the connection's thread it was a round trip that,
+    with the loop busy, waited for the GIL twice, and made the batch cycle (and so every webhook's answer)
+    slower (profiled with benchmarks/webhook_receiver.py). ``busy_timeout`` is 0 only for this attempt,
+    so the loop never sleeps on a lock."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        # The low byte is the primary result code: SQLITE_BUSY in all its extended forms.
+        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+        return False
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+    return True
+
+
 class SchemaTooNewError(RuntimeError):
     """The history file was written by a newer bulkdash (more migrations than this one knows)."""
 
@@ -103,33 +127,61 @@ class _Pending:
     done: asyncio.Future[ReceivedWebhook]
 
 
-_STOP = object()
+def _row_params(rec: ReceivedWebhook) -> tuple[Any, ...]:
+    """``rec`` as the ``?1``...``?21`` parameters of ``_INSERT``."""
+    facts = rec.facts
+    return (
+        rec.received_at_ms,
+        rec.method,
+        rec.path,
+        compact_json(rec.headers),
+        rec.body,
+        rec.body_size,
+        int(rec.body_truncated),
+        int(rec.json is not None),
+        rec.kind.value,
+        rec.call_ref,
+        rec.published_timestamp_ms,
+        rec.signature_v2.value,
+        rec.signature_v1.value,
+        rec.timestamp.value,
+        rec.webhooks_key.value,
+        rec.http_status,
+        rec.error,
+        rec.client,
+        facts.bulk_id,
+        facts.bulk_status,
+        int(200 <= rec.http_status < 300),  # ?21: accepted
+    )
 
 
-def _row_params(rec: ReceivedWebhook) -> dict[str, Any]:
-    return {
-        "received_at_ms": rec.received_at_ms,
-        "method": rec.method,
-        "path": rec.path,
-        "headers": compact_json(rec.headers),
-        "body": rec.body,
-        "body_size": rec.body_size,
-        "body_truncated": int(rec.body_truncated),
-        "json_ok": int(rec.json is not None),
-        "kind": rec.kind.value,
-        "call_ref": rec.call_ref,
-        "published_ts_ms": rec.published_timestamp_ms,
-        "sig_v2": rec.signature_v2.value,
-        "sig_v1": rec.signature_v1.value,
-        "ts_verdict": rec.timestamp.value,
-        "key_verdict": rec.webhooks_key.value,
-        "http_status": rec.http_status,
-        "error": rec.error,
-        "client": rec.client,
-        "bulk_id": rec.bulk_id,
-        "bulk_status": rec.bulk_status,
-        "accepted": int(rec.accepted),
-    }
+def _committed(rec: ReceivedWebhook, rid: int, duplicate_of: int | None) -> ReceivedWebhook:
+    """``dataclasses.replace(rec, id=rid, duplicate_of=duplicate_of)``, a third of its cost: ``replace``
+    walks the fields by name for every record committed (profiled with benchmarks/webhook_receiver.py).
+    Positional, in field order (a test compares it with ``replace``)."""
+    return ReceivedWebhook(
+        rid,
+        rec.received_at_ms,
+        rec.method,
+        rec.path,
+        rec.headers,
+        rec.body,
+        rec.body_size,
+        rec.body_truncated,
+        rec.json,
+        rec.kind,
+        rec.call_ref,
+        rec.published_timestamp_ms,
+        rec.signature_v2,
+        rec.signature_v1,
+        rec.timestamp,
+        rec.webhooks_key,
+        rec.http_status,
+        rec.error,
+        duplicate_of,
+        rec.client,
+        rec.facts,
+    )
 
 
 def _record_from_row(row: Sequence[Any]) -> ReceivedWebhook:
@@ -219,7 +271,10 @@ class WebhookStore:
         self.on_commit = on_commit
         self._max_batch = max_batch
         self._db: aiosqlite.Connection | None = None
-        self._queue: asyncio.Queue[_Pending | object] = asyncio.Queue()
+        # Records waiting for the writer, in arrival (= id) order, and the writer's wake-up while it waits
+        # for the first one: a list and one future per batch cost less per record than an asyncio.Queue.
+        self._pending: list[_Pending] = []
+        self._waiter: asyncio.Future[None] | None = None
         self._writer: asyncio.Task[None] | None = None
         # One connection serves the writer and the readers; the lock keeps a read from running inside a
         # half-written batch (it would see rows that might yet be rolled back).
@@ -245,14 +300,14 @@ class WebhookStore:
             # FULL: a commit is fsynced before the request is answered, so an acknowledged webhook survives
             # a power cut too. Group commit keeps that to one fsync per batch.
             await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             await self._migrate(db)
         except BaseException:
             await db.close()
             raise
         self._db = db
         self._closing = False
-        self._queue = asyncio.Queue()
+        self._pending = []
         self._writer = asyncio.create_task(self._run_writer(), name="bulkdash-webhook-writer")
 
     @staticmethod
@@ -274,7 +329,7 @@ class WebhookStore:
             return
         self._closing = True
         if self._writer is not None:
-            self._queue.put_nowait(_STOP)
+            self._wake()
             await self._writer
             self._writer = None
         await self._db.close()
@@ -285,45 +340,59 @@ class WebhookStore:
         if self._db is None or self._closing:
             raise RuntimeError("the webhook store is not open")
         done: asyncio.Future[ReceivedWebhook] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Pending(record, done))
+        self._pending.append(_Pending(record, done))
+        self._wake()
         return done
 
     async def append(self, record: ReceivedWebhook) -> ReceivedWebhook:
         """Store ``record`` (its ``id`` and ``duplicate_of`` are ignored) and return it once committed."""
-        # Shielded: a request task cancelled while waiting must not cancel the shared future; the write
-        # still happens, and the record still reaches the subscribers.
-        return await asyncio.shield(self.submit(record))
+        # Not shielded: the future is this record's alone, so a request task cancelled while waiting only
+        # cancels it; the writer still writes the record, publishes it and skips the cancelled future.
+        # (A shield cost a second future and two callbacks per request.)
+        return await self.submit(record)
 
     async def _run_writer(self) -> None:
-        stop = False
-        while not stop:
-            first = await self._queue.get()
-            if first is _STOP:
-                break
-            batch: list[_Pending] = [first]  # type: ignore[list-item]
-            while len(batch) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    break
-                if item is _STOP:
-                    stop = True
-                    break
-                batch.append(item)  # type: ignore[arg-type]
+        # Whatever queued up while the previous batch was committing is the next batch: no waiting for more
+        # (a linger, fixed or adaptive, only moved the wait elsewhere under the benchmark's burst).
+        while True:
+            await self._wait_for_records()
+            if not self._pending:
+                return  # closing, and everything queued is written
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
             await self._write_batch(batch)
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _wait_for_records(self) -> None:
+        """Until a record is queued or the store is closing."""
+        if self._pending or self._closing:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._waiter
+        finally:
+            self._waiter = None
 
     async def _write_batch(self, batch: list[_Pending]) -> None:
         db = self._db
         assert db is not None
         stored: list[ReceivedWebhook] = []
         async with self._lock:
+            conn = db._conn
             try:
-                # On the connection's thread: it may wait for another process's writer (busy_timeout).
-                await db.execute("BEGIN IMMEDIATE")
-                rows = _insert_batch(db._conn, [_row_params(pending.record) for pending in batch])
+                params = [_row_params(pending.record) for pending in batch]
+                if not _begin_now(conn, BUSY_TIMEOUT_MS):
+                    # Another connection is writing: wait for it on the connection's thread (busy_timeout).
+                    await db.execute("BEGIN IMMEDIATE")
+                rows = _insert_batch(conn, params)
                 for pending, (rid, duplicate_of) in zip(batch, rows, strict=True):
-                    stored.append(dataclasses.replace(pending.record, id=rid, duplicate_of=duplicate_of))
-                await db.execute("COMMIT")  # the fsync, on the connection's thread
+                    stored.append(_committed(pending.record, rid, duplicate_of))
+                # The fsync, on the connection's thread: the only round trip of an uncontended batch.
+                await db.execute("COMMIT")
             except Exception as exc:
                 log.exception("could not store %d webhook record(s)", len(batch))
                 with contextlib.suppress(Exception):
