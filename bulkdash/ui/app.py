@@ -29,7 +29,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerFailed, WorkerState
 
-from bulkdash.ui import flows, palette
+from bulkdash.ui import flows, palette, sheets
 from bulkdash.ui.format import Display, clip
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import ServiceEvent
@@ -44,7 +44,6 @@ if TYPE_CHECKING:  # imported when the service is built, after the first paint
     from bulkdash.service.events import Event
     from bulkdash.ui.screens.run import RunScreen
 
-STYLES = Path(__file__).parent / "styles"
 #: Run screens kept alive (following slowly) after they are left; older ones are dropped.
 MAX_RUN_SCREENS = 6
 #: Actions that need a simulator's control API (hidden on a real endpoint).
@@ -87,10 +86,7 @@ def _calls(name: str) -> Callable[[BulkdashApp], None]:
 
 class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
     TITLE = "bulkdash"
-    CSS_PATH = [
-        STYLES / f"{name}.tcss"
-        for name in ("app", "home", "run", "dialogs", "webhooks", "api_log", "connect", "training")
-    ]
+    CSS_PATH = sheets.FIRST  # the other screens load the rest (``bulkdash.ui.sheets``)
     #: Screens in a terminal of fewer than 36 lines (80×24) have the class ``-short``: dialogs tighten up.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS = [

@@ -19,13 +19,35 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.content import Content
+from textual.events import Mount
 from textual.notifications import Notification, Notify, SeverityLevel
+from textual.widgets._toast import Toast
 
 if TYPE_CHECKING:
     from textual.app import App
 
 #: How many notices the history keeps (the oldest go first).
 HISTORY = 200
+#: The time a toast whose notification has already run out is shown (``_toast_expires_at_once_when_late``).
+LATE_TOAST_S = 0.001
+
+
+def _toast_expires_at_once_when_late() -> None:
+    """Textual (8.2) times a toast with ``set_timer(notification.time_left)``, and its ``Timer`` spins in a
+    loop that never yields when the delay is negative: the app hangs at 100 % CPU. ``ToastRack.show`` checks
+    that a notification has not expired just before it builds the toast, but a garbage collection between the
+    two is enough (seen twice in the UI suite, with a timer at -0.054 s); at 0 it divides by zero. A late
+    toast now expires after a millisecond."""
+    on_mount = Toast._on_mount
+
+    def _on_mount(self: Toast, event: Mount) -> None:
+        self._timeout = max(LATE_TOAST_S, self._timeout)
+        on_mount(self, event)
+
+    Toast._on_mount = _on_mount  # type: ignore[method-assign]
+
+
+_toast_expires_at_once_when_late()
 
 
 @dataclass(frozen=True, slots=True)

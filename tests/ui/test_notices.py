@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.notifications import Notification
 from textual.widgets import Static
 from textual.widgets._toast import Toast
 
@@ -147,3 +148,15 @@ async def test_dashboard_presenter_toasts_replace_each_other() -> None:
         )
         shown = next(n.message for n in app._notifications if n.title == "Presenter")
         assert shown == presenter()[-1].message  # type: ignore[attr-defined]  # the last one
+
+
+async def test_a_toast_whose_time_ran_out_before_it_was_shown_does_not_hang_the_app() -> None:
+    # Textual's timer loops forever on a negative delay; a toast built just after its notification ran out
+    # (a garbage collection between ToastRack's check and the toast) had one. It now expires at once.
+    app = NoticeApp()
+    async with app.run_test(size=SIZE) as pilot:
+        late = Notification("late", timeout=1.0)
+        late.raised_at -= 1.05  # its time ran out 50 ms ago
+        await app.mount(Toast(late))
+        await pilot.pause(0.1)
+        assert not app.query(Toast)  # expired at once, and the app went on

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header
 
 from bulkdash.api.client import CallRecord, to_curl
+from bulkdash.ui import sheets
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.status_bar import StatusBar
@@ -32,6 +33,7 @@ def shown_url(call: CallRecord) -> str:
 
 
 class ApiLogScreen(Guarded, Screen[None]):
+    CSS_PATH = sheets.LATER
     TITLE = "bulkdash"
     SUB_TITLE = "API calls"
     BINDINGS = [

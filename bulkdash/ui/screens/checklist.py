@@ -27,6 +27,7 @@ from textual.widgets.option_list import Option
 
 from bulkdash.model.run import OpRow, row_from
 from bulkdash.model.training import ActionCheck, RunFacts, Training, Verdict
+from bulkdash.ui import sheets
 from bulkdash.ui.widgets.footer import CoalescingFooter
 
 #: How often the run's facts are read again while the checklist is open (they are in memory: no request).
@@ -64,6 +65,7 @@ def verdict_text(verdict: Verdict) -> Text:
 
 
 class ChecklistScreen(Screen[None]):
+    CSS_PATH = sheets.LATER
     TITLE = "bulkdash"
     AUTO_FOCUS = "#question-choices"
 

@@ -9,10 +9,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from bulkdash.ui import sheets
 from bulkdash.ui.guard import Guarded
 
 
 class ConfirmScreen(Guarded, ModalScreen[bool]):
+    CSS_PATH = sheets.LATER
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),

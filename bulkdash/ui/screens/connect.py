@@ -21,12 +21,14 @@ from textual.widgets.option_list import Option
 
 from bulkdash import config
 from bulkdash.connect import ConnectChoice, profile_choice
+from bulkdash.ui import sheets
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.readonly import ReadOnlyAware
 from bulkdash.ui.widgets.footer import CoalescingFooter
 
 
 class ConnectScreen(Guarded, ReadOnlyAware, Screen[ConnectChoice]):
+    CSS_PATH = sheets.LATER
     TITLE = "bulkdash"
     SUB_TITLE = "Connect"
 
@@ -109,6 +111,8 @@ class ConnectScreen(Guarded, ReadOnlyAware, Screen[ConnectChoice]):
 class ProfileEditScreen(Guarded, ModalScreen[tuple[str, config.Profile] | None]):
     """Name, base URL, receiver port and public URL of one profile; saved to the file (kept 0600)."""
 
+    CSS_PATH = sheets.LATER
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="profile-edit.cancel")]
 
     def __init__(self, path: Path, name: str) -> None:
@@ -173,6 +177,8 @@ class ProfileEditScreen(Guarded, ModalScreen[tuple[str, config.Profile] | None])
 
 class SecretPromptScreen(Guarded, ModalScreen[str | None]):
     """A secret the profile leaves to be asked for: masked input; esc declines (None)."""
+
+    CSS_PATH = sheets.LATER
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="secret.cancel")]
 

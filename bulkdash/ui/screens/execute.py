@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
+from bulkdash.ui import sheets
 from bulkdash.ui.guard import Guarded
 
 MODES = ("ON_FAILURE_CONTINUE", "ON_FAILURE_STOP")
@@ -29,6 +30,7 @@ class ExecuteChoice:
 
 
 class ExecuteScreen(Guarded, ModalScreen[ExecuteChoice | None]):
+    CSS_PATH = sheets.LATER
     BINDINGS = [Binding("escape", "dismiss_none", "Close", id="execute.close")]
 
     def __init__(self, bulk_id: str, suggested: ExecuteChoice | None = None, why: str = "") -> None:

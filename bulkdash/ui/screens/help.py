@@ -11,6 +11,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from bulkdash.ui import sheets
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.widgets.footer import CoalescingFooter
 
@@ -100,6 +101,7 @@ def help_renderable() -> Group:
 
 
 class HelpScreen(Guarded, ModalScreen[None]):
+    CSS_PATH = sheets.LATER
     BINDINGS = [
         Binding("escape,question_mark", "dismiss", "Close", id="help.close"),
     ]

@@ -27,6 +27,7 @@ from bulkdash.model.generate import (
     load_items,
     size_limit,
 )
+from bulkdash.ui import sheets
 from bulkdash.ui.guard import Guarded
 
 
@@ -38,6 +39,7 @@ class NewBulkChoice:
 
 
 class NewBulkScreen(Guarded, ModalScreen[NewBulkChoice | None]):
+    CSS_PATH = sheets.LATER
     BINDINGS = [Binding("escape", "close", "Close", id="new.close")]
 
     def __init__(self, *, token: str | None = None) -> None:

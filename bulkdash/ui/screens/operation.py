@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from bulkdash.model.run import OpRow
+from bulkdash.ui import sheets
 from bulkdash.ui.format import clip, status_text
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.widgets.footer import CoalescingFooter
@@ -17,6 +18,7 @@ from bulkdash.ui.widgets.json_view import JsonView, pretty_json
 
 
 class OperationScreen(Guarded, ModalScreen[None]):
+    CSS_PATH = sheets.LATER
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="op.close"),
         Binding("c", "copy('request')", "Copy request", id="op.copy_request"),

@@ -23,7 +23,7 @@ from textual.widgets import Button, DataTable, Header, Input, Select, Static
 
 from bulkdash.model.run import PAGE_SIZE, RunModel
 from bulkdash.service.actions import BulkAction, allowed
-from bulkdash.ui import flows
+from bulkdash.ui import flows, sheets
 from bulkdash.ui.format import COUNT_ORDER, clip, count
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import RunUpdated
@@ -55,6 +55,7 @@ def screen_name(bulk_id: str) -> str:
 
 
 class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
+    CSS_PATH = sheets.LATER
     TITLE = "bulkdash"
 
     BINDINGS = [

@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from bulkdash.contract.scenarios import Difficulty, ScenarioSummary
-from bulkdash.ui import flows
+from bulkdash.ui import flows, sheets
 from bulkdash.ui.format import LEVEL_STYLE
 from bulkdash.ui.messages import ScenariosLoaded
 from bulkdash.ui.readonly import ReadOnlyAware, refused
@@ -48,6 +48,7 @@ READ_ONLY_START = "Read-only: scenarios cannot be started (run `bulkdash train` 
 
 
 class ScenariosScreen(ReadOnlyAware, Screen[None]):
+    CSS_PATH = sheets.LATER
     TITLE = "bulkdash"
     SUB_TITLE = "Scenarios"
     AUTO_FOCUS = "#scenarios-table"  # the arrows move through the list at once

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from bulkdash.ui import sheets
 from bulkdash.ui.format import clip
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.widgets.footer import CoalescingFooter
@@ -31,6 +32,7 @@ _AUTHENTICITY_STYLES = {
 
 
 class WebhookDetailScreen(Guarded, ModalScreen[None]):
+    CSS_PATH = sheets.LATER
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="webhook.close"),
         Binding("c", "copy", "Copy body", id="webhook.copy"),

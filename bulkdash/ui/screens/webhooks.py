@@ -17,6 +17,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Select, Static, TabbedContent, TabPane
 
+from bulkdash.ui import sheets
 from bulkdash.ui.format import clip
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import WebhookHistoryLoaded
@@ -44,6 +45,7 @@ def newest_first(bulk_id: str) -> tuple[bool, int, str]:
 
 
 class WebhooksScreen(Guarded, Screen[None]):
+    CSS_PATH = sheets.LATER
     TITLE = "bulkdash"
     SUB_TITLE = "Webhooks"
 
