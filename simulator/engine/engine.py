@@ -43,7 +43,8 @@ from simulator.engine.auth import Principal, TokenBook
 from simulator.engine.presenter import Presenter
 from simulator.engine.states import BulkAction, InvalidTransition, allowed, bulk_transition, op_outcome
 from simulator.errors import Conflict, NotFound, StoreUnavailable
-from simulator.operations import OpResult, run_operation
+from simulator.operations import HANDLERS, OpResult
+from simulator.operations.common import Handler
 from simulator.settings import SimSettings
 from simulator.store.store import FIRST_ID, BulkRow, Store, WriteBatch
 from simulator.webhooks.outbox import BULK_END_PATH, WebhookPublisher
@@ -59,9 +60,20 @@ Clock = Callable[[], int]
 # With checkpoints off the commit path (simulator/store/store.py) the worker seldom reaches it.
 AHEAD_BATCHES = 4
 
-# Operations run between two yields to the event loop at op delay 0. 8 keeps a GET's p99 under ~15 ms
-# while 10,000-op bulks execute (32 measured 28 ms) at a cost of ~15% throughput (benchmarks/).
-YIELD_EVERY = 8
+# Operations run between two yields to the event loop at op delay 0 while HTTP requests come in
+# (``Engine.requests_seen``): the share of the loop that polling clients get while bulks execute. 8 kept a
+# GET's p99 under ~15 ms (32 measured 28 ms); 4 gives GETs under ``wrk -c20`` a median 55 % of the bare
+# app's rate instead of 50 % on a busy machine (benchmarks/sim_read_latency.py, load ~2), with as many
+# operations run meanwhile within the noise. Without requests a worker yields every ``YIELD_EVERY_IDLE``
+# operations (a request arriving then waits for at most that many, ~1.5 ms): each yield is a turn of the
+# loop, and on a busy machine (load ~2) those turns at 8 cost a fifth of a run (benchmarks/sim_execute.py,
+# 10,000 transfers: 296 ms at 8, 242 at 64, 232 at 128; ~3 % when a core is free). The back-pressure check
+# stays every ``YIELD_EVERY`` operations.
+YIELD_EVERY = 4
+YIELD_EVERY_IDLE = 64
+# Turns of the loop a worker still yields every ``YIELD_EVERY`` operations after it last saw a request:
+# a client keeping requests in flight leaves turns without one between its requests.
+BUSY_TURNS = 8
 
 INTERNAL_ERROR = {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"}
 
@@ -82,6 +94,10 @@ def _freeze_startup_heap() -> None:
     global _heap_frozen
     if not _heap_frozen:
         _heap_frozen = True
+        if not gc.isenabled():
+            # The host manages the collector: the dashboard turns it off while it starts and freezes once
+            # connected; a collection here would walk the whole start-up heap (~70 ms before the first poll).
+            return
         gc.collect()
         gc.freeze()
 
@@ -149,9 +165,12 @@ class _Run:
     stop_on_failure: bool
     interval: int | None  # progress webhook every this many operations (None: no progress webhooks)
     bulk_id_text: str = ""
+    # The kind's handler, looked up once per run (``run_operation`` hashed a StrEnum per operation).
+    handler: Handler = field(init=False)
 
     def __post_init__(self) -> None:
         self.bulk_id_text = str(self.lb.row.bulk_id)
+        self.handler = HANDLERS[self.lb.spec.kind]
 
 
 @dataclass(slots=True)
@@ -213,6 +232,9 @@ class Engine:
         # Presenter controls (simulator/engine/presenter.py): pause the world, step, speed, fault now. Runtime
         # state only; while inactive the per-operation cost is one attribute test.
         self.presenter = Presenter(settings)
+        # Set by the HTTP layer on every request, cleared by a worker when it yields: while requests come
+        # in, workers yield to the loop every ``YIELD_EVERY`` operations, else every ``YIELD_EVERY_IDLE``.
+        self.requests_seen = False
 
     # --- ids ----------------------------------------------------------------------------------------
     def next_id(self) -> str:
@@ -794,6 +816,7 @@ class Engine:
             interval,
         )
         since_yield = 0
+        busy_turns = 0  # turns of the loop still given every YIELD_EVERY operations since a request came in
         # The loop keeps awaits and attribute chains off the common path: it is the simulator's inner loop
         # (~10 µs per transfer; profiled in benchmarks/sim_execute.py). Everything unusual — a store outage,
         # a test's gate, a delay, the presenter, a fault plan — is one test each.
@@ -814,11 +837,17 @@ class Engine:
                 since_yield = 0
             elif since_yield >= YIELD_EVERY:
                 # Let HTTP handlers in without awaiting per operation; back-pressure on a slow disk.
-                since_yield = 0
                 if len(self._pending.op_updates) >= self.settings.batch_ops * AHEAD_BATCHES:
+                    since_yield = 0
                     await self._commit_caught_up()
                 else:
-                    await asyncio.sleep(0)
+                    if self.requests_seen:
+                        self.requests_seen = False
+                        busy_turns = BUSY_TURNS
+                    if busy_turns > 0 or since_yield >= YIELD_EVERY_IDLE:
+                        busy_turns = max(busy_turns - 1, 0)
+                        since_yield = 0
+                        await asyncio.sleep(0)
             since_yield += 1
             if presenter_active or self.faults.operations:
                 done = await self._run_unusual(run, seq, target, payload, presenter_active)
@@ -866,10 +895,9 @@ class Engine:
         else:
             spec = lb.spec
             try:
-                result = run_operation(
+                result = run.handler(
                     world,
                     run.identity,
-                    spec.kind,
                     {spec.path_param: target} if spec.path_param else {},
                     loads(payload) if payload else None,
                     now,
@@ -916,8 +944,13 @@ class Engine:
             return True
         if run.interval is not None and attempted % run.interval == 0:
             self._publish_bulk_event(lb, end=False)
-        if len(batch.op_updates) >= self.settings.batch_ops:
-            self._kick.set()
+        # Kicked when the batch reaches batch_ops (it grows by one per operation), not again for every
+        # operation after it while the commit in flight keeps the flusher busy (~2 % of a run at delay 0):
+        # only a flush clears the kick, and it takes the whole batch right after.
+        pending = len(batch.op_updates)
+        if pending >= self.settings.batch_ops:
+            if pending == self.settings.batch_ops:
+                self._kick.set()
         elif self._flush_scheduled is None:
             self._schedule_flush()
         return False

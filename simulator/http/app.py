@@ -428,6 +428,7 @@ class WeavrEdge:
             return
         ref = new_uuid()
         started = False
+        self.engine.requests_seen = True  # workers give the loop more turns while requests come in
 
         async def send_with_ref(message: Message) -> None:
             nonlocal started

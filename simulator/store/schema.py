@@ -2,7 +2,8 @@
 
 Indexes follow the queries: operations are paged by ``(bulk_id, sequence)`` (the primary key) and filtered by
 ``(bulk_id, status, sequence)``; bulks are listed per identity in id order; the webhook outbox is scanned
-for due events by ``next_attempt_ms`` among its PENDING events.
+for due events by ``next_attempt_ms`` among its PENDING events, and only its sent events (those with a URL)
+are looked up by id.
 
 Some migrations transform data in Python: they call the SQL functions of ``SQL_FUNCTIONS``, which the store
 registers on its writer connection before migrating.
@@ -143,5 +144,40 @@ MIGRATIONS: list[str] = [
 
     DROP INDEX IF EXISTS webhook_events_due;
     CREATE INDEX webhook_events_due ON webhook_events (next_attempt_ms) WHERE delivery_status = 'PENDING';
+    """,
+    # 4: only events that are sent are looked up by id (an attempt's result, a requeue: both have a URL), so
+    # only they are indexed by it. Event ids are random UUID4s (the call-ref), and every SKIPPED event's
+    # entry in the column's UNIQUE index was an insert at a random place of a b-tree that grows by one per
+    # operation: ~30 ms of SQLite per 10,000 operations, a sixth of a run at op delay 0
+    # (benchmarks/sim_execute.py). SQLite cannot drop a column's UNIQUE: the table is copied without it,
+    # keeping its rows, their seq and the AUTOINCREMENT counter.
+    """
+    CREATE TABLE webhook_events_v4 (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL,
+        programme TEXT NOT NULL,
+        bulk_id TEXT,
+        path TEXT NOT NULL,
+        url TEXT,
+        headers TEXT NOT NULL,
+        body BLOB NOT NULL,
+        delivery_status TEXT NOT NULL,
+        attempt_count INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER,
+        created_ms INTEGER NOT NULL
+    );
+    INSERT INTO webhook_events_v4 (seq, event_id, programme, bulk_id, path, url, headers, body,
+            delivery_status, attempt_count, next_attempt_ms, created_ms)
+        SELECT seq, event_id, programme, bulk_id, path, url, headers, body, delivery_status, attempt_count,
+            next_attempt_ms, created_ms
+        FROM webhook_events ORDER BY seq;
+    UPDATE sqlite_sequence SET seq = max(seq, coalesce(
+            (SELECT seq FROM sqlite_sequence WHERE name = 'webhook_events'), 0))
+        WHERE name = 'webhook_events_v4';
+    DROP TABLE webhook_events;
+    ALTER TABLE webhook_events_v4 RENAME TO webhook_events;
+    CREATE UNIQUE INDEX webhook_events_sent ON webhook_events (event_id) WHERE url IS NOT NULL;
+    CREATE INDEX webhook_events_due ON webhook_events (next_attempt_ms) WHERE delivery_status = 'PENDING';
+    CREATE INDEX webhook_events_by_bulk ON webhook_events (bulk_id, seq);
     """,
 ]
