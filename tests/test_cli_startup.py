@@ -218,3 +218,14 @@ async def test_the_dashboard_freezes_its_start_up_heap_once_connected() -> None:
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_ctrl_c_before_the_dashboard_has_the_terminal_exits_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # ctrl+c while the dashboard still imports (its first ~0.2 s) printed a KeyboardInterrupt traceback.
+    import bulkdash.cli as cli
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_dashboard", interrupted)
+    assert cli.main(["--fresh"]) == cli.INTERRUPTED == 130

@@ -43,7 +43,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The exit status of a command interrupted with ctrl+c (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        # ctrl+c before the dashboard has the terminal (while it imports, ~0.2 s) or during a command
+        # that does not catch it: a quiet exit, not a traceback over the user's prompt.
+        return INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:

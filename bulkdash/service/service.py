@@ -432,7 +432,10 @@ class DashboardService:
     def _sim(self) -> SimControl:
         from bulkdash.simctl import SimControlError
 
-        control = self.session.sim_control() if self.session is not None else None
+        if self.session is None:
+            # Pressed while connecting (the first frame comes well before the first poll): not a real one.
+            raise SimControlError("not connected yet: scenarios and presenter controls work once connected")
+        control = self.session.sim_control()
         if control is None:
             raise SimControlError(
                 "scenarios and presenter controls need the simulator (this is a real endpoint)"

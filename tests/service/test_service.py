@@ -147,6 +147,18 @@ async def test_presenter_controls(service: DashboardService) -> None:
     )
 
 
+async def test_presenter_controls_before_connecting_say_so() -> None:
+    # The first frame comes well before the first poll: a presenter key pressed meanwhile is not refused as
+    # if the endpoint were a real one (it is not known yet).
+    service = DashboardService(embedded)
+    try:
+        refused = await service.faster()
+        assert refused.state is None and refused.notice is not None
+        assert "not connected yet" in refused.notice.text and "real endpoint" not in refused.notice.text
+    finally:
+        await service.aclose()
+
+
 async def test_the_bulk_list_is_followed_and_woken(service: DashboardService) -> None:
     async with service.events() as events:
         first = await events.next_of(BulksListed)

@@ -11,7 +11,7 @@ from textual.widgets import Static
 from bulkdash.session import Session
 from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.widgets.status_bar import StatusBar
-from tests.ui.helpers import SIZE, connected, make_app
+from tests.ui.helpers import SIZE, connected, make_app, until
 from tests.ui.test_quit import press_quit
 
 
@@ -49,3 +49,25 @@ async def test_the_service_is_built_after_the_first_frame_and_connects() -> None
         assert app.service is service  # one service, built once
         assert service.bulks.on_screen  # the bulks screen is shown: its list is followed
         assert "connected" in str(app.home.query_one(StatusBar).render())
+
+
+async def test_read_only_hints_never_offer_n() -> None:
+    app = make_app()
+    app.read_only = True
+    async with app.run_test(size=SIZE) as pilot:
+        hint = app.home.query_one("#home-empty", Static)
+        assert str(hint.render()).startswith("Connecting…") and "press n" not in str(hint.render())
+        await connected(pilot)
+        assert str(hint.render()) == "No bulks yet."
+
+
+async def test_q_quits_from_help_as_it_says() -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("question_mark")
+        await until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="the help")
+        # The key the help lists reaches quit from here (a modal screen hides the app's own bindings).
+        assert app.screen.active_bindings["q"].binding.action == "app.quit"
+        await press_quit(pilot)
+    assert not app.is_running

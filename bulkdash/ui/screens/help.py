@@ -104,6 +104,8 @@ class HelpScreen(Guarded, ModalScreen[None]):
     CSS_PATH = sheets.LATER
     BINDINGS = [
         Binding("escape,question_mark", "dismiss", "Close", id="help.close"),
+        # The help lists q as quit, and every other screen quits on it (a modal screen hides the app's keys).
+        Binding("q", "app.quit", "Quit", id="help.quit", show=False),
     ]
 
     def __init__(self) -> None:

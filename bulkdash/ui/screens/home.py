@@ -84,9 +84,9 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
             yield Static("", id="home-page-info", classes="toolbar-info")
         yield BulksTable(id="bulks")
         yield Static("", id="home-row-note", classes="row-note", markup=False)
-        yield Static(
-            "Connecting…  press n to submit a new bulk once connected", id="home-empty", classes="empty-hint"
-        )
+        # Read-only, n is refused: the hints do not offer it.
+        offer = "" if self.bulkdash.read_only else "  press n to submit a new bulk once connected"
+        yield Static(f"Connecting…{offer}", id="home-empty", classes="empty-hint")
         yield StatusBar(id="home-status-bar")
         yield CoalescingFooter()
 
@@ -103,7 +103,11 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
             self.session_ready()
 
     def session_ready(self) -> None:
-        self.query_one("#home-empty", Static).update("No bulks yet: press n to submit one.")
+        # Not "no bulks" yet: only an answer says that (an unreachable endpoint has a session too).
+        self.query_one("#home-empty", Static).update("Asking the server for its bulks…")
+
+    def _no_bulks(self) -> str:
+        return "No bulks yet." if self.bulkdash.read_only else "No bulks yet: press n to submit one."
 
     def session_failed(self, error: str) -> None:
         self.query_one(Banner).show(f"Not connected: {error}  (press g to retry)", "error")
@@ -136,7 +140,10 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
             if bulk.bulkId is not None
         }
         self._offer_keys()
-        self.query_one("#home-empty", Static).display = not rows
+        empty = self.query_one("#home-empty", Static)
+        empty.display = not rows
+        if not rows:
+            empty.update(self._no_bulks())
         self._show_row_note()
         pages = page.pages
         info = f"{count(page.total)} bulk(s)"
