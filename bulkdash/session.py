@@ -45,6 +45,30 @@ def loopback_transport() -> httpx.AsyncHTTPTransport:
     return httpx.AsyncHTTPTransport(verify=False)
 
 
+def _demo_receiver(data_dir: Path | None, port: int | None = None) -> WebhookReceiver:
+    """The receiver of the embedded simulator's webhooks: the demo programme's keys; its history in
+    ``data_dir`` (a throw-away session), else the default file."""
+    extra: dict[str, object] = {}
+    if data_dir is not None:
+        extra["db_path"] = data_dir / "webhooks.db"
+    if port is not None:
+        extra["port"] = port
+    return WebhookReceiver(
+        ReceiverSettings(
+            signing_key=SecretStr(DEMO_API_KEY),
+            webhooks_key=SecretStr("sim-webhooks-key-P1"),
+            **extra,  # type: ignore[arg-type]
+        )
+    )
+
+
+def _demo_client(root: str) -> WeavrClient:
+    """The client of the embedded simulator at ``root``: the demo programme's key, plain HTTP."""
+    return WeavrClient(
+        root + "/multi", DEMO_API_KEY, budget=RequestBudget(DEFAULT_WINDOWS), transport=loopback_transport()
+    )
+
+
 @dataclass(slots=True)
 class EmbeddedOptions:
     db: Path | None = None  # None: the simulator's default file in the user data dir
@@ -84,14 +108,7 @@ class Session:
         """Start receiver + simulator in this loop, wire webhooks, log in as the demo user."""
         options = options or EmbeddedOptions()
         data_dir = Path(tempfile.mkdtemp(prefix="bulkdash-")) if options.fresh else None
-        receiver_db = (data_dir / "webhooks.db") if data_dir else None
-        receiver = WebhookReceiver(
-            ReceiverSettings(
-                signing_key=SecretStr(DEMO_API_KEY),
-                webhooks_key=SecretStr("sim-webhooks-key-P1"),
-                **({"db_path": receiver_db} if receiver_db else {}),
-            )
-        )
+        receiver = _demo_receiver(data_dir)
         await receiver.start()
         try:
             return await cls._embed(options, receiver, data_dir)
@@ -122,12 +139,7 @@ class Session:
         if options.rate_limits is not None:
             sim_kwargs["rate_limits"] = options.rate_limits
         simulator, server = await start_embedded(SimSettings(**sim_kwargs))  # type: ignore[arg-type]
-        client = WeavrClient(
-            server.url + "/multi",
-            DEMO_API_KEY,
-            budget=RequestBudget(DEFAULT_WINDOWS),
-            transport=loopback_transport(),
-        )
+        client = _demo_client(server.url)
         session = cls(client, label=f"embedded simulator {server.url}")
         session.simulator, session._sim_server = simulator, server
         session.sim_root = server.url
@@ -149,21 +161,8 @@ class Session:
         """The embedded simulator running in its own process (``bulkdash.sim_process.spawn``, started before
         the dashboard imported): start the receiver on the port the simulator delivers to and log in, side
         by side — the login waits in the socket's backlog until the simulator serves."""
-        receiver_db = (process.data_dir / "webhooks.db") if process.data_dir else None
-        receiver = WebhookReceiver(
-            ReceiverSettings(
-                signing_key=SecretStr(DEMO_API_KEY),
-                webhooks_key=SecretStr("sim-webhooks-key-P1"),
-                port=process.receiver_port,
-                **({"db_path": receiver_db} if receiver_db else {}),
-            )
-        )
-        client = WeavrClient(
-            process.url + "/multi",
-            DEMO_API_KEY,
-            budget=RequestBudget(DEFAULT_WINDOWS),
-            transport=loopback_transport(),
-        )
+        receiver = _demo_receiver(process.data_dir, port=process.receiver_port)
+        client = _demo_client(process.url)
         session = cls(client, label=f"embedded simulator {process.url}")
         session.sim_process, session.sim_root, session._sim_token = process, process.url, process.token
         login = asyncio.ensure_future(client.login(DEMO_EMAIL, DEMO_PASSWORD))

@@ -74,7 +74,7 @@ def main() -> None:
             ada.locator(".xterm-helper-textarea").focus()
             ada.keyboard.press("Space")  # start the run
             ada.wait_for_function("() => window.__screen().includes('completed 20')", timeout=60_000)
-            # The footer follows a frame later (10 frames a second in a classroom): no pause for a finished run.
+            # The footer follows a frame later (10 frames a second in a classroom): no pause key at the end.
             ada.wait_for_function("() => !window.__screen().includes('p Pause')", timeout=10_000)
             ada.screenshot(path=str(OUT / "classroom-trainee.png"))
             teacher.wait_for_timeout(2500)  # a picture, after the page's next refreshes

@@ -8,8 +8,9 @@ from textual.widgets import Select
 
 from bulkdash.ui.screens.run import RunScreen
 from bulkdash.ui.widgets.ops_table import OpsTable
-from tests.ui.helpers import Gate, connected, execute, submit_bulk, until
+from tests.ui.helpers import connected, execute, submit_bulk, until
 from tests.ui.snapshots.conftest import SNAP_SIZE, frozen_app, settle
+from tests.ui.snapshots.flows import running_bulk
 
 
 async def finished_with_failures(pilot: Pilot) -> RunScreen:
@@ -29,18 +30,7 @@ async def finished_with_failures(pilot: Pilot) -> RunScreen:
 
 def test_run_running(snap_compare) -> None:
     async def flow(pilot: Pilot) -> None:
-        app = await connected(pilot)
-        run = await submit_bulk(pilot, kind="transfers", size=100, fail_percent=10)
-        assert app.session is not None
-        gate = Gate(app.session, at=41)
-        await execute(pilot)
-        table = run.query_one(OpsTable)
-        await until(
-            pilot,
-            lambda: gate.reached and table.shown[41][3] == "RUNNING" and table.shown[40][3] != "SUBMITTED",
-        )
-        await until(pilot, lambda: "RUNNING" in str(run.query_one("#run-title").content))
-        table.move_cursor(row=40)
+        await running_bulk(pilot, cursor_row=40)
 
     assert snap_compare(frozen_app(), terminal_size=SNAP_SIZE, run_before=settle(flow))
 
