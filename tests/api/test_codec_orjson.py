@@ -5,9 +5,12 @@ refuses, the standard parser's answer (a BOM, a lone surrogate, NaN, 1e999, bad 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bulkdash.contract import codec
 from bulkdash.contract.codec import loads_bounded
@@ -59,3 +62,14 @@ def test_integers_beyond_64_bits_stay_integers() -> None:
     assert loads_bounded(b'{"a":[18446744073709551616,-9223372036854775809]}') == {
         "a": [18446744073709551616, -9223372036854775809]
     }
+
+
+@given(st.binary(max_size=80) | st.from_regex(rb"[0-9a ]{0,60}", fullmatch=True))
+def test_long_digit_runs_are_found_as_the_regex_finds_them(data: bytes) -> None:
+    """The fast check that sends a text past orjson agrees with ``[0-9]{19}`` on every input."""
+    assert codec.has_long_digit_run(data) == (re.search(rb"[0-9]{19}", data) is not None)
+
+
+def test_a_run_of_exactly_nineteen_digits_is_long() -> None:
+    assert codec.has_long_digit_run(b'{"x":1234567890123456789}')
+    assert not codec.has_long_digit_run(b'{"x":123456789012345678}')
