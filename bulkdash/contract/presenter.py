@@ -18,7 +18,7 @@ MIN_TRAINEE_SPEED = 0.01
 class PresenterUpdate(BaseModel):
     """Body of ``PUT /_sim/presenter``: what to change; absent fields stay as they are."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     paused: bool | None = None
     speed: float | None = Field(default=None, ge=MIN_SPEED, le=MAX_SPEED)
@@ -28,7 +28,7 @@ class PresenterHold(BaseModel):
     """Body of ``POST /_sim/presenter/hold``: pause the world when ``bulkId``'s operation ``operation`` is
     about to run (a trainee's "your move" moment)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     bulkId: str = Field(min_length=1, max_length=40, pattern=r"^[0-9]+$")
     operation: int = Field(ge=1, le=10_000)

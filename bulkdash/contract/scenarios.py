@@ -132,7 +132,7 @@ def fill(text: str, value: Callable[[str], str | None], unknown: str = "…") ->
 class Question(BaseModel):
     """One checklist question of a scenario pack."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     question: str
     choices: Annotated[list[str], Field(min_length=2, max_length=5)]
@@ -182,7 +182,7 @@ class ExpectedAction(BaseModel):
     once. A ``submit`` is a new bulk submitted by the trainee (``idempotency``, ``only_failed``: how).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     action: ActionName
     after_op: Annotated[int, Field(ge=0)] | None = None  # the action must come after operation N finished
@@ -204,7 +204,7 @@ class ExpectedAction(BaseModel):
 class Reply(BaseModel):
     """A free-text reply to the customer: what they asked, and the model answer shown after drafting."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     prompt: Annotated[str, Field(min_length=1)]
     model: Annotated[str, Field(min_length=1)]
@@ -213,7 +213,7 @@ class Reply(BaseModel):
 class ScenarioSummary(BaseModel):
     """A pack as listed by ``GET /_sim/scenarios`` (and the brief the dashboard shows next to the run)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     name: str
     title: str

@@ -30,7 +30,7 @@ CountedStatus = Literal["SUBMITTED", "RUNNING", "COMPLETED", "FAILED", "CANCELLE
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class BulkSpec(_Strict):

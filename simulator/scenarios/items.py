@@ -23,7 +23,7 @@ from simulator.scenarios import BulkSpec, Scenario
 
 
 class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class _Money(_Params):
