@@ -30,7 +30,8 @@ STARTUP_LATER = (
 
 # module to import → prefixes it must not pull in
 RULES = {
-    "bulkdash.api.client": ("textual", "simulator", "bulkdash.ui", "bulkdash.model"),
+    # httpx's command-line client (click, rich) is never imported with httpx (``bulkdash/__init__.py``).
+    "bulkdash.api.client": ("textual", "simulator", "bulkdash.ui", "bulkdash.model", "rich", "click"),
     "bulkdash.contract.validation": ("textual", "simulator", "httpx"),
     "bulkdash.webhooks": ("textual", "simulator", "bulkdash.ui"),
     "bulkdash.session": ("textual", "simulator", "bulkdash.ui"),  # the simulator only when embedded
@@ -86,8 +87,6 @@ RULES = {
         for name in ("follow", "generate", "run", "timeline")  # training: above, with httpx too
     },
     "simulator.server": ("textual", "bulkdash.ui", "bulkdash.model", "bulkdash.session", "rich"),
-    # httpx's command-line client (click, rich) is never imported with httpx (``bulkdash/__init__.py``).
-    "bulkdash.api.client": ("textual", "rich", "click", "simulator", "bulkdash.ui"),
     "simulator.engine.engine": ("textual", "starlette", "httpx", "bulkdash.ui"),
     "simulator.operations": ("textual", "aiosqlite", "starlette", "httpx"),
     # The contract is shared by both sides and depends on neither (nor on any I/O library).

@@ -196,7 +196,7 @@ def _check_endpoints(patterns: list[str]) -> list[str]:
 
 class _Strict(BaseModel):
     # Unknown keys are errors (a misspelt selector must not silently widen a rule to every operation).
-    # Validators are built on first use: a plan is rare, and building them took ~11 ms of every simulator start.
+    # Validators are built on first use: plans are rare, and building them took ~11 ms of each start.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 

@@ -150,7 +150,8 @@ async def test_webhooks_wait_while_paused_and_go_out_after(
 
 class SleepLog:
     """Stands in for the engine module's ``asyncio``: records every sleep and sleeps 0 instead; the loop's
-    clock, as the engine reads it to pace operations (``engine.paced_due``), moves on by the sleeps skipped."""
+    clock, as the engine reads it to pace operations (``engine.paced_due``), moves on by the sleeps
+    skipped."""
 
     def __init__(self) -> None:
         self.sleeps: list[float] = []
