@@ -86,7 +86,15 @@ RULES = {
         f"bulkdash.model.{name}": ("textual", "simulator", "bulkdash.ui", "bulkdash.service")
         for name in ("follow", "generate", "run", "timeline")  # training: above, with httpx too
     },
-    "simulator.server": ("textual", "bulkdash.ui", "bulkdash.model", "bulkdash.session", "rich"),
+    # Scenario packs load when a trainer asks for one, not with every simulator.
+    "simulator.server": (
+        "textual",
+        "bulkdash.ui",
+        "bulkdash.model",
+        "bulkdash.session",
+        "rich",
+        "simulator.scenarios",
+    ),
     "simulator.engine.engine": ("textual", "starlette", "httpx", "bulkdash.ui"),
     "simulator.operations": ("textual", "aiosqlite", "starlette", "httpx"),
     # The contract is shared by both sides and depends on neither (nor on any I/O library).

@@ -50,8 +50,6 @@ from simulator.faults import PlanError, parse_plan
 from simulator.http import responses as r
 from simulator.http.app import read_json
 from simulator.http.ratelimit import RateLimiter
-from simulator.scenarios import get_scenario, list_scenarios
-from simulator.scenarios.setup import DEFAULT_IDENTITY, setup_scenario
 from simulator.settings import SimSettings, is_loopback
 from simulator.webhooks.dispatcher import WebhookDispatcher
 
@@ -250,15 +248,24 @@ class Control:
         return r.JSON(self.engine.presenter.describe())
 
     # --- scenario packs (simulator/scenarios) -------------------------------------------------------
+    # Imported by the handlers that use them: the packs' models and item generators were ~25 ms of every
+    # simulator start (python -X importtime), the embedded one's included, for routes a trainer calls.
     async def scenarios(self, request: Request) -> Response:
+        from simulator.scenarios import list_scenarios
+
         return r.JSON([s.summary() for s in list_scenarios()])
 
     async def scenario(self, request: Request) -> Response:
+        from simulator.scenarios import get_scenario
+
         found = get_scenario(request.path_params["name"])
         return r.not_found() if found is None else r.JSON(found.model_dump(mode="json", exclude_none=True))
 
     async def start_scenario(self, request: Request) -> Response:
         """Apply a scenario (fault plan, speed), submit its bulk as the identity's demo user: 201, bulkId."""
+        from simulator.scenarios import get_scenario
+        from simulator.scenarios.setup import DEFAULT_IDENTITY, setup_scenario
+
         found = get_scenario(request.path_params["name"])
         if found is None:
             return r.not_found()
