@@ -37,7 +37,14 @@ def event_summary(record: ReceivedWebhook) -> str:
     """What the webhook says: ``bulk 1000042 RUNNING 25/100 (...)``, ``transfer 1000005 COMPLETED``."""
     if record.kind is EventKind.BULK:
         if record.bulk_status is None:
-            return f"bulk {record.bulk_id or '?'} (unreadable body)"
+            # Say which: a body cut off at the size limit, not JSON, or JSON that names no status (``{}``).
+            if record.body_truncated:
+                why = "body over the size limit"
+            elif record.json is None:
+                why = "body not JSON"
+            else:
+                why = "no status in the body"
+            return f"bulk {record.bulk_id or '?'} ({why})"
         counts = record.counts or {}
         attempted = counts.get("COMPLETED", 0) + counts.get("FAILED", 0)
         detail = ", ".join(f"{s.lower()} {counts[s]}" for s in _COUNT_ORDER if counts.get(s))

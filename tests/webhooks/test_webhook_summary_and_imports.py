@@ -47,6 +47,15 @@ def test_line_of_a_key_only_bulk_webhook_says_so() -> None:
     assert "sig - key ✓" in format_line(refused) and "key only" not in format_line(refused)
 
 
+def test_line_of_a_bulk_webhook_without_its_facts_says_why() -> None:
+    empty = dataclasses.replace(draft(), json={}, facts=EventFacts())
+    assert "bulk ? (no status in the body)" in format_line(empty)
+    not_json = dataclasses.replace(draft(status=400), body=b"nope", json=None, facts=EventFacts())
+    assert "bulk ? (body not JSON)" in format_line(not_json)
+    cut = dataclasses.replace(draft(status=413), json=None, body_truncated=True, facts=EventFacts())
+    assert "bulk ? (body over the size limit)" in format_line(cut)
+
+
 def test_line_of_a_transaction_and_of_an_unknown_path() -> None:
     transfer = dataclasses.replace(
         draft(), kind=EventKind.SEND, facts=EventFacts(event_type="SCHEDULED", object_id="77")
