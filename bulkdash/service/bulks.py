@@ -17,7 +17,6 @@ listing is an error of the whole page (``BulksPage.error``, with the deadline of
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from bulkdash.api.budget import BudgetExhausted, Priority
 from bulkdash.api.client import ApiError, WeavrClient
 from bulkdash.contract.models import FINAL_BULK_STATUSES, BulkProcess, BulkProcessDetails
 from bulkdash.service.tasks import describe
+from bulkdash.waiting import wait_set
 
 PAGE = 100
 FAST_POLL_S = 3.0  # something runs and the list is on screen
@@ -137,8 +137,7 @@ class BulksFollower:
                 running = any(b.status is not None and str(b.status) == "RUNNING" for b in page.bulks)
                 delay = FAST_POLL_S if running and self.on_screen else SLOW_POLL_S
             self.on_page(page)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+            await wait_set(self._wake, delay)
 
     async def fetch(self) -> BulksPage:
         """One poll of the page wanted now; a failed listing is a page with ``error`` (and, when the server or

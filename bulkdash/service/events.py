@@ -300,7 +300,9 @@ class EventStream:
         deadline = time.monotonic() + timeout
         while True:
             try:
-                event = await asyncio.wait_for(self._queue.get(), max(0.0, deadline - time.monotonic()))
+                # asyncio.timeout, not wait_for: see bulkdash/waiting.py.
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    event = await self._queue.get()
             except TimeoutError:
                 raise AssertionError(f"no {kind.__name__} within {timeout} s") from None
             if isinstance(event, kind) and where(event):

@@ -638,7 +638,9 @@ class DashboardService:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         connecting = self._connecting
-        await self._tasks.cancel_all(left(), keep=[connecting] if connecting is not None else [])
+        # Half the time at most for the tasks: a task that will not end must not leave the session's close
+        # nothing, or its databases stay open and their threads keep the process from exiting.
+        await self._tasks.cancel_all(left() / 2, keep=[connecting] if connecting is not None else [])
         # Cancelled half-way, a connect would leave a half-started simulator behind whose database is still
         # open when the loop closes (aiosqlite's thread then fails on the closed loop, or keeps the process
         # alive). It is short: let it finish, then close what it built. Past the bound (a remote endpoint that
@@ -649,6 +651,7 @@ class DashboardService:
             connecting.cancel()
         if self.session is not None:
             try:
-                await asyncio.wait_for(self.session.close(), left())
+                async with asyncio.timeout(left()):  # not wait_for: bulkdash/waiting.py
+                    await self.session.close()
             except Exception as exc:  # quitting must never fail on a courtesy close (nor hang on one)
                 log.warning("the session did not close cleanly: %s", describe(exc))

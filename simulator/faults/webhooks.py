@@ -21,13 +21,13 @@ whatever the delivery timing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
 
 from bulkdash.contract.signatures import sign_v1, sign_v2, verify_v1
+from bulkdash.waiting import wait_set
 from simulator.faults.plan import EventSelector, FaultPlan, WebhookFaults, derive_rng
 from simulator.store.store import WriteBatch
 
@@ -215,8 +215,7 @@ class WebhookLayer:
                 if faults.hold_for is not None:
                     spec = faults.plan.spec.out_of_order
                     hold_s = (spec.max_hold_ms if spec else 5_000) / 1000
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(faults.plan.sent_signal(faults.hold_for).wait(), hold_s)
+                    await wait_set(faults.plan.sent_signal(faults.hold_for), hold_s)
             if plan is not None and plan.in_outage(self.clock()):
                 raise httpx.ConnectError("simulated receiver outage (fault plan)")
             sent = headers if faults is None else wire_headers(faults, headers, body, self.signing_keys())

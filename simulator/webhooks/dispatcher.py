@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from bulkdash.waiting import wait_set
 from simulator.store.store import Store
 from simulator.webhooks.post import PostClient
 
@@ -169,8 +170,7 @@ class WebhookDispatcher:
                     self._in_flight[event_id] = task
                 if self._results:
                     continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), await self._idle_timeout())
+                await wait_set(self._wake, await self._idle_timeout())
             except asyncio.CancelledError:
                 raise
             except Exception:

@@ -5,6 +5,7 @@ databases, well within the half second quitting may take (no Textual here: the d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
@@ -100,3 +101,26 @@ async def test_quit_is_idempotent_and_concurrent(service: DashboardService) -> N
     assert service.closing
     # Nothing starts once closed: the future is cancelled and the work never runs.
     assert service.submit(OperationKind.TRANSFERS, []).cancelled()
+
+
+async def test_a_task_that_will_not_end_does_not_keep_the_databases_open(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A task deaf to cancellation (as the bulk list's poller was, when ``asyncio.wait_for`` swallowed its
+    cancel: bulkdash/waiting.py) gets half the quit's time; the session still closes in the other half."""
+    release = asyncio.Event()
+
+    async def deaf() -> None:
+        while not release.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await release.wait()
+
+    with databases(monkeypatch) as dbs:
+        service = DashboardService(embedded)
+        await service.connect()
+        stuck = service._tasks.spawn(deaf(), "deaf")
+        await service.aclose(timeout=1.0)
+        assert len(dbs.opened) >= 2 and dbs.still_open() == []
+        assert not stuck.done()
+        release.set()
+        await stuck
