@@ -118,6 +118,10 @@ async def settled_footer(pilot: Pilot, *, more: bool | None = None) -> list[str]
         footers = app.screen.query(CoalescingFooter)
         if not footers or not footers.first().query(FooterKey):
             return False
+        # Laid out too: keys just mounted (after a recompose of the footer) have no region until the next
+        # layout, which a loaded machine can show (one run in the full suite read "/ Filter" at 0×0).
+        if not all(key.region.area for key in footers.first().query(FooterKey)):
+            return False
         labels = footers.first().labels
         return more is None or (f"? {MORE}" in labels) == more
 
