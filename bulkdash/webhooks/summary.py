@@ -33,15 +33,26 @@ _TIMESTAMP_FLAGS = {
 }
 
 
+def _short(value: object, limit: int = 30) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def event_summary(record: ReceivedWebhook) -> str:
     """What the webhook says: ``bulk 1000042 RUNNING 25/100 (...)``, ``transfer 1000005 COMPLETED``."""
     if record.kind is EventKind.BULK:
         if record.bulk_status is None:
-            # Say which: a body cut off at the size limit, not JSON, or JSON that names no status (``{}``).
+            # Say which: a body cut off at the size limit, not JSON, not an object, a status that is not a
+            # string, or no status at all (``{}``).
+            body = record.json
             if record.body_truncated:
                 why = "body over the size limit"
-            elif record.json is None:
+            elif body is None:
                 why = "body not JSON"
+            elif not isinstance(body, dict):
+                why = "body not a JSON object"
+            elif "status" in body:
+                why = f"status {_short(body['status'])} not understood"
             else:
                 why = "no status in the body"
             return f"bulk {record.bulk_id or '?'} ({why})"

@@ -49,7 +49,10 @@ class Verification:
         if self.authenticity in (Authenticity.SIGNED, Authenticity.KEY_ONLY):
             return None
         if self.webhooks_key is KeyVerdict.VALID:
-            return "signature-v2 missing (the webhooks-key alone is accepted only on bulk_process_end)"
+            return (
+                "signature-v2 missing (the webhooks-key alone is accepted only on paths ending "
+                "/bulk_process_end/watch)"
+            )
         return "signature-v2 missing"
 
     @property

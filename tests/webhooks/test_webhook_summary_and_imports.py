@@ -54,6 +54,10 @@ def test_line_of_a_bulk_webhook_without_its_facts_says_why() -> None:
     assert "bulk ? (body not JSON)" in format_line(not_json)
     cut = dataclasses.replace(draft(status=413), json=None, body_truncated=True, facts=EventFacts())
     assert "bulk ? (body over the size limit)" in format_line(cut)
+    array = dataclasses.replace(draft(status=400), json=[1, 2], facts=EventFacts())
+    assert "bulk ? (body not a JSON object)" in format_line(array)
+    odd = dataclasses.replace(draft(), json={"bulkId": "1", "status": 7}, facts=EventFacts(bulk_id="1"))
+    assert "bulk 1 (status 7 not understood)" in format_line(odd)
 
 
 def test_line_of_a_transaction_and_of_an_unknown_path() -> None:
