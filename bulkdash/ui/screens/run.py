@@ -207,7 +207,8 @@ class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
                 info += f" · page {model.page_offset // PAGE_SIZE + 1}/{pages}"
         if model.search:
             info += f" · {model.search_summary()}"
-        self.query_one("#run-page-info", Static).update(info)
+        # One row of a one-row toolbar (``.toolbar-info``): a repaint, not a layout (see RunHeader._line).
+        self.query_one("#run-page-info", Static).update(info, layout=False)
 
     # --- events -------------------------------------------------------------------------------------
     @on(DataTable.RowSelected, "#ops")

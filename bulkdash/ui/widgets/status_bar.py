@@ -27,6 +27,7 @@ DOTS = {
 
 class StatusBar(Guarded, Static):
     DEFAULT_CLASSES = "status-bar"
+    _shown: Text | None = None
 
     def on_mount(self) -> None:
         self.refresh_status()
@@ -38,7 +39,7 @@ class StatusBar(Guarded, Static):
         display = getattr(self.app, "display_", None)
         text = Text()
         if display is None:
-            self.update(text)
+            self._show(text)
             return
         if getattr(self.app, "read_only", False):
             # First, so a narrow terminal never cuts it: why no key changes anything.
@@ -46,7 +47,7 @@ class StatusBar(Guarded, Static):
             text.append("  ")
         if service is None:
             text.append("◌ connecting", style=YELLOW)
-            self.update(text)
+            self._show(text)
             return
         connection, session = service.connection, service.session
         state = connection.state
@@ -72,4 +73,12 @@ class StatusBar(Guarded, Static):
             if presenter and (presenter.get("paused") or presenter.get("speed", 1.0) != 1.0):
                 style = "bold #ffd75f" if presenter.get("paused") else "#5fafff"
                 text.append(f"   {presenter_badge(presenter)}", style=style)
-        self.update(text)
+        self._show(text)
+
+    def _show(self, text: Text) -> None:
+        """One row (``.status-bar``), refreshed every second on every screen: the same text is not redrawn,
+        and new text is a repaint of the row, not a layout of the whole screen (see ``RunHeader._line``)."""
+        if text == self._shown:
+            return
+        self._shown = text
+        self.update(text, layout=False)
