@@ -1,0 +1,83 @@
+"""A running bulk's updates repaint the run page's header lines and the status bar, one fixed row each; they
+do not lay the whole screen out again (``Static.update``'s default: ~20 ms at 120×36 on every poll of a
+running bulk, the longest stalls of the keys while it ran — issue 16, ``benchmarks/dash_live``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widget import Widget
+
+from bulkdash.contract.models import BulkProcessDetails, status_counts
+from bulkdash.model.run import RunModel
+from bulkdash.ui.format import Display
+from bulkdash.ui.sheets import FIRST, LATER
+from bulkdash.ui.widgets.run_header import RunHeader
+from bulkdash.ui.widgets.status_bar import StatusBar
+from tests.ui.helpers import SIZE
+
+N = 1000
+
+
+class HeaderApp(App[None]):
+    CSS_PATH = [*FIRST, *LATER]  # the app's own style sheets: the rows' fixed sizes are what makes this safe
+
+    def compose(self) -> ComposeResult:
+        yield RunHeader(id="header")
+        yield StatusBar(id="status")
+
+
+def running(model: RunModel, done: int) -> None:
+    counts = {"SUBMITTED": N - done - 1, "RUNNING": 1, "COMPLETED": done, "FAILED": 0, "CANCELLED": 0}
+    model.apply_details(
+        BulkProcessDetails(
+            bulkId="1000001",
+            status="RUNNING",
+            mode="ON_FAILURE_CONTINUE",
+            submittedItemsCount=N,
+            operationStatusCounts=status_counts(counts),
+            executionStart=1_767_225_600_000,
+        )
+    )
+
+
+async def test_a_running_bulks_updates_ask_for_no_layout(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = RunModel("1000001", clock=lambda: 0.0)
+    app = HeaderApp()
+    async with app.run_test(size=SIZE) as pilot:
+        header = app.query_one(RunHeader)
+        running(model, 0)
+        header.show(model, Display())
+        await pilot.pause()
+        heights = [line.region.height for line in header.children]
+        layouts: list[str] = []
+        refresh = Widget.refresh
+
+        def spy(self: Widget, *regions: Any, **kwargs: Any) -> Widget:
+            if kwargs.get("layout") and (self is header or header in self.ancestors):
+                layouts.append(f"{type(self).__name__}#{self.id}")
+            return refresh(self, *regions, **kwargs)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        for done in (10, 250, 999):
+            running(model, done)
+            header.show(model, Display())
+            app.query_one(StatusBar).refresh_status()
+            await pilot.pause()
+        assert layouts == []
+        assert [line.region.height for line in header.children] == heights == [1, 1, 1, 1, 1]
+        assert "999/1,000" in str(header.query_one("#run-rates").render())  # repainted all the same
+
+
+async def test_the_status_bar_skips_unchanged_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = HeaderApp()
+    async with app.run_test(size=SIZE) as pilot:
+        bar = app.query_one(StatusBar)
+        await pilot.pause()
+        updates: list[object] = []
+        monkeypatch.setattr(bar, "update", lambda content, **kw: updates.append(content))
+        bar.refresh_status()
+        bar.refresh_status()
+        assert updates == []  # the same text as on mount
