@@ -14,6 +14,7 @@ from bulkdash.contract.models import BulkProcessDetails, status_counts
 from bulkdash.model.run import RunModel
 from bulkdash.ui.format import Display
 from bulkdash.ui.sheets import FIRST, LATER
+from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.run_header import RunHeader
 from bulkdash.ui.widgets.status_bar import StatusBar
 from tests.ui.helpers import SIZE
@@ -81,3 +82,42 @@ async def test_the_status_bar_skips_unchanged_text(monkeypatch: pytest.MonkeyPat
         bar.refresh_status()
         bar.refresh_status()
         assert updates == []  # the same text as on mount
+
+
+class KeysApp(App[None]):
+    BINDINGS = [("p", "pause", "Pause"), ("c", "cancel", "Cancel")]
+    CSS_PATH = FIRST
+    pausable = True
+
+    def compose(self) -> ComposeResult:
+        yield CoalescingFooter()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.pausable if action == "pause" else True
+
+
+async def test_the_footer_recomposes_only_when_its_keys_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opening a run page asked the footer ~11 times for the same keys; each recompose mounted them again and
+    laid the whole screen out."""
+    app = KeysApp()
+    async with app.run_test(size=SIZE) as pilot:
+        footer = app.query_one(CoalescingFooter)
+        await pilot.pause()
+        assert "p Pause" in footer.labels
+        recomposed: list[int] = []
+        recompose = CoalescingFooter.recompose
+
+        async def spy(self: CoalescingFooter) -> None:
+            recomposed.append(1)
+            await recompose(self)
+
+        monkeypatch.setattr(CoalescingFooter, "recompose", spy)
+        for _ in range(5):
+            app.refresh_bindings()
+            await pilot.pause()
+        assert recomposed == []  # the same keys: nothing redrawn
+        app.pausable = False
+        app.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert recomposed == [1]  # Pause now disabled: drawn again, once

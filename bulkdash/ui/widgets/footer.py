@@ -174,6 +174,8 @@ class CoalescingFooter(Guarded, Footer):
     _recompose_pending = False
     #: The width the keys were last fitted to (a resize to another width fits them again).
     _fitted_width = -1
+    #: What the keys were last composed from: (``hints()``, width).
+    _drawn: object = None
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
@@ -189,6 +191,11 @@ class CoalescingFooter(Guarded, Footer):
 
     async def _recompose_once(self) -> None:
         self._recompose_pending = False
+        # The same keys, in the same states, at the same width as drawn: nothing to do. Opening a run page
+        # asked ~11 times (each binding check as its state arrived), and every recompose mounted the keys
+        # again and laid the whole screen out (issue 16, benchmarks/dash_live: keys stalled meanwhile).
+        if self.is_attached and (self.hints(), self._width()) == self._drawn:
+            return
         await self.recompose()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -234,6 +241,7 @@ class CoalescingFooter(Guarded, Footer):
         width = self._width()
         self._fitted_width = width
         hints, palette = self.hints()
+        self._drawn = ((hints, palette), width)
         layout = fit(hints, palette, width)
         self.compact = layout.compact
         for hint, label in layout.keys:
