@@ -37,6 +37,11 @@ DETAILS_PER_POLL = 10
 PageKey = tuple[str | None, int]  # (status filter, page)
 
 
+def page_count(total: int) -> int:
+    """Pages of ``PAGE`` bulks a listing of ``total`` has (at least one, empty or not)."""
+    return max(1, math.ceil(total / PAGE))
+
+
 @dataclass
 class BulksPage:
     """One poll: a page of bulks (newest first) and the details known for them."""
@@ -53,8 +58,7 @@ class BulksPage:
 
     @property
     def pages(self) -> int:
-        """Pages of ``PAGE`` bulks the listing has (at least one, empty or not)."""
-        return max(1, math.ceil(self.total / PAGE))
+        return page_count(self.total)
 
     def retry_in_s(self, now: float) -> float | None:
         """Seconds left until ``retry_at`` at ``now`` (same clock), never negative."""
@@ -101,7 +105,7 @@ class BulksFollower:
 
     @property
     def pages(self) -> int:
-        return max(1, math.ceil(self.total / PAGE))
+        return page_count(self.total)
 
     def wake(self) -> None:
         """Poll now."""

@@ -172,10 +172,9 @@ def fit(hints: Iterable[Hint], palette: Hint | None, width: int) -> Layout:
 
 class CoalescingFooter(Guarded, Footer):
     _recompose_pending = False
-    #: The width the keys were last fitted to (a resize to another width fits them again).
-    _fitted_width = -1
-    #: What the keys were last composed from: (``hints()``, width).
-    _drawn: object = None
+    #: What the keys were last composed from: ``hints()`` and the width they were fitted to (a binding
+    #: check that changes neither, or a resize to the same width, redraws nothing).
+    _drawn: tuple[object, int] | None = None
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
@@ -199,7 +198,7 @@ class CoalescingFooter(Guarded, Footer):
         await self.recompose()
 
     def on_resize(self, event: events.Resize) -> None:
-        if self._bindings_ready and event.size.width != self._fitted_width:
+        if self._bindings_ready and (self._drawn is None or event.size.width != self._drawn[1]):
             self._schedule_recompose()
 
     def _width(self) -> int:
@@ -239,7 +238,6 @@ class CoalescingFooter(Guarded, Footer):
         if not self._bindings_ready:
             return
         width = self._width()
-        self._fitted_width = width
         hints, palette = self.hints()
         self._drawn = ((hints, palette), width)
         layout = fit(hints, palette, width)
