@@ -87,8 +87,6 @@ def _calls(name: str) -> Callable[[BulkdashApp], None]:
 class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
     TITLE = "bulkdash"
     CSS_PATH = sheets.FIRST  # the other screens load the rest (``bulkdash.ui.sheets``)
-    #: Screens in a terminal of fewer than 36 lines (80×24) have the class ``-short``: dialogs tighten up.
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
     BINDINGS = [
         Binding("n", "new_bulk", "New bulk", id="app.new_bulk"),
         Binding("w", "webhooks", "Webhooks", id="app.webhooks"),

@@ -163,10 +163,13 @@ async def test_the_dialogs_fit_80x24_with_their_buttons() -> None:
         await pilot.press("n")
         await until(pilot, lambda: app.screen.id == "new-bulk", what="the new-bulk dialog")
         await pilot.pause()
-        assert app.screen.has_class("-short")  # the app's VERTICAL_BREAKPOINTS
+        assert app.screen.has_class("-short")  # the dialogs' VERTICAL_BREAKPOINTS (sheets.SHORT_TERMINAL)
         whole_on_screen(app, "#new-dialog", "#new-size", "#new-file", "#new-submit", "#new-close")
         await pilot.press("escape")
-        await submit_bulk(pilot, size=3, fail_percent=0)
+        run = await submit_bulk(pilot, size=3, fail_percent=0)
+        # Only the dialogs take the class: on any other screen, setting it as the screen first got its size
+        # restyled every widget on it, for rules that style none of them (issue 16).
+        assert not {"-short", "-tall"} & (set(app.home.classes) | set(run.classes))
         for key, dialog, parts in (
             ("x", "execute", ("#execute-dialog", "#mode-stop", "#execute-interval", "#execute-go")),
             ("c", "confirm", ("#confirm-dialog", "#confirm-yes", "#confirm-no")),

@@ -15,6 +15,7 @@ from bulkdash.ui.guard import Guarded
 
 class ConfirmScreen(Guarded, ModalScreen[bool]):
     CSS_PATH = sheets.LATER
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),

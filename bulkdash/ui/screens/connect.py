@@ -29,6 +29,7 @@ from bulkdash.ui.widgets.footer import CoalescingFooter
 
 class ConnectScreen(Guarded, ReadOnlyAware, Screen[ConnectChoice]):
     CSS_PATH = sheets.LATER
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     TITLE = "bulkdash"
     SUB_TITLE = "Connect"
 
@@ -112,6 +113,7 @@ class ProfileEditScreen(Guarded, ModalScreen[tuple[str, config.Profile] | None])
     """Name, base URL, receiver port and public URL of one profile; saved to the file (kept 0600)."""
 
     CSS_PATH = sheets.LATER
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="profile-edit.cancel")]
 
@@ -179,6 +181,7 @@ class SecretPromptScreen(Guarded, ModalScreen[str | None]):
     """A secret the profile leaves to be asked for: masked input; esc declines (None)."""
 
     CSS_PATH = sheets.LATER
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="secret.cancel")]
 

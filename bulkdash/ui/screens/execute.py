@@ -31,6 +31,7 @@ class ExecuteChoice:
 
 class ExecuteScreen(Guarded, ModalScreen[ExecuteChoice | None]):
     CSS_PATH = sheets.LATER
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [Binding("escape", "dismiss_none", "Close", id="execute.close")]
 
     def __init__(self, bulk_id: str, suggested: ExecuteChoice | None = None, why: str = "") -> None:

@@ -102,6 +102,7 @@ def help_renderable() -> Group:
 
 class HelpScreen(Guarded, ModalScreen[None]):
     CSS_PATH = sheets.LATER
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [
         Binding("escape,question_mark", "dismiss", "Close", id="help.close"),
         # The help lists q as quit, and every other screen quits on it (a modal screen hides the app's keys).

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Select, Static
 
 from bulkdash.service.actions import BulkAction, allowed
-from bulkdash.ui import flows
+from bulkdash.ui import flows, sheets
 from bulkdash.ui.format import BULK_STATUSES, clip, count
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.messages import BulksFetched
@@ -121,6 +121,10 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
     def on_bulks_fetched(self, message: BulksFetched) -> None:
         page = message.page
         self.polls += 1
+        if self.polls == 1:
+            # Connected: the other screens' style sheets, read once this page is drawn, so the first bulk to
+            # open does not wait for them (``bulkdash.ui.sheets``).
+            self.call_after_refresh(sheets.preload_later, self.app)
         banner = self.query_one(Banner)
         if page.error:
             severity = "warning" if page.error.startswith("Waiting") else "error"

@@ -40,6 +40,7 @@ class NewBulkChoice:
 
 class NewBulkScreen(Guarded, ModalScreen[NewBulkChoice | None]):
     CSS_PATH = sheets.LATER
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [Binding("escape", "close", "Close", id="new.close")]
 
     def __init__(self, *, token: str | None = None) -> None:

@@ -19,6 +19,7 @@ from bulkdash.ui.widgets.json_view import JsonView, pretty_json
 
 class OperationScreen(Guarded, ModalScreen[None]):
     CSS_PATH = sheets.LATER
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="op.close"),
         Binding("c", "copy('request')", "Copy request", id="op.copy_request"),

@@ -33,6 +33,7 @@ _AUTHENTICITY_STYLES = {
 
 class WebhookDetailScreen(Guarded, ModalScreen[None]):
     CSS_PATH = sheets.LATER
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="webhook.close"),
         Binding("c", "copy", "Copy body", id="webhook.copy"),
