@@ -45,6 +45,8 @@ async def test_e_paces_a_10000_operation_report_with_a_progress_bar(tmp_path: Pa
         run = await open_bulk_7(app, pilot)
         panel = run.query_one(ReportPanel)
         assert not panel.running
+        # Empty until a report starts: no hidden bar redrawing itself, nothing to style as the page opens.
+        assert not panel.children and panel.text == ""
         show_progress = panel.show_progress
 
         def recording(progress: object) -> None:
@@ -91,5 +93,6 @@ async def test_cancel_stops_the_report_and_writes_nothing(tmp_path: Path) -> Non
         await pilot.click("#report-cancel")
         await until(pilot, lambda: "Report cancelled: nothing was written" in notes(app), what="the notice")
         assert not panel.running and not app.service.report_running("7")
+        assert panel.query_one(ProgressBar).total is not None  # hidden and not animating
         release.set()
     assert app.last_report is None and not any(tmp_path.iterdir())  # noqa: ASYNC240 -- after the run

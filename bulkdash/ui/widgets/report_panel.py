@@ -2,7 +2,10 @@
 what it is doing (``12/100 pages · waiting for the request budget · waited 45 s``) and a Cancel button.
 
 A report paces itself within the request budget, so a 10,000-operation bulk takes more than a minute: this
-panel says it is moving, and lets it be stopped (nothing is written then). Hidden while no report runs.
+panel says it is moving, and lets it be stopped (nothing is written then). Hidden while no report runs, and
+empty until the first one starts: composed with every run page, its bar, indeterminate, redrew itself 15 times
+a second while hidden, and its four widgets (and their classes' default CSS) were styled as each page opened,
+for a panel most pages never show (issue 16).
 """
 
 from __future__ import annotations
@@ -24,10 +27,17 @@ class ReportPanel(Guarded, Horizontal):
     DEFAULT_CLASSES = "report-panel"
 
     def compose(self) -> ComposeResult:
-        yield Static("Report", classes="report-label", markup=False)
-        yield ProgressBar(total=None, show_eta=False, id="report-progress")
-        yield Static("starting…", id="report-text", markup=False)
-        yield Button("Cancel report", id="report-cancel", variant="error", compact=True)
+        yield from ()  # the parts come with the first report (``_parts``)
+
+    def _parts(self) -> None:
+        """Mount the panel's widgets, once (they stay, hidden, for the next report)."""
+        if not self.children:
+            self.mount(
+                Static("Report", classes="report-label", markup=False),
+                ProgressBar(total=None, show_eta=False, id="report-progress"),
+                Static("starting…", id="report-text", markup=False),
+                Button("Cancel report", id="report-cancel", variant="error", compact=True),
+            )
 
     @property
     def running(self) -> bool:
@@ -35,18 +45,29 @@ class ReportPanel(Guarded, Horizontal):
 
     def start(self) -> None:
         """A report began: an indeterminate bar until its first page says how many there are."""
+        self._parts()
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.query_one("#report-text", Static).update("starting…")
         self.add_class("-visible")
 
     def show_progress(self, progress: Progress) -> None:
+        self._parts()
         self.add_class("-visible")
         self.query_one(ProgressBar).update(total=progress.pages_total, progress=progress.pages_done)
         self.query_one("#report-text", Static).update(progress_text(progress))
 
     @property
     def text(self) -> str:
+        """What the panel says it is doing ("" before the first report)."""
+        if not self.children:
+            return ""
         return str(self.query_one("#report-text", Static).content)
 
     def finish(self) -> None:
         self.remove_class("-visible")
+        if self.children:
+            # A bar left indeterminate (a report cancelled before its first page) redraws itself 15 times a
+            # second, hidden or not; a known total stops that.
+            bar = self.query_one(ProgressBar)
+            if bar.total is None:
+                bar.update(total=1, progress=0)
