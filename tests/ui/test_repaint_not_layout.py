@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 from textual.widget import Widget
+from textual.widgets._footer import FooterKey
 
 from bulkdash.contract.models import BulkProcessDetails, status_counts
 from bulkdash.model.run import RunModel
@@ -121,3 +122,27 @@ async def test_the_footer_recomposes_only_when_its_keys_change(monkeypatch: pyte
         await pilot.pause()
         await pilot.pause()
         assert recomposed == [1]  # Pause now disabled: drawn again, once
+
+
+@pytest.mark.parametrize("width", [SIZE[0], 26])  # wide: keys drawn in full; 26: the compact fit
+async def test_footer_keys_mount_without_a_restyle(monkeypatch: pytest.MonkeyPatch, width: int) -> None:
+    """A key started compact (Textual's default), its watcher set the class as it mounted and the footer's
+    binding cleared it again: two restyles of every key on every screen's first frame."""
+    restyled: list[str] = []
+    update = FooterKey.update_node_styles
+
+    def spy(self: FooterKey, animate: bool = True) -> None:
+        restyled.append(self.description)
+        update(self, animate=animate)
+
+    monkeypatch.setattr(FooterKey, "update_node_styles", spy)
+    app = KeysApp()
+    async with app.run_test(size=(width, SIZE[1])) as pilot:
+        await pilot.pause()
+        footer = app.query_one(CoalescingFooter)
+        assert footer.labels
+        keys = list(footer.query(FooterKey))
+        assert all(key.has_class("-compact") == key.compact for key in keys)
+        bound = [key for key in keys if not key.has_class("-command-palette")]  # that one is always compact
+        assert any(key.compact for key in bound) == (width < SIZE[0])
+        assert restyled == []

@@ -242,15 +242,22 @@ class CoalescingFooter(Guarded, Footer):
         self._drawn = ((hints, palette), width)
         layout = fit(hints, palette, width)
         self.compact = layout.compact
+        # Each key is born with the ``compact`` the binding gives it, and its class: a key starts compact
+        # (Textual's default) and its watcher set the class as it mounted, then the binding cleared it — a
+        # restyle of the key each time (~1 ms apiece, a dozen keys, on every screen's first frame).
+        compact = "-compact" if layout.compact else ""
         for hint, label in layout.keys:
-            yield FooterKey(
+            key = FooterKey(
                 hint.key,
                 hint.key_display,
                 label,
                 hint.action,
+                classes=compact,
                 disabled=not hint.enabled,
                 tooltip=hint.tooltip or (hint.description if label != hint.description else ""),
-            ).data_bind(compact=Footer.compact)
+            )
+            key.set_reactive(FooterKey.compact, layout.compact)
+            yield key.data_bind(compact=Footer.compact)
         if layout.palette is not None:
             hint = layout.palette
             yield FooterKey(
@@ -258,7 +265,7 @@ class CoalescingFooter(Guarded, Footer):
                 hint.key_display,
                 hint.description,
                 hint.action,
-                classes="-command-palette",
+                classes="-command-palette -compact",  # always compact (Textual's default for a key)
                 disabled=not hint.enabled,
                 tooltip=hint.tooltip,
             )
