@@ -175,9 +175,13 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         """The service if it is built yet: what the first screen's widgets ask, so as not to build it."""
         return self._service
 
+    def get_default_screen(self) -> HomeScreen:
+        # The bulks are the first screen, not pushed over Textual's empty default one: that one was composed,
+        # styled, resized and laid out before the first frame for nothing.
+        return self.home
+
     def on_mount(self) -> None:
         self._catch_signals()
-        self.push_screen(self.home)
         if self.start == "scenarios":
             self.action_scenarios()
         if self.choices:

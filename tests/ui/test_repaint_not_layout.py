@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets._footer import FooterKey
 
@@ -18,7 +19,7 @@ from bulkdash.ui.sheets import FIRST, LATER
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.run_header import RunHeader
 from bulkdash.ui.widgets.status_bar import StatusBar
-from tests.ui.helpers import SIZE
+from tests.ui.helpers import SIZE, until
 
 N = 1000
 
@@ -146,3 +147,27 @@ async def test_footer_keys_mount_without_a_restyle(monkeypatch: pytest.MonkeyPat
         bound = [key for key in keys if not key.has_class("-command-palette")]  # that one is always compact
         assert any(key.compact for key in bound) == (width < SIZE[0])
         assert restyled == []
+
+
+class KeysScreen(Screen[None]):
+    def compose(self) -> ComposeResult:
+        yield CoalescingFooter()
+
+
+class UnfocusedKeysApp(KeysApp):
+    def get_default_screen(self) -> Screen[None]:
+        return KeysScreen()  # the first screen, as the bulks are bulkdash's: it gets no resize
+
+    def on_mount(self) -> None:
+        self.app_focus = False  # a browser tab (``bulkdash serve``) that has not reported focus
+
+
+async def test_the_footer_draws_its_keys_before_the_app_has_focus() -> None:
+    """Out of focus, a footer keeps the keys it drew; one that never drew any must still draw them (it waited
+    for a resize of the screen, which a first screen need not get)."""
+    app = UnfocusedKeysApp()
+    async with app.run_test(size=SIZE) as pilot:
+        footer = app.query_one(CoalescingFooter)
+        await until(pilot, lambda: footer.labels, what="the keys")
+        assert not app.app_focus
+        assert "p Pause" in footer.labels

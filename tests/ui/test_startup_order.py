@@ -29,6 +29,9 @@ async def test_the_first_frame_needs_no_service(monkeypatch: pytest.MonkeyPatch)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         assert app.started_service is None
+        # The bulks are the first screen itself, not pushed over an empty default one styled and laid out
+        # before the first frame for nothing.
+        assert app.screen_stack == [app.home]
         assert "Connecting…" in str(app.home.query_one("#home-empty", Static).render())
         assert "connecting" in str(app.home.query_one(StatusBar).render())
         # The footer's checks run without it: nothing trained, no simulator known yet.

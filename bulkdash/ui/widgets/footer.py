@@ -178,7 +178,10 @@ class CoalescingFooter(Guarded, Footer):
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True
-        if not screen.app.app_focus:
+        if not screen.app.app_focus and self._drawn is not None:
+            # Textual's Footer keeps its keys while the app is out of focus. But never drawn at all is not a
+            # state to keep: a browser tab (``bulkdash serve``) may not report focus, and the keys came only
+            # with a resize of the screen (none when the bulks are the first screen).
             return
         if self.is_attached and screen is self.screen:
             self._schedule_recompose()
