@@ -27,6 +27,8 @@ shown to the user.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import math
 import os
@@ -70,16 +72,38 @@ class Report:
         return "".join(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n" for row in rows)
 
     def write(self, out: Path | None = None) -> Path:
-        """Write ``report.md``, ``operations.jsonl`` and ``webhooks.jsonl`` into ``out`` (default:
-        ``default_report_root()/bulkdash-report-<bulkId>``), each replaced atomically; returns the directory
-        as a full path (a relative ``out`` is taken from the current folder), to tell the user."""
-        directory = out if out is not None else default_report_root() / default_dirname(self.bulk_id)
-        directory = directory.absolute()
+        """Write ``report.md``, ``operations.jsonl`` and ``webhooks.jsonl`` into ``out``, each replaced
+        atomically, or by default into a new directory (``new_directory(default_report_root(),
+        "bulkdash-report-<bulkId>")``); returns the directory as a full path (a relative ``out`` is taken
+        from the current folder), to tell the user."""
+        if out is None:
+            out = new_directory(default_report_root(), default_dirname(self.bulk_id))
+        directory = out.absolute()
         directory.mkdir(parents=True, exist_ok=True)
-        _write_atomically(directory / "report.md", self.markdown)
-        _write_atomically(directory / "operations.jsonl", self.jsonl(self.operations))
-        _write_atomically(directory / "webhooks.jsonl", self.jsonl(self.webhooks))
+        try:
+            _write_atomically(directory / "report.md", self.markdown)
+            _write_atomically(directory / "operations.jsonl", self.jsonl(self.operations))
+            _write_atomically(directory / "webhooks.jsonl", self.jsonl(self.webhooks))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                directory.rmdir()  # only if nothing is in it: a directory made for this report, left empty
+            raise
         return directory
+
+
+def new_directory(parent: Path, name: str) -> Path:
+    """A directory made now for one report: ``parent/name``, else ``name-2``, ``name-3``… A report written
+    where nobody said to write it never replaces another: bulk ids repeat (a fresh simulator numbers its bulks
+    from 1000001 again; two endpoints may share ids), and a second report of a bulk is a later look at it."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for n in itertools.count(1):
+        candidate = parent / (name if n == 1 else f"{name}-{n}")
+        try:
+            candidate.mkdir()  # atomic: two reports at once cannot both take the same name
+        except FileExistsError:
+            continue
+        return candidate
+    raise AssertionError("unreachable")
 
 
 def _write_atomically(path: Path, text: str) -> None:

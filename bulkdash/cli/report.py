@@ -48,8 +48,9 @@ def add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
         "--out",
         type=Path,
         default=None,
-        help="directory to write (default: bulkdash/reports/bulkdash-report-BULK_ID in your Documents, or in "
-        "the user data dir without one; the full path is printed)",
+        help="directory to write, its files replaced (default: a new directory bulkdash/reports/"
+        "bulkdash-report-BULK_ID, -2, -3… if taken, in your Documents, or in the user data dir without one; "
+        "the full path is printed)",
     )
     report.add_argument("--status", default=None, help="only operations of this status in operations.jsonl")
     # SUPPRESS: the same flags given before `report` must not be reset by this subparser's defaults.
@@ -100,7 +101,7 @@ def report_command(args: argparse.Namespace) -> int:
         return fail(COMMAND, problem or "cannot connect")
 
     async def run() -> Path:
-        from bulkdash.report import build_report, default_dirname, default_report_root
+        from bulkdash.report import build_report
 
         session = await connector()
         try:
@@ -113,7 +114,7 @@ def report_command(args: argparse.Namespace) -> int:
         finally:
             # Also when cancelled (Ctrl-C): the embedded simulator and the receiver close their databases.
             await session.close()
-        written.append(report.write(args.out or default_report_root() / default_dirname(args.bulk_id)))
+        written.append(report.write(args.out))  # no --out: a new directory under the reports folder
         return written[-1]
 
     line = ProgressLine(sys.stderr)

@@ -412,7 +412,12 @@ class DashboardService:
         return event
 
     async def _write_report(self, bulk_id: str) -> Path:
-        from bulkdash.report import build_report, default_dirname, default_report_root  # only when asked
+        from bulkdash.report import (  # only when asked
+            build_report,
+            default_dirname,
+            default_report_root,
+            new_directory,
+        )
 
         client = self._client()
         assert self.session is not None
@@ -426,7 +431,9 @@ class DashboardService:
             progress=lambda progress: self._emit(ReportProgressed(bulk_id, progress)),
             reply=self.training.reply_for(bulk_id) if self.training is not None else None,
         )
-        return report.write((self.report_dir or default_report_root()) / _safe_name(default_dirname(bulk_id)))
+        return report.write(
+            new_directory(self.report_dir or default_report_root(), _safe_name(default_dirname(bulk_id)))
+        )
 
     # --- training -----------------------------------------------------------------------------------
     def _sim(self) -> SimControl:

@@ -46,3 +46,36 @@ def test_an_explicit_folder_still_wins_and_comes_back_as_a_full_path(home: Path,
     written = report().write(Path("mine"))
     assert written.is_absolute() and written == tmp_path / "mine"
     assert (written / "operations.jsonl").exists()
+
+
+def test_a_report_never_replaces_another_unless_told_where(home: Path, tmp_path: Path) -> None:
+    """A fresh simulator numbers its bulks from 1000001 again: the report of this run's bulk 1000001 must not
+    replace the one of an earlier run (found by trying it: it did)."""
+    (home / "Documents").mkdir()
+    first = report().write()
+    second = Report("1000001", "# Bulk 1000001, another run\n", [], []).write()
+    third = report().write()
+    assert [first.name, second.name, third.name] == [
+        "bulkdash-report-1000001",
+        "bulkdash-report-1000001-2",
+        "bulkdash-report-1000001-3",
+    ]
+    assert (first / "report.md").read_text() == "# Bulk 1000001\n"
+    assert (second / "report.md").read_text() == "# Bulk 1000001, another run\n"
+    # Told where (``--out``): that directory, its files replaced.
+    assert report().write(second) == second
+    assert (second / "report.md").read_text() == "# Bulk 1000001\n"
+
+
+def test_a_report_that_cannot_be_written_leaves_no_empty_directory(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bulkdash.report as module
+
+    def failing(path: Path, text: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module, "_write_atomically", failing)
+    with pytest.raises(OSError):
+        report().write()
+    assert not any((default_report_root()).iterdir())

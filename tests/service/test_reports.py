@@ -44,6 +44,20 @@ async def test_a_10000_operation_report_paces_itself_within_the_quota_and_says_h
     assert not service.report_running("7")
 
 
+async def test_a_second_report_of_a_bulk_keeps_the_first(tmp_path: Path) -> None:
+    time = VirtualTime()
+    server = FakeWeavr(time, n=150)
+    service = paced_service(server, time, tmp_path)
+    try:
+        assert await service.connect() is not None
+        first = await service.export_report("7")
+        second = await service.export_report("7")
+    finally:
+        await service.aclose()
+    assert first.path == tmp_path / "bulkdash-report-7" and second.path == tmp_path / "bulkdash-report-7-2"
+    assert (first.path / "report.md").exists() and (second.path / "report.md").exists()
+
+
 async def test_a_cancelled_report_says_so_and_writes_nothing(tmp_path: Path) -> None:
     time = VirtualTime()
     service = paced_service(FakeWeavr(time, n=1_000), time, tmp_path)

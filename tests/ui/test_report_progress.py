@@ -55,9 +55,21 @@ async def test_e_paces_a_10000_operation_report_with_a_progress_bar(tmp_path: Pa
             shown.append((bar.total, bar.progress, panel.text))
 
         panel.show_progress = recording  # type: ignore[method-assign]
+        # Shown only once its parts are mounted: shown before, the run header under it was drawn cut by a
+        # line for up to a second (seen in a terminal).
+        shown_unmounted: list[str] = []
+        add_class = panel.add_class
+
+        def adding(*names: str, update: bool = True) -> ReportPanel:
+            if "-visible" in names and not all(child.is_mounted for child in panel.children):
+                shown_unmounted.extend(type(c).__name__ for c in panel.children if not c.is_mounted)
+            return add_class(*names, update=update)
+
+        panel.add_class = adding  # type: ignore[method-assign]
         await pilot.press("e")  # on the virtual clock it may be over by the time the key is handled
         await until(pilot, lambda: app.last_report is not None, timeout=30, what="the report")
         await until(pilot, lambda: not panel.running, what="the panel to go")
+        assert panel.children and shown_unmounted == []
         assert any(str(tmp_path) in n for n in notes(app))
     out = tmp_path / "bulkdash-report-7"
     assert len((out / "operations.jsonl").read_text().splitlines()) == 10_000

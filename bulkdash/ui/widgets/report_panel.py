@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 class ReportPanel(Guarded, Horizontal):
     DEFAULT_CLASSES = "report-panel"
+    _wanted = False  # a report is under way: shown (once its parts are mounted)
 
     def compose(self) -> ComposeResult:
         yield from ()  # the parts come with the first report (``_parts``)
@@ -34,25 +35,39 @@ class ReportPanel(Guarded, Horizontal):
         if not self.children:
             self.mount(
                 Static("Report", classes="report-label", markup=False),
-                ProgressBar(total=None, show_eta=False, id="report-progress"),
+                ProgressBar(total=None, show_eta=False, show_percentage=False, id="report-progress"),
                 Static("starting…", id="report-text", markup=False),
                 Button("Cancel report", id="report-cancel", variant="error", compact=True),
             )
 
+    def _show(self) -> None:
+        self._wanted = True
+        self._reveal()
+
+    def _reveal(self) -> None:
+        if not self._wanted or self.has_class("-visible"):
+            return
+        if all(child.is_mounted for child in self.children):
+            self.add_class("-visible")
+            return
+        # Shown once its parts are mounted: shown while they still were, the run header below it was drawn
+        # moved down but cut by a line, for up to a second (until its next layout).
+        self.call_after_refresh(self._reveal)
+
     @property
     def running(self) -> bool:
-        return self.has_class("-visible")
+        return self._wanted
 
     def start(self) -> None:
         """A report began: an indeterminate bar until its first page says how many there are."""
         self._parts()
         self.query_one(ProgressBar).update(total=None, progress=0)
         self.query_one("#report-text", Static).update("starting…")
-        self.add_class("-visible")
+        self._show()
 
     def show_progress(self, progress: Progress) -> None:
         self._parts()
-        self.add_class("-visible")
+        self._show()
         self.query_one(ProgressBar).update(total=progress.pages_total, progress=progress.pages_done)
         self.query_one("#report-text", Static).update(progress_text(progress))
 
@@ -64,6 +79,7 @@ class ReportPanel(Guarded, Horizontal):
         return str(self.query_one("#report-text", Static).content)
 
     def finish(self) -> None:
+        self._wanted = False
         self.remove_class("-visible")
         if self.children:
             # A bar left indeterminate (a report cancelled before its first page) redraws itself 15 times a
