@@ -45,8 +45,8 @@ class ReportPanel(Guarded, Horizontal):
         self._reveal()
 
     def _reveal(self) -> None:
-        if not self._wanted or self.has_class("-visible"):
-            return
+        if not self._wanted or not self.is_attached or self.has_class("-visible"):
+            return  # finished, or its page closed, meanwhile; or shown already
         if all(child.is_mounted for child in self.children):
             self.add_class("-visible")
             return
