@@ -136,13 +136,15 @@ def default_report_root() -> Path:
 @dataclass(frozen=True, slots=True)
 class ReportProgress:
     """How far a report's fetching is. ``pages_total`` is None while it cannot be known (a server that
-    sends no counts); ``waited_s`` is the time spent (or being spent) waiting for the request budget, and
-    ``waiting`` says a wait is starting now."""
+    sends no counts); ``waited_s`` is the time already spent waiting for the request budget; ``waiting``
+    says a wait of ``wait_s`` seconds is starting now (not yet in ``waited_s``: a user trial read "waited
+    51 s" the moment a 51-second wait began)."""
 
     pages_done: int
     pages_total: int | None
     waited_s: float
     waiting: bool = False
+    wait_s: float = 0.0
 
 
 def _pages_for(items: int | None) -> int | None:
@@ -175,17 +177,17 @@ class _Progress:
         self._emit(waiting=False)
 
     def wait(self, seconds: float) -> None:
-        self.waited_s += seconds
-        self._emit(waiting=True)
+        self._emit(waiting=True, wait_s=seconds)
+        self.waited_s += seconds  # spent once the next page comes
 
-    def _emit(self, *, waiting: bool) -> None:
+    def _emit(self, *, waiting: bool, wait_s: float = 0.0) -> None:
         if self._report is None:
             return
         expected = [e for _, e in self._pages.values()]
         unknown = not expected or any(e is None for e in expected)
         total = None if unknown else sum(e for e in expected if e is not None)
         done = sum(d for d, _ in self._pages.values())
-        self._report(ReportProgress(done, total, self.waited_s, waiting))
+        self._report(ReportProgress(done, total, self.waited_s, waiting, wait_s))
 
 
 # --- redaction ------------------------------------------------------------------------------------------

@@ -22,6 +22,8 @@ class Progress(Protocol):
     def waited_s(self) -> float: ...
     @property
     def waiting(self) -> bool: ...
+    @property
+    def wait_s(self) -> float: ...
 
 
 def share(progress: Progress) -> float | None:
@@ -42,11 +44,12 @@ def waited(seconds: float) -> str:
 
 
 def progress_text(progress: Progress) -> str:
-    """``12/100 pages · waiting for the request budget · waited 45 s``."""
+    """``12/100 pages · waiting for the request budget · 51 s``, then ``13/100 pages · waited 51 s``: the
+    wait starting now, and the time already waited."""
     total = progress.pages_total
     parts = [f"{progress.pages_done:,}/{total:,} pages" if total else f"{progress.pages_done:,} pages"]
     if progress.waiting:
-        parts.append("waiting for the request budget")
+        parts.append(f"waiting for the request budget · {waited(progress.wait_s)}")
     if progress.waited_s > 0:
         parts.append(f"waited {waited(progress.waited_s)}")
     return " · ".join(parts)

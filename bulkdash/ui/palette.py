@@ -33,6 +33,7 @@ SCREEN_COMMANDS = (
     ("search", "Search operations", "Search the operations on this page (/)"),
     ("timeline", "Delivery timeline", "API calls, state changes and webhooks of this bulk (t)"),
     ("export", "Export report", "Markdown report and JSON Lines of this bulk (e)"),
+    ("cancel_report", "Cancel report", "Stop the report being written: nothing is written"),
 )
 
 

@@ -5,6 +5,7 @@ clock of ``tests/test_report.py``: a minute of waiting for the budget takes no t
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,11 @@ async def test_a_10000_operation_report_paces_itself_within_the_quota_and_says_h
     assert server.refused == 0 and max(server.per_minute.values()) <= 90  # within the quota, paced
     assert progress[-1].pages_done == progress[-1].pages_total == 100
     assert any(p.waiting for p in progress) and progress[-1].waited_s >= 30  # it waited, and said so
+    # A wait is told as it starts (its length) and counted as waited only once it is over: "waited 51 s"
+    # the moment a 51-second wait began was read as time spent.
+    for starting, after in itertools.pairwise(progress):
+        if starting.waiting:
+            assert starting.wait_s > 0 and after.waited_s == starting.waited_s + starting.wait_s
     assert not service.report_running("7")
 
 

@@ -27,11 +27,13 @@ def test_the_progress_line_is_rewritten_in_place_on_a_terminal_only() -> None:
     terminal = io.StringIO()
     line = ProgressLine(terminal, tty=True)
     line(ReportProgress(1, 100, 0.0))
-    line(ReportProgress(72, 100, 12.4, waiting=True))
+    line(ReportProgress(72, 100, 12.4, waiting=True, wait_s=51.0))
+    line(ReportProgress(73, 100, 63.4))
     line.end()
     assert terminal.getvalue() == (
         "\r\x1b[Kreport: 1/100 pages"
-        "\r\x1b[Kreport: 72/100 pages · waiting for the request budget · waited 12 s\n"
+        "\r\x1b[Kreport: 72/100 pages · waiting for the request budget · 51 s · waited 12 s"
+        "\r\x1b[Kreport: 73/100 pages · waited 1 min 03 s\n"
     )
     piped = io.StringIO()
     quiet = ProgressLine(piped, tty=False)

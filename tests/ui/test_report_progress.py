@@ -75,7 +75,7 @@ async def test_e_paces_a_10000_operation_report_with_a_progress_bar(tmp_path: Pa
     assert len((out / "operations.jsonl").read_text().splitlines()) == 10_000
     assert server.refused == 0 and max(server.per_minute.values()) <= 90  # within the quota, paced
     assert shown[-1][:2] == (100, 100) and shown[-1][2].startswith("100/100 pages")
-    assert any("waiting for the request budget" in text for _, _, text in shown)
+    assert any("waiting for the request budget · " in text for _, _, text in shown)
     assert "waited " in shown[-1][2]
 
 
@@ -102,9 +102,12 @@ async def test_cancel_stops_the_report_and_writes_nothing(tmp_path: Path) -> Non
         panel = run.query_one(ReportPanel)
         await pilot.press("e")
         await until(pilot, lambda: held.is_set() and panel.text.startswith("2/10 pages"), what="page 3 asked")
+        # Also in the command palette while it runs (a user trial found no keyboard way to it).
+        assert "Cancel report" in {c.title for c in app.get_system_commands(run)}
         await pilot.click("#report-cancel")
         await until(pilot, lambda: "Report cancelled: nothing was written" in notes(app), what="the notice")
         assert not panel.running and not app.service.report_running("7")
         assert panel.query_one(ProgressBar).total is not None  # hidden and not animating
+        assert "Cancel report" not in {c.title for c in app.get_system_commands(run)}
         release.set()
     assert app.last_report is None and not any(tmp_path.iterdir())  # noqa: ASYNC240 -- after the run

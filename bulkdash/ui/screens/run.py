@@ -144,6 +144,9 @@ class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
         if state and action in flows.LIFECYCLE:
             # Shown and enabled when the state allows it, hidden when not, greyed until the status is known.
             return allowed(self.model.status, BulkAction(action))
+        if state and action == "cancel_report":
+            # In the palette while a report of this bulk is being written (besides the panel's button).
+            return self.service.report_running(self.bulk_id)
         return state
 
     # --- applying updates ---------------------------------------------------------------------------
