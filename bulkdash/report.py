@@ -71,22 +71,26 @@ class Report:
     def jsonl(self, rows: Iterable[dict[str, Any]]) -> str:
         return "".join(json.dumps(row, sort_keys=True, ensure_ascii=False) + "\n" for row in rows)
 
-    def write(self, out: Path | None = None) -> Path:
+    def write(self, out: Path | None = None, *, root: Path | None = None) -> Path:
         """Write ``report.md``, ``operations.jsonl`` and ``webhooks.jsonl`` into ``out``, each replaced
-        atomically, or by default into a new directory (``new_directory(default_report_root(),
-        "bulkdash-report-<bulkId>")``); returns the directory as a full path (a relative ``out`` is taken
-        from the current folder), to tell the user."""
+        atomically, or by default into a new directory ``new_directory(root, default_dirname(bulkId))``
+        (``root``: ``default_report_root()`` unless given); returns the directory as a full path (a relative
+        ``out`` is taken from the current folder), to tell the user."""
         if out is None:
-            out = new_directory(default_report_root(), default_dirname(self.bulk_id))
-        directory = out.absolute()
-        directory.mkdir(parents=True, exist_ok=True)
+            directory = new_directory(root or default_report_root(), default_dirname(self.bulk_id)).absolute()
+            made = True
+        else:
+            directory = out.absolute()
+            made = not directory.exists()
+            directory.mkdir(parents=True, exist_ok=True)
         try:
             _write_atomically(directory / "report.md", self.markdown)
             _write_atomically(directory / "operations.jsonl", self.jsonl(self.operations))
             _write_atomically(directory / "webhooks.jsonl", self.jsonl(self.webhooks))
         except BaseException:
-            with contextlib.suppress(OSError):
-                directory.rmdir()  # only if nothing is in it: a directory made for this report, left empty
+            if made:  # a directory made for this report is not left behind empty; one the user named stays
+                with contextlib.suppress(OSError):
+                    directory.rmdir()  # only if nothing is in it
             raise
         return directory
 
@@ -119,7 +123,10 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def default_dirname(bulk_id: str) -> str:
-    return f"bulkdash-report-{bulk_id}"
+    """``bulkdash-report-<bulkId>`` as one file name: a bulk id comes from the server, and one holding ``/``
+    or ``..`` must not put a report anywhere but in the reports folder."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", f"bulkdash-report-{bulk_id}")[:120]
+    return safe if safe.strip(".") else "bulkdash-report"
 
 
 def default_report_root() -> Path:

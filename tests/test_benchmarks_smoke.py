@@ -53,6 +53,12 @@ def test_webhook_receiver() -> None:
     assert "receiver / bare Starlette route:" in out
 
 
+def test_receiver_parts() -> None:
+    out = run_benchmark("receiver_parts", "--count", "40", "--runs", "1", "--concurrency", "4")
+    for way in ("app alone:", "with the store:", "store, no fsync:"):
+        assert way in out and "µs per webhook" in out
+
+
 def test_webhook_delivery() -> None:
     out = run_benchmark("webhook_delivery", "--count", "10", "--runs", "1")
     assert "webhooks recorded:   14 events" in out

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -74,13 +73,6 @@ RESTART_DELAY_S = 5.0
 #: Playback speeds the presenter steps through with ``faster`` and ``slower``.
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
 MAX_WEBHOOKS = 2000
-
-
-def _safe_name(name: str) -> str:
-    """``name`` as one file name: a bulk id comes from the server, and one holding ``/`` or ``..`` must not
-    put a report anywhere but in the report directory."""
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", name)[:120]
-    return safe if safe.strip(".") else "bulkdash-report"
 
 
 class DashboardService:
@@ -412,12 +404,7 @@ class DashboardService:
         return event
 
     async def _write_report(self, bulk_id: str) -> Path:
-        from bulkdash.report import (  # only when asked
-            build_report,
-            default_dirname,
-            default_report_root,
-            new_directory,
-        )
+        from bulkdash.report import build_report  # only when asked
 
         client = self._client()
         assert self.session is not None
@@ -431,9 +418,7 @@ class DashboardService:
             progress=lambda progress: self._emit(ReportProgressed(bulk_id, progress)),
             reply=self.training.reply_for(bulk_id) if self.training is not None else None,
         )
-        return report.write(
-            new_directory(self.report_dir or default_report_root(), _safe_name(default_dirname(bulk_id)))
-        )
+        return report.write(root=self.report_dir)  # a new folder: never replaces another report
 
     # --- training -----------------------------------------------------------------------------------
     def _sim(self) -> SimControl:

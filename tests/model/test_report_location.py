@@ -79,3 +79,19 @@ def test_a_report_that_cannot_be_written_leaves_no_empty_directory(
     with pytest.raises(OSError):
         report().write()
     assert not any((default_report_root()).iterdir())
+
+
+def test_a_folder_named_with_out_stays_when_the_report_cannot_be_written(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bulkdash.report as module
+
+    def failing(path: Path, text: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(module, "_write_atomically", failing)
+    mine = tmp_path / "mine"
+    mine.mkdir()  # the user's, empty
+    with pytest.raises(OSError):
+        report().write(mine)
+    assert mine.is_dir()

@@ -1,5 +1,5 @@
 """The report of the bulk on screen while it is written: a progress bar (pages fetched of pages expected),
-what it is doing (``12/100 pages · waiting for the request budget · waited 45 s``) and a Cancel button.
+what it is doing (``12/100 pages · waiting for the request budget · 51 s``) and a Cancel button.
 
 A report paces itself within the request budget, so a 10,000-operation bulk takes more than a minute: this
 panel says it is moving, and lets it be stopped (nothing is written then). Hidden while no report runs, and
