@@ -67,29 +67,26 @@ def test_a_report_never_replaces_another_unless_told_where(home: Path, tmp_path:
     assert (second / "report.md").read_text() == "# Bulk 1000001\n"
 
 
-def test_a_report_that_cannot_be_written_leaves_no_empty_directory(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every report file fails to write, as on a full disk."""
     import bulkdash.report as module
 
     def failing(path: Path, text: str) -> None:
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(module, "_write_atomically", failing)
+
+
+@pytest.mark.usefixtures("disk_full")
+def test_a_report_that_cannot_be_written_leaves_no_empty_directory(home: Path) -> None:
     with pytest.raises(OSError):
         report().write()
     assert not any((default_report_root()).iterdir())
 
 
-def test_a_folder_named_with_out_stays_when_the_report_cannot_be_written(
-    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import bulkdash.report as module
-
-    def failing(path: Path, text: str) -> None:
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(module, "_write_atomically", failing)
+@pytest.mark.usefixtures("disk_full")
+def test_a_folder_named_with_out_stays_when_the_report_cannot_be_written(home: Path, tmp_path: Path) -> None:
     mine = tmp_path / "mine"
     mine.mkdir()  # the user's, empty
     with pytest.raises(OSError):
