@@ -8,12 +8,15 @@ standalone ``bulkdash-sim`` to either. The session is built inside the app's eve
 screen is painted (``BulkdashApp`` calls the connector in a worker), so the embedded simulator shares the
 loop and the screen appears before it is ready.
 
-Issue 16 measured the embedded simulator in a process of its own, spawned first thing so that it would
-import while the dashboard imports and paints (``bulkdash.sim_process``): on the shared two-core machine it
-lost — two processes importing at once did not run in parallel, the child imports again what the dashboard
-has already imported (pydantic, starlette, the contract), the first paint came ~0.25 s later, and key
-latency during a 10,000-operation run was no better. It stays available, ``BULKDASH_SIM_PROCESS=1``, for the
-benchmarks' ``--compare`` (and a machine with a core to spare).
+Issue 16 measured the embedded simulator in a process of its own, spawned first thing so that it imports
+while the dashboard imports and paints (``bulkdash.sim_process``): connected sooner (0.38-0.45 s against
+0.47-0.52 s on the two-core machine) but still over the 2.0x target, at the cost of a second interpreter
+(~77 MB) per dashboard, which ``serve`` and ``classroom`` multiply by thirty; keys were as quick either way.
+Forked instead of spawned (tried, not kept), the child served ~0.24 s after the start, before the dashboard
+had even begun to connect, and connected stayed at 0.44-0.45 s: what the dashboard itself does after its
+first frame (the service's imports, the login, the first poll and its drawing, ~0.23 s) is then the limit.
+So the simulator stays in this loop by default; ``BULKDASH_SIM_PROCESS=1`` keeps the other design for the
+benchmarks' ``--compare`` (and a machine with memory to spare).
 
 Flags that cannot work — a URL that is none, an unknown profile, a flag the chosen connection would ignore —
 are refused in one line with exit status 2 before anything starts (:func:`check_args`); a connection that
