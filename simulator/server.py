@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.routing import Mount
+from starlette.routing import Mount, Router
 from starlette.types import ASGIApp
 
 from bulkdash.serving import QuietServer
@@ -51,11 +51,15 @@ class Simulator:
         inner = Starlette(
             routes=[
                 Mount("/multi", app=multi.build_multi_app(self.engine, self.limiter)),
-                Mount("/_sim", routes=control.routes()),
+                Mount("/_sim", app=Router(routes=control.routes(), redirect_slashes=False)),
             ],
             exception_handlers=multi.EXCEPTION_HANDLERS,
             lifespan=self._lifespan,
         )
+        # A path that names no endpoint is a 404 (docs/behaviour.md §2.6 step 1), with or without a trailing
+        # slash: Starlette's default answers "/bulks/1/" with a 307 to "/bulks/1" before any check, which an
+        # HTTP client that follows redirects turns into a second POST (an integrator's trial found it).
+        inner.router.redirect_slashes = False
         self.asgi: ASGIApp = multi.WeavrEdge(inner, self.engine, lambda: self.settings.faults)
         self._started = False
 

@@ -219,9 +219,19 @@ class LoginWithPasswordResponse(WireModel):
     credentials: CredentialsId | None = None
 
 
+class RequestedIdentity(BaseModel):
+    """The identity a new token is asked for, checked as Weavr's ``IdentityId`` schema says: a request is
+    held to the schema's enum and pattern, while the ``IdentityId`` of an answer requires only the two
+    strings (a server may know more identity types than this schema)."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+    type: Literal["CONSUMER", "CORPORATE"]
+    id: Annotated[str, Field(pattern=r"^[0-9]+$")]
+
+
 class AccessTokenRequest(BaseModel):
     model_config = ConfigDict(extra="ignore", defer_build=True)
-    identity: IdentityId
+    identity: RequestedIdentity
 
 
 class AccessTokenResponse(WireModel):

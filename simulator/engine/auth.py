@@ -85,7 +85,8 @@ class LoginRefused(Exception):
 
 
 def _bearer(authorization: str | None) -> str | None:
-    if not authorization or not authorization.startswith("Bearer "):
+    """The token of a ``Bearer`` credential; the scheme's name in any case (RFC 9110 §11.1)."""
+    if not authorization or authorization[:7].lower() != "bearer ":
         return None
     return authorization[7:].strip()
 

@@ -52,6 +52,23 @@ async def test_an_amount_beyond_int64_is_a_400_naming_the_item_field(alice: Api)
     assert field_errors(resp) == [("[1].requestBody.destinationAmount.amount", "AT_MOST", [INT64_MAX])]
 
 
+async def test_numbers_a_parser_cannot_hold_make_the_body_malformed(alice: Api) -> None:
+    """docs/behaviour.md §3.3: up to what the parser holds, a field's range decides (AT_MOST); beyond it (more
+    than 4,300 digits, beyond a double) the body is Malformed — and nothing is stored either way."""
+    template = json.dumps([transfer()]).replace('"amount": 100', '"amount": AMOUNT')
+    assert "AMOUNT" in template
+    for amount in ("9" * 40, "1e300"):
+        resp = await alice.post("/bulks/transfers", content=template.replace("AMOUNT", amount).encode())
+        assert field_errors(resp) == [("[0].requestBody.destinationAmount.amount", "AT_MOST", [INT64_MAX])]
+    for amount in ("9" * 5000, "-" + "9" * 5000, "1e400", "-1e400"):
+        resp = await alice.post("/bulks/transfers", content=template.replace("AMOUNT", amount).encode())
+        assert (resp.status_code, resp.json()) == (400, MALFORMED), amount[:10]
+    lone = json.dumps([transfer()]).replace('"requestBody": {', '"requestBody": {"tag": "a\\ud800", ', 1)
+    resp = await alice.post("/bulks/transfers", content=lone.encode())
+    assert (resp.status_code, resp.json()) == (400, {"message": "Invalid type for field [0].requestBody.tag"})
+    assert (await alice.get("/bulks")).json()["count"] == 0
+
+
 @pytest.mark.parametrize(
     ("query", "field", "error", "bound"),
     [

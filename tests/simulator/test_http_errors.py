@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -55,6 +56,32 @@ async def test_unknown_route_and_wrong_method(client: httpx.AsyncClient, alice: 
     resp = await alice.client.delete("/multi/bulks/1", headers=alice.headers)
     assert resp.status_code == 405
     assert resp.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_a_trailing_slash_names_no_endpoint(client: httpx.AsyncClient, alice: Api) -> None:
+    """404 before any other check (§2.6 step 1), never a redirect: an HTTP client that follows redirects
+    would send the POST again to the path without the slash (an integrator's trial created a bulk so)."""
+    bulk_id = await alice.submit([transfer()])
+    for method, path, headers in (
+        ("POST", "/multi/bulks/transfers/", alice.headers),
+        ("GET", f"/multi/bulks/{bulk_id}/", alice.headers),
+        ("POST", f"/multi/bulks/{bulk_id}/cancel/", alice.headers),
+        ("GET", "/multi/bulks/", {}),  # no api-key: routing comes first
+        ("GET", "/_sim/config/", {}),
+    ):
+        resp = await client.request(method, path, headers=headers, json=[transfer()])
+        assert resp.status_code == 404, (path, resp.status_code, resp.headers.get("location"))
+        assert resp.json() == {"code": "NOT_FOUND", "message": "Resource not found"}, path
+    assert (await alice.bulk(bulk_id))["status"] == "SUBMITTED"
+    assert (await alice.get("/bulks")).json()["count"] == 1
+
+
+async def test_the_bearer_scheme_is_case_insensitive(client: httpx.AsyncClient, alice: Api) -> None:
+    for scheme in ("bearer", "BEARER", "Bearer"):
+        headers = {"api-key": KEY1, "authorization": f"{scheme} {alice.token}"}
+        assert (await client.get("/multi/bulks", headers=headers)).status_code == 200, scheme
+    glued = {"api-key": KEY1, "authorization": f"Bearer{alice.token}"}
+    assert (await client.get("/multi/bulks", headers=glued)).status_code == 401
 
 
 async def test_api_key_and_token_rules(client: httpx.AsyncClient, alice: Api) -> None:
@@ -118,6 +145,25 @@ async def test_logout_revokes_and_access_token_renews(client: httpx.AsyncClient,
     assert (await alice.post("/logout")).status_code == 204
     assert (await alice.get("/bulks")).status_code == 401
     assert (await Api(client, KEY1, fresh["token"]).get("/bulks")).status_code == 200
+
+
+async def test_access_token_validates_the_identity_before_ownership(alice: Api) -> None:
+    """Weavr's ``IdentityId``: ``type`` one of CONSUMER / CORPORATE, ``id`` digits; a 400 naming the field
+    comes before the 403 of an identity that is not the caller's (§2.6 step 6 before 9)."""
+    cases = [
+        ({"type": "BOSS", "id": "1001"}, {"identity.type": ("IN", ["CONSUMER", "CORPORATE"])}),
+        ({"type": "corporate", "id": "1001"}, {"identity.type": ("IN", ["CONSUMER", "CORPORATE"])}),
+        ({"type": "CORPORATE", "id": "abc"}, {"identity.id": ("REGEX", ["^[0-9]+$"])}),
+        ({"type": "CORPORATE"}, {"identity.id": ("REQUIRED", [])}),
+    ]
+    for identity, expected in cases:
+        resp = await alice.post("/access_token", json={"identity": identity})
+        assert resp.status_code == 400, (identity, resp.status_code)
+        invalid = resp.json()["syntaxErrors"]["invalidFields"]
+        fields = {f["fieldName"]: (f["error"], f["params"]) for f in invalid}
+        assert fields == expected, identity
+    resp = await alice.post("/access_token", json={"identity": {"type": "CONSUMER", "id": "1001"}})
+    assert resp.status_code == 403  # well-formed, but not alice's identity
 
 
 async def test_token_expires_after_idle_time(sim: tuple[Simulator, httpx.AsyncClient]) -> None:
@@ -241,6 +287,28 @@ async def test_oversize_body_is_413(client: httpx.AsyncClient, alice: Api) -> No
     )
     assert resp.status_code == 413
     assert resp.json()["code"] == "PAYLOAD_TOO_LARGE"
+
+
+async def test_pause_resume_and_cancel_refuse_an_oversize_body(
+    client: httpx.AsyncClient, alice: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They ignore a body (§3.9), but not the 32 MiB limit every endpoint has (§3.1): 413, nothing changed.
+    (The limit is made 1 KiB here, as ``test_oversize_body_is_413`` sends the real one.)"""
+    import simulator.http.app as http_app
+
+    async def streamed() -> AsyncIterator[bytes]:  # no content-length: the limit is found while reading
+        yield b"x" * 800
+        yield b"x" * 800
+
+    monkeypatch.setattr(http_app, "MAX_BODY", 1024)
+    bulk_id = await alice.submit([transfer()])
+    for action in ("pause", "resume", "cancel"):
+        for content in (b"x" * 2048, streamed()):
+            resp = await alice.post(f"/bulks/{bulk_id}/{action}", content=content)
+            assert resp.status_code == 413, (action, resp.status_code, resp.text)
+            assert resp.json()["code"] == "PAYLOAD_TOO_LARGE"
+    assert (await alice.bulk(bulk_id))["status"] == "SUBMITTED"
+    assert (await alice.post(f"/bulks/{bulk_id}/cancel", content=b"x" * 1000)).status_code == 204  # ignored
 
 
 async def test_submission_validation_names_each_field(alice: Api) -> None:
