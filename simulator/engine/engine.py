@@ -290,6 +290,12 @@ class Engine:
             )
         await self.store.close()
 
+    async def restore_identity(self, identity_id: str) -> None:
+        """The identity's accounts, cards and demo users as Appendix A has them, committed (a scenario's
+        set-up: its brief describes that world). Bulks, operations, transactions and the id counter stay."""
+        self.world.restore_identity(build_seed_world(self.next_id), identity_id)
+        await self.flush()
+
     async def reset(self) -> None:
         """``POST /_sim/reset``: stop every worker, restore Appendix A, restart the id counter, and put the
         presenter back to running at speed 1."""

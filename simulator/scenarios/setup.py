@@ -2,9 +2,14 @@
 execute it unless the scenario leaves that to the client.
 
 Shared by ``POST /_sim/scenarios/{name}`` (a client such as the dashboard gets the bulk id back) and, through
-that endpoint, by the headless ``bulkdash-sim scenario run``. It resets nothing and logs nobody in: the bulk
-is submitted in-process for the root demo user of the identity (``alice`` for 1001), and the plan is scoped
-to that identity so other identities on the same simulator are not disturbed.
+that endpoint, by the headless ``bulkdash-sim scenario run``. It logs nobody in: the bulk is submitted
+in-process for the root demo user of the identity (``alice`` for 1001), and the plan is scoped to that
+identity so other identities on the same simulator are not disturbed.
+
+Every play meets the world its brief describes (docs/behaviour.md, "Scenario packs"): the identity's accounts,
+cards and demo users are put back as Appendix A has them first (a payroll pack drains account 4001, and every
+later transfer pack, or the same one again, then failed otherwise), and users a pack creates get addresses
+no earlier play took (``.p2``, ``.p3``… before the ``@``). Bulks and their history stay; nothing is reset.
 
 With ``trainee`` (the dashboard: a person plays the pack) the run waits for that person: the world is paused
 before the bulk is submitted (so even a bulk set-up executes runs nothing until the trainee presses start,
@@ -75,7 +80,8 @@ async def setup_scenario(
     """
     seed = scenario.seed if seed is None else seed
     principal = demo_principal(engine, identity)
-    items = generate_items(scenario, seed)
+    items = _unused_emails(engine, principal, generate_items(scenario, seed))
+    await engine.restore_identity(identity)
     plan = scenario.plan(seed, identity)
     pace = (scenario.run.trainee_speed if speed is None else speed) if trainee else None
     if pace is not None:
@@ -134,6 +140,32 @@ async def setup_scenario(
         result["move"] = None if move is None else {"action": move[0], "operation": move[1]}
         result["presenter"] = engine.presenter.describe()
     return {**result, **extra}
+
+
+def _unused_emails(engine: Engine, principal: Principal, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``items`` with each ``requestBody.email`` made one no user of the programme has: as generated if none
+    is taken, else all with the first play number (``.p2``, ``.p3``…) that frees every one of them. Items
+    without an email (every kind but users) come back as they are."""
+    bodies = [body for item in items if isinstance(body := item.get("requestBody"), dict) and "email" in body]
+    emails = [body["email"] for body in bodies]
+    programme = principal.programme.id
+
+    def free(tag: str) -> bool:
+        return all(engine.world.user_by_email(programme, _tagged(email, tag)) is None for email in emails)
+
+    if not emails or free(""):
+        return items
+    play = 2
+    while not free(f".p{play}"):
+        play += 1
+    for body in bodies:
+        body["email"] = _tagged(body["email"], f".p{play}")
+    return items
+
+
+def _tagged(email: str, tag: str) -> str:
+    local, at, domain = email.rpartition("@")
+    return f"{local}{tag}{at}{domain}"
 
 
 async def _paused_bulks(engine: Engine, principal: Principal, scenario: Scenario, seed: int) -> list[str]:
