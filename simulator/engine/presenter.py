@@ -127,6 +127,15 @@ class Presenter:
         self.holds.clear()
         self._notify()
 
+    def forget_pending(self) -> None:
+        """A scenario is set up: a fault asked for earlier, steps granted and holds not reached belong to the
+        runs before it, not to its own (a trainee's "fault now" pressed after an earlier run failed the next
+        pack's first operation). Paused and speed stay: the set-up decides those."""
+        self.fault_pending = False
+        self.steps = 0
+        self.holds.clear()
+        self._notify()
+
     def reset(self) -> None:
         """Running, at speed 1, nothing pending (``POST /_sim/reset``)."""
         self.paused = False

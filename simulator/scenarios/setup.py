@@ -82,6 +82,7 @@ async def setup_scenario(
     principal = demo_principal(engine, identity)
     items = _unused_emails(engine, principal, generate_items(scenario, seed))
     await engine.restore_identity(identity)
+    engine.presenter.forget_pending()
     plan = scenario.plan(seed, identity)
     pace = (scenario.run.trainee_speed if speed is None else speed) if trainee else None
     if pace is not None:

@@ -291,6 +291,25 @@ async def test_setup_submits_executes_and_applies_the_plan(
     assert bulk["status"] == "PARTIALLY_COMPLETED" and bulk["mode"] == "ON_FAILURE_STOP"
 
 
+async def test_a_fault_asked_for_before_a_set_up_does_not_fail_the_pack(
+    client: httpx.AsyncClient, alice: Api
+) -> None:
+    """A trainee pressed "fault now" after a run had ended, then started all-succeed: its first operation
+    failed and the checklist voided two questions. A set-up forgets pending faults, steps and old holds."""
+    assert (await client.post("/_sim/presenter/fault-now")).json()["faultPending"] is True
+    hold = {"bulkId": "999", "operation": 1}
+    assert (await client.post("/_sim/presenter/hold", json=hold)).status_code == 200
+    resp = await client.post("/_sim/scenarios/all-succeed", json={"trainee": True, "speed": 10})
+    assert resp.status_code == 201, resp.text
+    presenter = resp.json()["presenter"]
+    assert presenter["faultPending"] is False and presenter["stepsPending"] == 0
+    assert presenter["paused"] is True and presenter["holds"] == []  # waiting for the trainee, as ever
+    assert (await client.put("/_sim/presenter", json={"paused": False})).status_code == 200
+    bulk = await final_bulk(alice, resp.json()["bulkId"])
+    counts = {entry["status"]: entry["count"] for entry in bulk["operationStatusCounts"]}
+    assert bulk["status"] == "COMPLETED" and counts["COMPLETED"] == 20 and counts["FAILED"] == 0
+
+
 async def test_setup_leaves_execution_to_the_client_when_the_scenario_says_so(
     client: httpx.AsyncClient, alice: Api
 ) -> None:
