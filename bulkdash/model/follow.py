@@ -26,6 +26,9 @@ FRESH_MARGIN_S = 0.05
 #: The poll period while the world is paused: a trainee reading a brief for minutes must not spend the
 #: request budget (90 a minute) on a run that cannot move.
 HELD_POLL_S = 5.0
+#: After a step of the paused world, how long the follower keeps its running pace to see the stepped
+#: operation end, when it does not see its count move sooner (the step may have gone to another bulk).
+STEP_WATCH_S = 10.0
 
 
 @dataclass(slots=True)
@@ -65,10 +68,27 @@ class RunFollower:
         #: Whether the simulator's world is paused (presenter, or a scenario waiting for its trainee): then
         #: nothing moves until someone acts, and every act wakes this follower, so polls can rest.
         self.held: Callable[[], bool] = lambda: False
+        #: After a step: (attempted count then, monotonic deadline) until the count moves or the deadline.
+        self._stepped: tuple[int, float] | None = None
 
     def wake(self) -> None:
         """Poll now (the user moved the page, changed the filter, or acted on the bulk)."""
         self._wake.set()
+
+    def expect_step(self, within_s: float = STEP_WATCH_S) -> None:
+        """The paused world was let run one operation: poll now and at the running pace, not the held one,
+        until this bulk's count moves (or ``within_s`` passes), so the stepped operation shows as soon as it
+        has run — a trainee waited ~5 s for each step, with the counts and the rows disagreeing meanwhile."""
+        self._stepped = (self.model.attempted, time.monotonic() + within_s)
+        self.wake()
+
+    def _resting(self) -> bool:
+        """Polls rest at ``HELD_POLL_S``: the world is paused and no step is on its way here."""
+        if self._stepped is not None:
+            before, until = self._stepped
+            if self.model.attempted > before or self.model.is_final or time.monotonic() > until:
+                self._stepped = None
+        return self._stepped is None and self.held()
 
     def note_webhook(self, status: str, counts: dict[str, int]) -> None:
         """A bulk webhook for this bulk arrived: apply it as a free poll."""
@@ -108,7 +128,7 @@ class RunFollower:
                     on_screen=self.on_screen, headroom=self.client.budget.headroom()
                 )
                 delay = self._fresh_delay(paced)
-                if delay is not None and self.held():
+                if delay is not None and self._resting():
                     delay = max(delay, HELD_POLL_S)
             except BudgetExhausted as exc:
                 delay = min(exc.wait_s + 0.1, 60.0)

@@ -25,6 +25,12 @@ PAGE_SIZE = 100
 #: this plus one request.
 MAX_RUNNING_DELAY_S = 4.5
 ACTIVE = ("RUNNING",)
+#: What the pace is told of a RUNNING bulk while the simulator's world is paused: not running.
+WORLD_PAUSED = "WORLD_PAUSED"
+#: The shortest time between two observations that makes a throughput sample. A webhook that lands a few
+#: microseconds after a poll, 2,500 operations further on, made a sample of 115 million ops/s (a trainee's
+#: report: "peak 115,622,979 ops/s"); such an observation joins the next sample instead.
+MIN_SAMPLE_GAP_S = 0.2
 
 
 #: Rows whose sequence repeats one already on the page get ``row_id`` ``DUPLICATE_ROW + position``: past any
@@ -147,6 +153,9 @@ class RunModel:
     updated_at: float | None = None  # when counts were last known fresh (poll or webhook)
     running_since: float | None = None  # when the bulk was first seen RUNNING
     pace: Pace = field(default_factory=Pace)  # the honest rate and ETA (bulkdash.model.pace)
+    #: The simulator's whole world is paused (presenter controls): a RUNNING bulk then runs nothing, so its
+    #: time is no running time and it has no rate or ETA to show (``set_world_paused``).
+    world_paused: bool = False
     _page: _PageState = field(default_factory=_PageState)
 
     # --- derived facts ------------------------------------------------------------------------------
@@ -190,8 +199,9 @@ class RunModel:
 
     def eta_s(self) -> float | None:
         """Seconds until a running bulk ends at its recent running rate; None until that rate is known
-        (``bulkdash.model.pace``: enough observations, pauses and the start left out) and when not running."""
-        if self.status != "RUNNING":
+        (``bulkdash.model.pace``: enough observations, pauses and the start left out) and when not running
+        (the world paused included)."""
+        if self.status != "RUNNING" or self.world_paused:
             return None
         rate = self.pace.recent_rate()
         return self.remaining() / rate if rate else None
@@ -213,10 +223,22 @@ class RunModel:
     def rate(self) -> RateFigure:
         """The rate the header shows: recent while running, the mean once final, none otherwise."""
         if self.status == "RUNNING":
-            return RateFigure(self.pace.recent_rate(), "recent")
+            return RateFigure(None if self.world_paused else self.pace.recent_rate(), "recent")
         if self.is_final:
             return RateFigure(self.mean_rate(), "mean")
         return RateFigure(None)
+
+    def set_world_paused(self, paused: bool) -> None:
+        """The simulator's world was paused or let go (presenter controls). For the pace it is as if the bulk
+        itself paused there: the stretch around it is left out, so a minute spent paused does not read as
+        "1.0 ops/s, ETA 2 min" (a trainee's report) nor drag the rate down after it."""
+        if paused != self.world_paused:
+            self.world_paused = paused
+            if self.details is not None:
+                self.pace.observe(self.clock(), self.attempted, self._pace_status())
+
+    def _pace_status(self) -> str | None:
+        return WORLD_PAUSED if self.world_paused and self.status == "RUNNING" else self.status
 
     def staleness_s(self) -> float | None:
         return None if self.updated_at is None else self.clock() - self.updated_at
@@ -257,18 +279,20 @@ class RunModel:
 
     def _take_counts(self, counts: dict[str, int]) -> None:
         now = self.clock()
-        if self.samples and self.attempted != counts.get("COMPLETED", 0) + counts.get("FAILED", 0):
+        # Too soon after the last sample to measure a rate: no sample, so the next one spans both.
+        sample = not self.samples or now - self.samples[-1][0] >= MIN_SAMPLE_GAP_S
+        if sample and self.samples and self.attempted != counts.get("COMPLETED", 0) + counts.get("FAILED", 0):
             prev_t, prev_a = self.samples[-1]
             a = counts.get("COMPLETED", 0) + counts.get("FAILED", 0)
-            if now > prev_t:
-                self.rates.append((a - prev_a) / (now - prev_t))
-        elif self.samples and self.status == "RUNNING":
+            self.rates.append((a - prev_a) / (now - prev_t))
+        elif sample and self.samples and self.status == "RUNNING":
             self.rates.append(0.0)
         self.counts = counts
         if self.running_since is None and self.status == "RUNNING":
             self.running_since = now
-        self.samples.append((now, self.attempted))
-        self.pace.observe(now, self.attempted, self.status)
+        if sample:
+            self.samples.append((now, self.attempted))
+        self.pace.observe(now, self.attempted, self._pace_status())
         self.updated_at = now
 
     # --- the page on screen -------------------------------------------------------------------------

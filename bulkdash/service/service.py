@@ -240,7 +240,8 @@ class DashboardService:
         follower = RunFollower(
             self._client(), model or RunModel(bulk_id), lambda update: self._on_run_update(bulk_id, update)
         )
-        follower.held = lambda: bool((self.presenter_state or {}).get("paused"))
+        follower.held = self._world_paused
+        follower.model.set_world_paused(self._world_paused())
         self.runs[bulk_id] = follower
         self._following[bulk_id] = self._tasks.spawn(self._follow(follower), f"follow-{bulk_id}")
         return follower
@@ -496,7 +497,7 @@ class DashboardService:
         if isinstance(move, dict) and move.get("action") in ("pause", "cancel"):
             training.move = Move(move["action"], int(move["operation"]))
         if isinstance(state := result.get("presenter"), dict):
-            self.presenter_state = state
+            self._set_presenter_state(state)
         return training
 
     def resume_scenario(
@@ -567,7 +568,14 @@ class DashboardService:
     def step_world(self) -> asyncio.Future[PresenterChanged]:
         """While the world is paused, run exactly one more operation."""
         self._note_presenter("step")
-        return self._presenter(lambda c: c.step())
+        return self._tasks.spawn(self._step(), "presenter")
+
+    async def _step(self) -> PresenterChanged:
+        event = await self._control(lambda c: c.step(), quiet=False)
+        if event.error is None:
+            for follower in self.runs.values():
+                follower.expect_step()
+        return event
 
     def faster(self) -> asyncio.Future[PresenterChanged]:
         return self.set_speed(next((s for s in SPEEDS if s > self.speed + 1e-9), SPEEDS[-1]))
@@ -585,6 +593,17 @@ class DashboardService:
         self._note_presenter("fault")
         return self._presenter(lambda c: c.fault_now())
 
+    def _world_paused(self) -> bool:
+        return bool((self.presenter_state or {}).get("paused"))
+
+    def _set_presenter_state(self, state: dict[str, object]) -> None:
+        """The simulator's presenter state, as last read; each run's model learns whether the world is paused
+        (no rate or ETA then, and the paused time is no running time)."""
+        self.presenter_state = state
+        paused = self._world_paused()
+        for follower in self.runs.values():
+            follower.model.set_world_paused(paused)
+
     def _note_presenter(self, what: str, detail: str = "") -> None:
         # The checklist says when the presenter changed the trainee's run (a question may no longer apply).
         if self.training is not None:
@@ -596,10 +615,13 @@ class DashboardService:
     async def _control(self, call: PresenterCall, quiet: bool, read: bool = False) -> PresenterChanged:
         outcome = await attempt(lambda: call(self._sim()))
         if outcome.value is not None:
-            before, self.presenter_state = self.presenter_state or {}, outcome.value
-            if not read or any(before.get(k) != outcome.value.get(k) for k in ("paused", "heldAt")):
-                # A paused world (or a new speed, a step, a hold) shows at once. A mere read (after run
-                # updates, while a hold is awaited) wakes them only on a change: a poll each feeds itself.
+            before = self.presenter_state or {"paused": False, "heldAt": None}  # a world not read yet runs
+            self._set_presenter_state(outcome.value)
+            if any(before.get(k) != outcome.value.get(k) for k in ("paused", "heldAt")):
+                # The world stopped or goes on: a poll shows where it is at once. Nothing else a presenter
+                # does changes what a poll would show (a step is seen by ``expect_step``): a poll on every
+                # speed key spent the request budget (a trainee pressed + and - eighteen times, and the
+                # counts froze ~20 s waiting for it). A mere read wakes them only on such a change too.
                 for follower in self.runs.values():
                     follower.wake()
             training = self.training

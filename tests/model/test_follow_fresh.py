@@ -101,3 +101,40 @@ async def test_a_paused_world_rests_the_polls_until_someone_acts() -> None:
     with pytest.raises(StopAsyncIteration):
         await f.run()
     assert playing < 1.0 and waits[0] == HELD_POLL_S
+
+
+async def test_after_a_step_the_polls_keep_the_running_pace_until_the_count_moves() -> None:
+    """A trainee stepping a paused world waited ~5 s to see each stepped operation (the held pace), with the
+    header and the rows disagreeing meanwhile: after a step the follower polls at the run's own pace until
+    this bulk's count moves, then rests again."""
+    from bulkdash.model.follow import HELD_POLL_S
+
+    answers = [running(3, n=20), running(3, n=20), running(4, n=20), running(4, n=20)]
+
+    class Client:
+        budget = RequestBudget()
+
+        async def get_bulk(self, bulk_id: str) -> BulkProcessDetails:
+            return answers.pop(0)
+
+        async def list_operations(self, *args: object) -> object:
+            return SimpleNamespace(operations=[], count=0)
+
+    waits: list[float] = []
+    f = RunFollower(Client(), RunModel("7"), lambda update: None)  # type: ignore[arg-type]
+    f.held = lambda: True
+
+    async def record(delay: float) -> None:
+        waits.append(delay)
+        if len(waits) == 1:
+            f.expect_step()  # the presenter steps while the follower rests
+        if not answers:
+            raise StopAsyncIteration
+
+    f._wait = record  # type: ignore[method-assign]
+    with pytest.raises(StopAsyncIteration):
+        await f.run()
+    # Resting; stepped (count 3: not moved yet) → the run's pace; moved to 4 → resting again, twice.
+    assert waits[0] == HELD_POLL_S
+    assert waits[1] < 1.0
+    assert waits[2:] == [HELD_POLL_S, HELD_POLL_S]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bulkdash.contract.models import BulkProcessDetails, BulkProcessOperation, status_counts
 from bulkdash.model.run import PAGE_SIZE, PageRequest, RunModel, response_key
 
@@ -252,3 +254,53 @@ def test_the_search_says_what_matched_and_among_what() -> None:
     assert model.search_summary() == "1 of 10 on this page match “funds”"  # was "1 match"
     model.search = "x" * 40
     assert model.search_summary() == f"0 of 10 on this page match “{'x' * 29}…”"
+
+
+def _running_details(completed: int, n: int) -> BulkProcessDetails:
+    counts = {"SUBMITTED": n - completed, "COMPLETED": completed}
+    return BulkProcessDetails(
+        bulkId="7", status="RUNNING", submittedItemsCount=n, operationStatusCounts=status_counts(counts)
+    )
+
+
+def test_a_webhook_just_after_a_poll_makes_no_throughput_sample() -> None:
+    """A trainee read "peak 115,622,979 ops/s": a progress webhook 2,500 operations on, microseconds after a
+    poll, was divided by those microseconds. Observations closer than MIN_SAMPLE_GAP_S join the next one."""
+    from bulkdash.model.run import MIN_SAMPLE_GAP_S
+
+    now = [0.0]
+    model = RunModel("7", clock=lambda: now[0])
+    model.apply_details(_running_details(0, 10_000))
+    now[0] = 1.0
+    model.apply_details(_running_details(2_000, 10_000))
+    now[0] = 1.00002
+    assert model.apply_progress_event("RUNNING", {"COMPLETED": 2_500, "SUBMITTED": 7_500}) is not None
+    assert model.counts["COMPLETED"] == 2_500  # the counts are taken at once all the same
+    now[0] = 1.0 + MIN_SAMPLE_GAP_S + 0.3
+    model.apply_details(_running_details(3_000, 10_000))
+    assert max(model.rates) < 5_000, list(model.rates)  # 2,000/s, then 1,000 over 0.5 s: 2,000/s
+
+
+def test_a_paused_world_shows_no_rate_or_eta_and_its_time_is_not_running_time() -> None:
+    """The presenter paused the world under a RUNNING bulk: "6.9 ops/s ETA 17.3 s" decayed to "1.0 ops/s ETA
+    1 min 58 s" with nothing running. Paused, the rate and ETA are unknown; after it, the minute paused does
+    not drag the rate down."""
+    now = [0.0]
+    model = RunModel("7", clock=lambda: now[0])
+    done = 0
+    for _ in range(20):  # 10 ops/s for 10 s, polled every 0.5 s
+        model.apply_details(_running_details(done, 1_000))
+        now[0] += 0.5
+        done += 5
+    assert model.rate().per_s == pytest.approx(10, rel=0.05) and model.eta_s() is not None
+    model.set_world_paused(True)
+    for _ in range(12):  # a minute paused, polled every 5 s: nothing moves
+        now[0] += 5
+        model.apply_details(_running_details(done, 1_000))
+        assert model.rate().per_s is None and model.eta_s() is None
+    model.set_world_paused(False)
+    for _ in range(6):  # running again for 3 s
+        now[0] += 0.5
+        done += 5
+        model.apply_details(_running_details(done, 1_000))
+    assert model.rate().per_s == pytest.approx(10, rel=0.05)

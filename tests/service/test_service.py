@@ -147,6 +147,29 @@ async def test_presenter_controls(service: DashboardService) -> None:
     )
 
 
+async def test_presenter_keys_cost_no_request_unless_the_world_stops_or_goes_on(
+    service: DashboardService,
+) -> None:
+    """A trainee pressed + and - eighteen times while a run was on screen: each woke its follower for a
+    poll, the request budget ran out and the counts froze for ~20 s. Speed and fault keys change nothing a
+    poll shows; pausing and letting the world go do (and the run's model learns the world is paused)."""
+    bulk = await submit(service, 20)
+    follower = service.follow_run(bulk)
+    await eventually(lambda: follower.model.status == "SUBMITTED")
+    woken: list[str] = []
+    wake = follower.wake
+    follower.wake = lambda: (woken.append("wake"), wake())[1]  # type: ignore[method-assign]
+    for _ in range(4):
+        await service.faster()
+        await service.slower()
+    await service.fault_now()
+    assert woken == []
+    assert (await service.toggle_world()).state["paused"] is True  # type: ignore[index]
+    assert woken == ["wake"] and follower.model.world_paused
+    assert (await service.toggle_world()).state["paused"] is False  # type: ignore[index]
+    assert woken == ["wake", "wake"] and not follower.model.world_paused
+
+
 async def test_presenter_controls_before_connecting_say_so() -> None:
     # The first frame comes well before the first poll: a presenter key pressed meanwhile is not refused as
     # if the endpoint were a real one (it is not known yet).
