@@ -388,8 +388,17 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
             return
         from bulkdash.ui.screens.checklist import ChecklistScreen
 
-        if not isinstance(self.screen, ChecklistScreen):
-            self.push_screen(ChecklistScreen(training))
+        # Opened already, under the API calls or the webhooks looked up for an answer: back up to it. A second
+        # one would clash with the first (one screen id) and hide that the answers are kept.
+        for screen in self.screen_stack:
+            if isinstance(screen, ChecklistScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                if screen.training is training:
+                    return
+                self.pop_screen()  # an ended scenario's checklist: the new one takes its place
+                break
+        self.push_screen(ChecklistScreen(training))
 
     # Presenter controls: straight to the service (it says how they went: PresenterChanged).
     action_world_pause = _calls("toggle_world")
