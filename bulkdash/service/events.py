@@ -176,7 +176,7 @@ class TrainingStarted:
             )
         if t.phase == "ready":
             # The simulator waits (paused) until the trainee, now on the run's screen, starts it.
-            first = "execute it (x), or press space" if not t.executed else "press space"
+            first = "execute it (x)" if not t.executed else "press space"  # as ``Training.prompt`` says
             return Notice(
                 f"Bulk {t.bulk_id} is set up: {first} to start. k opens the checklist.",
                 title=t.scenario.title,
