@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from textual.pilot import Pilot
 
+from bulkdash.service.events import STEP_NEEDS_PAUSE
 from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.api_log import ApiLogScreen
 from bulkdash.ui.screens.checklist import ChecklistScreen
 from bulkdash.ui.screens.run import RunScreen
-from tests.ui.helpers import SIZE, until
+from tests.ui.helpers import SIZE, notes, until
 from tests.ui.test_training import start, training_app
 
 
@@ -35,3 +36,27 @@ async def test_k_brings_the_open_checklist_back_to_the_top() -> None:
         await pilot.press("escape")  # back where it was opened from: the run
         assert isinstance(app.screen, RunScreen)
         assert not any(isinstance(s, (ChecklistScreen, ApiLogScreen)) for s in app.screen_stack)
+
+
+async def test_a_step_while_the_world_runs_is_explained_not_a_raw_409() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, run, training = await start(pilot, "all-succeed")
+        await pilot.press("space")  # the world plays
+        await until(pilot, lambda: app.service.world_running, what="the world running")
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert "Step one operation" not in titles  # not offered while it cannot be done
+        await pilot.press("full_stop")
+        await until(pilot, lambda: any(STEP_NEEDS_PAUSE in n for n in notes(app)), what="the sentence")
+        assert not any("409" in n or "WORLD_NOT_PAUSED" in n for n in notes(app))
+        assert not training.presenter  # nothing was stepped: the checklist must not say the presenter did
+        # The dashboard thought the world paused (it was played from elsewhere): the simulator's 409 is
+        # said in the same words, and the presenter read again.
+        assert app.presenter_state is not None
+        app.presenter_state["paused"] = True
+        app._notifications.clear()
+        await pilot.press("full_stop")
+        await until(pilot, lambda: any(STEP_NEEDS_PAUSE in n for n in notes(app)), what="the 409 in words")
+        assert not any("409" in n or "WORLD_NOT_PAUSED" in n for n in notes(app))
+        await until(pilot, lambda: app.service.world_running, what="the presenter read again")
+        assert run.is_attached
