@@ -204,10 +204,10 @@ class TrainingEnded:
     @property
     def notice(self) -> Notice:
         t = self.training
-        return Notice(
-            f"{t.scenario.title}: {t.score}/{len(t.questions)} correct. Its faults are cleared.",
-            title="Scenario ended",
-        )
+        total = len(t.questions)
+        # "0/3 correct" read as three wrong answers when none was given.
+        result = f"{t.score}/{total} correct" if t.answered else f"0 of {total} answered"
+        return Notice(f"{t.scenario.title}: {result}. Its faults are cleared.", title="Scenario ended")
 
 
 @dataclass(frozen=True, slots=True)

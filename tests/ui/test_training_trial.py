@@ -60,3 +60,14 @@ async def test_a_step_while_the_world_runs_is_explained_not_a_raw_409() -> None:
         assert not any("409" in n or "WORLD_NOT_PAUSED" in n for n in notes(app))
         await until(pilot, lambda: app.service.world_running, what="the presenter read again")
         assert run.is_attached
+
+
+async def test_ending_a_scenario_with_nothing_answered_says_so() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, _run, training = await start(pilot, "all-succeed")
+        total = len(training.questions)
+        app.action_end_scenario()
+        said = f"{training.scenario.title}: 0 of {total} answered. Its faults are cleared."
+        await until(pilot, lambda: said in notes(app), what="the ending notice")
+        assert not any(f"0/{total} correct" in n for n in notes(app))  # read as all wrong
