@@ -3,6 +3,7 @@ as the trainee did and fails on what the trial saw."""
 
 from __future__ import annotations
 
+import pytest
 from textual.pilot import Pilot
 
 from bulkdash.service.events import STEP_NEEDS_PAUSE
@@ -10,8 +11,9 @@ from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.api_log import ApiLogScreen
 from bulkdash.ui.screens.checklist import ChecklistScreen
 from bulkdash.ui.screens.run import RunScreen
+from bulkdash.ui.widgets.status_bar import StatusBar
 from tests.ui.helpers import SIZE, notes, until
-from tests.ui.test_training import start, training_app
+from tests.ui.test_training import plain, start, training_app
 
 
 async def open_checklist(pilot: Pilot, app: BulkdashApp) -> ChecklistScreen:
@@ -71,3 +73,19 @@ async def test_ending_a_scenario_with_nothing_answered_says_so() -> None:
         said = f"{training.scenario.title}: 0 of {total} answered. Its faults are cleared."
         await until(pilot, lambda: said in notes(app), what="the ending notice")
         assert not any(f"0/{total} correct" in n for n in notes(app))  # read as all wrong
+
+
+@pytest.mark.parametrize(
+    ("size", "badge"),
+    [((120, 36), "⏸ world paused 1×"), ((80, 24), "⏸ world paused 1×"), ((60, 24), "⏸ paused")],
+)
+async def test_the_world_paused_badge_survives_a_narrow_status_bar(size: tuple[int, int], badge: str) -> None:
+    app = training_app()
+    async with app.run_test(size=size) as pilot:
+        app, run, _training = await start(pilot, "all-succeed")  # it waits, the world paused
+        bar = run.query_one("#run-status-bar", StatusBar)
+        await until(pilot, lambda: "paused" in plain(bar.content), what="the world paused")
+        shown = plain(bar.content)
+        # The whole row fits (nothing cut at the right), the badge last; the endpoint's label went first.
+        assert len(shown) <= bar.content_region.width and shown.endswith(badge), shown
+        assert shown.startswith("● connected") and "budget" in shown
