@@ -89,3 +89,27 @@ async def test_the_world_paused_badge_survives_a_narrow_status_bar(size: tuple[i
         # The whole row fits (nothing cut at the right), the badge last; the endpoint's label went first.
         assert len(shown) <= bar.content_region.width and shown.endswith(badge), shown
         assert shown.startswith("● connected") and "budget" in shown
+
+
+@pytest.mark.parametrize(
+    ("size", "pack"),
+    [((80, 24), "all-succeed"), ((80, 24), "cancel-mid-run"), ((120, 36), "all-succeed")],
+)
+async def test_the_checklist_shows_choices_and_the_verdict_at_80x24(size: tuple[int, int], pack: str) -> None:
+    """``cancel-mid-run`` adds the brief's expected actions and a reply below the questions."""
+    app = training_app()
+    async with app.run_test(size=size) as pilot:
+        app, _run, training = await start(pilot, pack)
+        checklist = await open_checklist(pilot, app)
+        await pilot.press("1")
+        await until(pilot, lambda: 0 in training.verdicts, what="the verdict")
+        await pilot.pause()
+        choices = checklist.query_one("#question-choices")
+        feedback = checklist.query_one("#question-feedback")
+        verdict = checklist.query_one("#question-verdict")
+        # The choices get most of the width (each on a line or two), and below them the verdict is on screen
+        # with room for its explanation: at 80x24 the list kept 50 columns and the verdict was below the fold.
+        assert choices.region.width >= size[0] // 2
+        assert feedback.region.height >= 6 and feedback.region.bottom <= size[1] - 1
+        assert feedback.region.y <= verdict.region.y < feedback.region.bottom - 3
+        assert plain(verdict.content).startswith(("✓ Correct", "✗ Not quite"))

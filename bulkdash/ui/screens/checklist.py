@@ -68,6 +68,10 @@ class ChecklistScreen(Screen[None]):
     CSS_PATH = sheets.LATER
     TITLE = "bulkdash"
     AUTO_FOCUS = "#question-choices"
+    # At 80×24 the question list kept 50 columns and the choices, text and verdict were squeezed into the rest
+    # (the verdict below the fold): a narrow or short terminal gets a tighter layout (``training.tcss``).
+    HORIZONTAL_BREAKPOINTS = sheets.NARROW_TERMINAL
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
 
     BINDINGS = [
         Binding("escape", "back", "Back to the run", id="checklist.back"),
