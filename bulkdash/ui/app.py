@@ -413,6 +413,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         service = self._service  # not built yet (the first frame): nothing trained, no simulator known
         if action in {"checklist", "end_scenario"} and (service is None or service.training is None):
             return False
+        if action == "checklist" and self.screen.id == "checklist":
+            return False  # on it already: its footer has better use for the room (its own keys)
         if action in SIMULATOR_ACTIONS and (service is None or not service.has_simulator):
             return False  # a real Weavr endpoint has no scenarios and no presenter
         return super().check_action(action, parameters)

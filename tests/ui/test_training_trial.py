@@ -3,6 +3,8 @@ as the trainee did and fails on what the trial saw."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from textual.pilot import Pilot
 
@@ -10,6 +12,7 @@ from bulkdash.service.events import STEP_NEEDS_PAUSE
 from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.api_log import ApiLogScreen
 from bulkdash.ui.screens.checklist import ChecklistScreen
+from bulkdash.ui.screens.help import HelpScreen, help_renderable
 from bulkdash.ui.screens.run import RunScreen
 from bulkdash.ui.widgets.status_bar import StatusBar
 from tests.ui.helpers import SIZE, notes, until
@@ -113,3 +116,39 @@ async def test_the_checklist_shows_choices_and_the_verdict_at_80x24(size: tuple[
         assert feedback.region.height >= 6 and feedback.region.bottom <= size[1] - 1
         assert feedback.region.y <= verdict.region.y < feedback.region.bottom - 3
         assert plain(verdict.content).startswith(("✓ Correct", "✗ Not quite"))
+
+
+async def test_brackets_move_between_checklist_questions_and_say_so() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, _run, training = await start(pilot, "all-succeed")
+        checklist = await open_checklist(pilot, app)
+        shown = {
+            b.binding.id: b.binding.description for b in checklist.active_bindings.values() if b.binding.show
+        }
+        assert shown.get("checklist.next") == "Next question"  # [ (previous) is in help
+        assert "app.checklist" not in {b.binding.id for b in checklist.active_bindings.values() if b.enabled}
+        await pilot.press("1")
+        await until(pilot, lambda: 0 in training.verdicts, what="the first verdict")
+        await pilot.press("right_square_bracket")  # after an answer the focus is still in the choices
+        await until(pilot, lambda: checklist.current == 1, what="question 2")
+        questions = checklist.query_one("#checklist-questions")
+        assert questions.highlighted == 1 and app.focused is checklist.query_one("#question-choices")
+        await pilot.press(str(training.choice_order(1).index(training.questions[1].correct) + 1))
+        await until(pilot, lambda: 1 in training.verdicts, what="the second verdict")
+        assert training.verdicts[1].correct
+        await pilot.press("right_square_bracket", "right_square_bracket")  # stops at the last
+        await until(pilot, lambda: checklist.current == len(training.questions) - 1, what="the last question")
+        await pilot.press("left_square_bracket")
+        await until(pilot, lambda: checklist.current == len(training.questions) - 2, what="the one before")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+        assert "previous / next question" in help_renderable_text()
+
+
+def help_renderable_text() -> str:
+    from rich.console import Console
+
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(help_renderable())
+    return console.export_text()
