@@ -161,10 +161,11 @@ class Training:
     def prompt(self) -> str | None:
         """What the brief asks of the trainee right now, or None."""
         if self.phase == "ready":
-            first = (
-                " (or execute the bulk, x)" if self.scenario.byClient and not self.executed else ""
-            )
-            return f"▶ Press space to start{first}: the simulator waits for you."
+            if not self.executed:
+                # Set-up left the bulk SUBMITTED (the trainee's to execute, or refused): only an execute
+                # starts it; space would play the world while the bulk stays SUBMITTED.
+                return "▶ Execute the bulk (x) to start: the simulator waits for you."
+            return "▶ Press space to start: the simulator waits for you."
         if self.phase == "your move" and self.move is not None:
             m = self.move
             return (

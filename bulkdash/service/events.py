@@ -176,7 +176,7 @@ class TrainingStarted:
             )
         if t.phase == "ready":
             # The simulator waits (paused) until the trainee, now on the run's screen, starts it.
-            first = "execute it (x), or press space" if not t.executed else "press space"
+            first = "execute it (x)" if not t.executed else "press space"  # as ``Training.prompt`` says
             return Notice(
                 f"Bulk {t.bulk_id} is set up: {first} to start. k opens the checklist.",
                 title=t.scenario.title,
@@ -204,10 +204,10 @@ class TrainingEnded:
     @property
     def notice(self) -> Notice:
         t = self.training
-        return Notice(
-            f"{t.scenario.title}: {t.score}/{len(t.questions)} correct. Its faults are cleared.",
-            title="Scenario ended",
-        )
+        total = len(t.questions)
+        # "0/3 correct" read as three wrong answers when none was given.
+        result = f"{t.score}/{total} correct" if t.answered else f"0 of {total} answered"
+        return Notice(f"{t.scenario.title}: {result}. Its faults are cleared.", title="Scenario ended")
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,15 +217,22 @@ class PresenterChanged:
     state: dict[str, object] | None
     error: str | None = None
     quiet: bool = False  # the starting speed, set by the service itself: no toast
+    #: ``error`` is a control the world's state does not allow (a step while it runs), said as a sentence:
+    #: a warning, not a failure.
+    refused: bool = False
 
     @property
     def notice(self) -> Notice | None:
         # A change is worded by the dashboard with its status bar's summary (``ui.format.presenter_summary``).
-        return (
-            None
-            if self.state is not None
-            else Notice(f"Presenter: {self.error}", severity="error", timeout=6)
-        )
+        if self.state is not None:
+            return None
+        if self.refused:
+            return Notice(self.error or "", title="Presenter", severity="warning", timeout=6)
+        return Notice(f"Presenter: {self.error}", severity="error", timeout=6)
+
+
+#: A step asked of a running world (the simulator's 409 ``WORLD_NOT_PAUSED``), in words.
+STEP_NEEDS_PAUSE = "Step runs one operation while the world is paused: press P to pause it first."
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from bulkdash.service.actions import BulkAction, request
 from bulkdash.service.bulks import BulksFollower, BulksPage
 from bulkdash.service.connection import ConnectionState
 from bulkdash.service.events import (
+    STEP_NEEDS_PAUSE,
     ActionDone,
     BulksListed,
     BulkSubmitted,
@@ -565,8 +566,20 @@ class DashboardService:
         paused = bool((self.presenter_state or {}).get("paused"))
         return self._presenter(lambda c: c.set_presenter(paused=not paused))
 
+    @property
+    def world_running(self) -> bool:
+        """The simulator's world is known to be running (not paused): a step would be refused."""
+        return (self.presenter_state or {}).get("paused") is False
+
     def step_world(self) -> asyncio.Future[PresenterChanged]:
-        """While the world is paused, run exactly one more operation."""
+        """While the world is paused, run exactly one more operation. While it is known to run, say so
+        without asking the simulator (it would answer 409 ``WORLD_NOT_PAUSED``), and change nothing."""
+        if self.world_running:
+            event = PresenterChanged(None, STEP_NEEDS_PAUSE, refused=True)
+            self._emit(event)
+            done: asyncio.Future[PresenterChanged] = asyncio.get_running_loop().create_future()
+            done.set_result(event)
+            return done
         self._note_presenter("step")
         return self._tasks.spawn(self._step(), "presenter")
 
@@ -628,6 +641,11 @@ class DashboardService:
             if training is not None and training.observe(outcome.value) and training.phase == "your move":
                 self._emit(TrainingChanged(training))  # its notice: "Your move: pause the bulk now (p)"
         event = PresenterChanged(outcome.value, outcome.error, quiet=quiet)
+        if _world_not_paused(outcome.exc):
+            # The world ran after all (played from elsewhere: another tab, the instructor): say it in words,
+            # and read the presenter again so the status bar stops saying "paused".
+            event = PresenterChanged(None, STEP_NEEDS_PAUSE, quiet=quiet, refused=True)
+            self._ask_presenter()
         self._emit(event)
         return event
 
@@ -669,3 +687,12 @@ class DashboardService:
                     await self.session.close()
             except Exception as exc:  # quitting must never fail on a courtesy close (nor hang on one)
                 log.warning("the session did not close cleanly: %s", describe(exc))
+
+
+def _world_not_paused(exc: Exception | None) -> bool:
+    """``exc`` is the simulator's refusal of a step because its world runs (409 ``WORLD_NOT_PAUSED``)."""
+    if exc is None:
+        return False
+    from bulkdash.simctl import SimControlError  # imported with the service's client already
+
+    return isinstance(exc, SimControlError) and exc.status == 409 and "WORLD_NOT_PAUSED" in str(exc)

@@ -388,8 +388,17 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
             return
         from bulkdash.ui.screens.checklist import ChecklistScreen
 
-        if not isinstance(self.screen, ChecklistScreen):
-            self.push_screen(ChecklistScreen(training))
+        # Opened already, under the API calls or the webhooks looked up for an answer: back up to it. A second
+        # one would clash with the first (one screen id) and hide that the answers are kept.
+        for screen in self.screen_stack:
+            if isinstance(screen, ChecklistScreen):
+                while self.screen is not screen:
+                    self.pop_screen()
+                if screen.training is training:
+                    return
+                self.pop_screen()  # an ended scenario's checklist: the new one takes its place
+                break
+        self.push_screen(ChecklistScreen(training))
 
     # Presenter controls: straight to the service (it says how they went: PresenterChanged).
     action_world_pause = _calls("toggle_world")
@@ -404,6 +413,8 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         service = self._service  # not built yet (the first frame): nothing trained, no simulator known
         if action in {"checklist", "end_scenario"} and (service is None or service.training is None):
             return False
+        if action == "checklist" and self.screen.id == "checklist":
+            return False  # on it already: its footer has better use for the room (its own keys)
         if action in SIMULATOR_ACTIONS and (service is None or not service.has_simulator):
             return False  # a real Weavr endpoint has no scenarios and no presenter
         return super().check_action(action, parameters)

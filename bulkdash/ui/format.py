@@ -219,10 +219,16 @@ def _speed(state: dict[str, object]) -> str:
     return marked(clip(str(value), MAX_STATUS))
 
 
-def presenter_badge(state: dict[str, object]) -> str:
-    """``⏸ world paused · 0.25×`` for the status bar."""
-    badge = "⏸ world paused" if state.get("paused") else "▶"
-    return f"{badge} {_speed(state)}×"
+def presenter_badge(state: dict[str, object], *, short: bool = False) -> str:
+    """``⏸ world paused 0.25×`` for the status bar; ``short``: ``⏸ paused`` (a narrow one), the speed only
+    when it is not 1×."""
+    if not short:
+        badge = "⏸ world paused" if state.get("paused") else "▶"
+        return f"{badge} {_speed(state)}×"
+    speed = _speed(state)
+    if state.get("paused"):
+        return "⏸ paused" if speed == "1" else f"⏸ paused {speed}×"
+    return f"▶ {speed}×"
 
 
 def presenter_summary(state: dict[str, object]) -> str:

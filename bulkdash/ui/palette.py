@@ -41,6 +41,8 @@ def commands(app: BulkdashApp, screen: Screen) -> Iterable[SystemCommand]:
     if not app.read_only:
         yield SystemCommand("New bulk", "Submit a new bulk (n)", app.action_new_bulk)
     for action, title, help_text in APP_COMMANDS:
+        if action == "world_step" and (s := app.started_service) is not None and s.world_running:
+            continue  # a step needs a paused world: not offered while it runs (``.`` says why)
         if app.check_action(action, ()):
             yield SystemCommand(title, help_text, getattr(app, f"action_{action}"))
     for action, title, help_text in SCREEN_COMMANDS:

@@ -29,6 +29,9 @@ LATER = [STYLES / f"{name}.tcss" for name in ("run", "dialogs", "webhooks", "api
 #: breakpoint class is set as it first gets its size, and that restyles every widget on it (~18 ms for a
 #: bulk's run page as it opened; on the home screen, before the first frame).
 SHORT_TERMINAL: list[tuple[int, str]] = [(0, "-short"), (36, "-tall")]
+#: The checklist's ``HORIZONTAL_BREAKPOINTS``: under 100 columns (80×24) its question list narrows, so the
+#: chosen question's choices and verdict get the width (``training.tcss``).
+NARROW_TERMINAL: list[tuple[int, str]] = [(0, "-narrow"), (100, "-wide")]
 
 
 def unread(app: App[Any]) -> list[Path]:

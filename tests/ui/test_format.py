@@ -102,5 +102,7 @@ def test_out_of_range_shares_and_negative_durations_are_marked() -> None:
 
 def test_a_presenter_state_with_an_odd_speed_is_shown_not_raised() -> None:
     assert presenter_badge({"paused": True, "speed": 0.25}) == "⏸ world paused 0.25×"
+    assert presenter_badge({"paused": True, "speed": 1.0}, short=True) == "⏸ paused"  # a narrow status bar
+    assert presenter_badge({"paused": True, "speed": 0.25}, short=True) == "⏸ paused 0.25×"
     assert presenter_badge({"speed": "fast"}) == f"▶ {WARN} fast×"
     assert "speed" in presenter_summary({"speed": None})

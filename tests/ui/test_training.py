@@ -144,8 +144,10 @@ async def start(pilot: Pilot, name: str) -> tuple[BulkdashApp, RunScreen, Traini
     run = app.screen
     assert isinstance(run, RunScreen) and app.training is not None
     assert run.bulk_id == app.training.bulk_id and run.query(Brief)
-    # The run waits for the trainee, who is on its screen now, and the brief says how to start it.
-    assert app.training.phase == "ready" and "Press space to start" in plain(run.query_one(Brief).content)
+    # The run waits for the trainee, who is on its screen now, and the brief says how to start it: the
+    # execute for a bulk set-up left SUBMITTED (space would not start it), space otherwise.
+    how = "▶ Press space to start" if app.training.executed else "▶ Execute the bulk (x) to start"
+    assert app.training.phase == "ready" and how in plain(run.query_one(Brief).content)
     return app, run, app.training
 
 
@@ -517,7 +519,9 @@ async def test_the_first_lifecycle_key_starts_a_scenario_the_trainee_executes() 
     app = training_app()
     async with app.run_test(size=SIZE) as pilot:
         app, run, training = await start(pilot, "cancel-mid-run")
-        assert "(or execute the bulk, x)" in plain(run.query_one(Brief).content)
+        assert "▶ Execute the bulk (x) to start" in plain(run.query_one(Brief).content)
+        assert "space" not in plain(run.query_one(Brief).content)  # space does not start a SUBMITTED bulk
+        await until(pilot, lambda: any("execute it (x) to start" in n for n in notes(app)), what="the note")
         await until(pilot, lambda: run.model.details is not None, what="the bulk's details")
         await pilot.press("x")
         await until(pilot, lambda: app.screen.id == "execute", what="the execute dialog")
@@ -570,7 +574,7 @@ def test_the_training_model_follows_the_wait_and_the_move() -> None:
     training = Training(summary(byClient=True), "7", False, phase="ready", move=Move("cancel", 4))
     changes: list[str] = []
     training.listeners.append(lambda: changes.append(training.phase))
-    assert training.waiting and "Press space to start (or execute the bulk, x)" in (training.prompt() or "")
+    assert training.waiting and "▶ Execute the bulk (x) to start" in (training.prompt() or "")
     assert not training.observe({"paused": True, "heldAt": None})  # still waiting
     assert training.acted("execute") and training.phase == "playing" and training.awaits_hold
     assert not training.observe({"paused": True, "heldAt": {"bulkId": "8", "operation": 4}})  # another's

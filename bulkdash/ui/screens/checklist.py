@@ -1,6 +1,7 @@
 """The checklist of the scenario being trained: its questions (left, marked ✓ ✗ – or ·) and the one
-highlighted (right) with its choices; a number key or enter answers, ``h`` shows the hint. Once answered, the
-verdict, the explanation and where the dashboard shows the facts that settle it.
+highlighted (right) with its choices; a number key or enter answers, ``h`` shows the hint, ``]`` / ``[`` move
+to the next / previous question. Once answered, the verdict, the explanation and where the dashboard shows the
+facts that settle it.
 
 It judges the run that happened (``Training.take_facts``, refreshed each second and once the run is final):
 a question whose evidence the run contradicts is marked "does not apply to this run" (–) with the fact that
@@ -68,10 +69,18 @@ class ChecklistScreen(Screen[None]):
     CSS_PATH = sheets.LATER
     TITLE = "bulkdash"
     AUTO_FOCUS = "#question-choices"
+    # At 80×24 the question list kept 50 columns and the choices, text and verdict were squeezed into the rest
+    # (the verdict below the fold): a narrow or short terminal gets a tighter layout (``training.tcss``).
+    HORIZONTAL_BREAKPOINTS = sheets.NARROW_TERMINAL
+    VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
 
     BINDINGS = [
         Binding("escape", "back", "Back to the run", id="checklist.back"),
         Binding("h", "hint", "Hint", id="checklist.hint"),
+        # Once answered, the arrows stay in the choices: these move on without a shift+tab to the list first.
+        Binding("right_square_bracket", "question(1)", "Next question", id="checklist.next"),
+        # (listed in help: with it the footer no longer fits its full labels at 120 columns)
+        Binding("left_square_bracket", "question(-1)", "Previous question", id="checklist.prev", show=False),
         *(
             Binding(str(n), f"answer({n})", f"Answer {n}", id=f"checklist.answer_{n}", show=False)
             for n in range(1, 6)
@@ -287,6 +296,15 @@ class ChecklistScreen(Screen[None]):
             skipped = len(t.questions) - t.judged
             also = f" ({skipped} not applying to this run)" if skipped else ""
             self.notify(f"Checklist done: {t.score}/{t.judged} correct{also}", title=t.scenario.title)
+
+    def action_question(self, step: int) -> None:
+        """The next (``step`` 1) or previous (-1) question, its choices focused to answer it."""
+        if not self.training.questions:
+            return
+        index = min(max(self.current + step, 0), len(self.training.questions) - 1)
+        self.query_one("#checklist-questions", OptionList).highlighted = index
+        self._show(index)
+        self.query_one("#question-choices", OptionList).focus()
 
     def action_hint(self) -> None:
         if self.training.questions:

@@ -67,6 +67,7 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("s", "scenarios: a customer's report to investigate; enter plays it"),
             ("space", "start the scenario's run; at “your move”, let it go on (or act: p, c)"),
             ("k", "the scenario's checklist: 1–5 or enter answers, h shows a hint"),
+            ("[ ]", "in the checklist: previous / next question (or shift+tab to the list, then ↑ ↓)"),
             ("b", "on the scenario's run: fold its brief away and back"),
             ("P", "pause / resume the whole world: no operation runs, no webhook is sent"),
             (".", "while the world is paused: run exactly one more operation"),

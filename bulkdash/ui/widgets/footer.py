@@ -45,12 +45,14 @@ SHORT = {
     "webhook.copy": "Copy",
     "connect.edit": "Edit",
     "checklist.back": "Back",
+    "checklist.next": "Next",
 }
 #: What a hint is worth when space is short (0 is never dropped; the highest goes first).
 PRIORITY = {
     "app.help": 0,
     "app.quit": 1,
     "app.checklist": 1,
+    "checklist.next": 1,
     "home.open": 1,
     "home.execute": 1,
     "home.pause": 1,

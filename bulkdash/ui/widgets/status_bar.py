@@ -4,6 +4,10 @@ The connection's word is the client's link once connected (``service.connection.
 for the request budget, rate limited, server error, unreachable — with the seconds until a request may go
 again, counting down. Budget figures are local bookkeeping (``client.budget.usage()``), so refreshing them is
 no I/O and is done on a timer (the countdown too). Secrets are never shown: only the label of the endpoint.
+
+A simulator's presenter state (``⏸ world paused 1×``) is the one thing a trainee must not miss: when the row
+is too narrow, the endpoint's label goes first, then the webhook count, then the badge takes its short form
+(``⏸ paused``), then the budget keeps its first window, then goes — the badge stays (``FITS``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,18 @@ DOTS = {
     "waiting for the request budget": ("◌", YELLOW),
     "rate limited": ("◌", YELLOW),
 }
+
+
+#: What the row keeps, from the widest to the narrowest (the first that fits is shown): (the endpoint's label,
+#: the webhook count, the presenter badge's short form, budget windows shown — 99: all).
+FITS: tuple[tuple[bool, bool, bool, int], ...] = (
+    (True, True, False, 99),
+    (False, True, False, 99),
+    (False, False, False, 99),
+    (False, False, True, 99),
+    (False, False, True, 1),
+    (False, False, True, 0),
+)
 
 
 class StatusBar(Guarded, Static):
@@ -56,24 +72,47 @@ class StatusBar(Guarded, Static):
         text.append(state, style=colour)
         if (left := connection.retry_in_s()) is not None:
             text.append(f" · {display.countdown(left)}", style=colour)
-        if connection.label:
-            text.append(f"  {display.url(connection.label)}", style="dim")
-        if session is not None:
-            text.append("   budget ", style="dim")
-            for i, window in enumerate(session.client.budget.usage()):
-                unit = {60: "min", 3600: "h", 86400: "day"}.get(window.seconds, f"{window.seconds}s")
-                share = window.used / window.limit if window.limit else 0
-                style = "#ff5f5f" if share > 0.9 else "#ffd75f" if share > 0.6 else ""
-                if i:
-                    text.append(" · ", style="dim")
-                text.append(f"{display.used(window.used)}/{window.limit}", style=style)
-                text.append(f" {unit}", style="dim")
-            text.append(f"   webhooks {service.webhook_count}", style="dim")
-            presenter = service.presenter_state
-            if presenter and (presenter.get("paused") or presenter.get("speed", 1.0) != 1.0):
-                style = "bold #ffd75f" if presenter.get("paused") else "#5fafff"
-                text.append(f"   {presenter_badge(presenter)}", style=style)
-        self._show(text)
+        label = Text(f"  {display.url(connection.label)}", style="dim") if connection.label else Text()
+        if session is None:
+            self._show(text + label)
+            return
+        windows: list[Text] = []
+        for window in session.client.budget.usage():
+            unit = {60: "min", 3600: "h", 86400: "day"}.get(window.seconds, f"{window.seconds}s")
+            share = window.used / window.limit if window.limit else 0
+            style = "#ff5f5f" if share > 0.9 else "#ffd75f" if share > 0.6 else ""
+            windows.append(
+                Text.assemble((f"{display.used(window.used)}/{window.limit}", style), (f" {unit}", "dim"))
+            )
+        webhooks = Text(f"   webhooks {service.webhook_count}", style="dim")
+        presenter = service.presenter_state
+        badges = (Text(), Text())
+        if presenter and (presenter.get("paused") or presenter.get("speed", 1.0) != 1.0):
+            style = "bold #ffd75f" if presenter.get("paused") else "#5fafff"
+            badges = (
+                Text(f"   {presenter_badge(presenter)}", style=style),
+                Text(f"   {presenter_badge(presenter, short=True)}", style=style),
+            )
+        width = self.content_region.width  # 0 before the first layout: everything, fitted on resize
+        for with_label, with_webhooks, short, shown_windows in FITS:
+            line = text.copy()
+            if with_label:
+                line += label
+            if shown_windows and windows:
+                line.append("   budget ", style="dim")
+                for i, window_text in enumerate(windows[:shown_windows]):
+                    if i:
+                        line.append(" · ", style="dim")  # (not Text.join: it dims the figures too)
+                    line += window_text
+            if with_webhooks:
+                line += webhooks
+            line += badges[short]
+            if not width or line.cell_len <= width:
+                break
+        self._show(line)
+
+    def on_resize(self) -> None:
+        self.refresh_status()  # what fits changed
 
     def _show(self, text: Text) -> None:
         """One row (``.status-bar``), refreshed every second on every screen: the same text is not redrawn,
