@@ -580,12 +580,12 @@ class DashboardService:
             done: asyncio.Future[PresenterChanged] = asyncio.get_running_loop().create_future()
             done.set_result(event)
             return done
-        self._note_presenter("step")
         return self._tasks.spawn(self._step(), "presenter")
 
     async def _step(self) -> PresenterChanged:
         event = await self._control(lambda c: c.step(), quiet=False)
         if event.error is None:
+            self._note_presenter("step")  # only a step taken changed the run (a 409 changed nothing)
             for follower in self.runs.values():
                 follower.expect_step()
         return event
