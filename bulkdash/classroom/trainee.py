@@ -48,6 +48,7 @@ def run_trainee(api: str, secret: str, world: str, world_token: str, speed: floa
     from bulkdash.ui.app import BulkdashApp
 
     app = BulkdashApp(classroom_connector(world, world_token), start="scenarios", speed=speed)
+    app.service.training_kept = True  # the classroom keeps every answer (a reload resumes them)
     link = ClassroomLink(api, secret, app.service)
     running: list[asyncio.Task[None]] = []
 

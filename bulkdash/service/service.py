@@ -106,6 +106,9 @@ class DashboardService:
         self.bulks = BulksFollower(self._on_bulks_page)
         self.runs: dict[str, RunFollower] = {}
         self.training: Training | None = None
+        #: Whether something keeps the training's answers once the dashboard quits (a classroom does;
+        #: ``bulkdash train`` keeps none, so quitting part-way through a checklist is asked about first).
+        self.training_kept = False
         self.presenter_state: dict[str, object] | None = None
         self.last_report: Path | None = None
         #: bulk id -> its report under way.

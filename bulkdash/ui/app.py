@@ -106,7 +106,9 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         Binding("N", "notifications", "Notifications", id="app.notifications", show=False),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+c", "quit", "Quit", id="app.interrupt", show=False),  # like a terminal program
+        # Like a terminal program, from anywhere: a priority binding also reaches past a dialog or the palette
+        # (a modal screen hides the app's other bindings; a trainee found ctrl+c dead in New bulk).
+        Binding("ctrl+c", "quit", "Quit", id="app.interrupt", show=False, priority=True),
     ]
     session = _OfService()
     connection = _OfService()
@@ -189,6 +191,33 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         # Paint first, then build the service and connect (issue 16): importing the service, the client and
         # pydantic, then the session, and starting the servers would otherwise hold the first frame back.
         self.call_after_refresh(self._start_service)
+
+    async def action_quit(self) -> None:
+        """Quit; but with a checklist part-answered that nothing keeps (``bulkdash train``), ask first: a
+        trainee whose key meant for the reply box went to the app lost every answer, without a word. Asked,
+        ``q`` (or ctrl+c) again quits."""
+        service = self.started_service
+        training = service.training if service is not None else None
+        if (
+            training is None
+            or service is None
+            or service.training_kept
+            or training.answered == 0
+            or training.finished
+            or self.screen.id == "confirm"
+        ):
+            self.exit()
+            return
+        from bulkdash.ui.screens.confirm import QuitConfirmScreen
+
+        detail = (
+            f"{training.scenario.title}: {training.answered} of {len(training.questions)} questions "
+            "answered. bulkdash train keeps no answers once it quits."
+        )
+        self.push_screen(
+            QuitConfirmScreen("Quit, and lose these answers?", detail, yes="Quit"),
+            lambda quit_now: self.exit() if quit_now else None,
+        )
 
     def _start_service(self) -> None:
         """After the first frame: build the service, tell the first screen, connect (unless a connection is

@@ -31,10 +31,10 @@ from tests.ui.pty_run import Terminal
 QUIT_S = 0.5
 
 
-async def press_quit(pilot: Pilot) -> float:
-    """Press q without waiting for the app to settle (it is going away); returns when it was pressed."""
+async def press_quit(pilot: Pilot, key: str = "q") -> float:
+    """Press ``key`` (q) without waiting for the app to settle (it is going away); returns when pressed."""
     pressed = time.monotonic()
-    asyncio.get_running_loop().create_task(pilot.press("q"))
+    asyncio.get_running_loop().create_task(pilot.press(key))
     return pressed
 
 

@@ -16,6 +16,7 @@ from bulkdash.ui.screens.help import HelpScreen, help_renderable
 from bulkdash.ui.screens.run import RunScreen
 from bulkdash.ui.widgets.status_bar import StatusBar
 from tests.ui.helpers import SIZE, notes, until
+from tests.ui.test_quit import press_quit
 from tests.ui.test_training import plain, start, training_app
 
 
@@ -152,3 +153,52 @@ def help_renderable_text() -> str:
     console = Console(width=120, record=True, file=io.StringIO())
     console.print(help_renderable())
     return console.export_text()
+
+
+async def test_quitting_with_a_part_answered_checklist_asks_first() -> None:
+    """A trainee's Tab slip sent keys meant for the reply box to the app: the first q quit at once, and every
+    answer was gone (``bulkdash train`` keeps none). Part-answered, q asks; n stays; q again quits."""
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, _run, training = await start(pilot, "all-succeed")
+        await press_quit(pilot)  # nothing answered yet: nothing to lose, no question
+        await until(pilot, lambda: app.service.closing, what="quitting to begin")
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, _run, training = await start(pilot, "all-succeed")
+        training.answer(0, training.questions[0].correct)
+        await pilot.press("q")
+        await until(pilot, lambda: app.screen.id == "confirm", what="the question")
+        assert not app.service.closing and "1 of" in plain(app.screen.query_one("#confirm-detail").render())
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen.id != "confirm", what="the question gone")
+        assert not app.service.closing
+        await pilot.press("q")
+        await until(pilot, lambda: app.screen.id == "confirm", what="the question again")
+        await press_quit(pilot)  # asked, q again quits
+        await until(pilot, lambda: app.service.closing, what="quitting to begin")
+
+
+async def test_a_classroom_keeps_the_answers_so_quitting_asks_nothing() -> None:
+    app = training_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app, _run, training = await start(pilot, "all-succeed")
+        app.service.training_kept = True
+        training.answer(0, training.questions[0].correct)
+        await press_quit(pilot)
+        await until(pilot, lambda: app.service.closing, what="quitting to begin")
+
+
+async def test_ctrl_c_quits_from_a_dialog_and_the_palette() -> None:
+    """ctrl+c quits like a terminal program's, from anywhere: it was dead in New bulk and the palette (a modal
+    screen hides the app's bindings unless they are priority ones)."""
+    from tests.ui.helpers import connected, make_app
+
+    for opener in ("n", "ctrl+p"):
+        app = make_app()
+        async with app.run_test(size=SIZE) as pilot:
+            await connected(pilot)
+            await pilot.press(opener)
+            await until(pilot, lambda app=app: app.screen.is_modal, what=f"the modal screen of {opener}")
+            await press_quit(pilot, "ctrl+c")
+            await until(pilot, lambda app=app: app.service.closing, what="quitting to begin")

@@ -45,3 +45,10 @@ class ConfirmScreen(Guarded, ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+class QuitConfirmScreen(ConfirmScreen):
+    """Quit, though something would be lost: ``q`` again answers yes (the app's own ``q`` does not reach past
+    a modal screen)."""
+
+    BINDINGS = [Binding("q", "answer(True)", "Quit", id="confirm.quit")]
