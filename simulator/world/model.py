@@ -173,18 +173,16 @@ class World:
         call: its values are taken over as they are): balances, states, spend rules; roles, passwords,
         lock-outs. In place, so nothing holding a row sees a stale copy, and marked dirty. Users not in
         ``seed`` (created by bulks) and every other identity stay as they are."""
-        for inst_id, seeded in seed.instruments.items():
-            current = self.instruments.get(inst_id)
-            if seeded.identity_id == identity_id and current is not None:
-                for name in Instrument.__slots__:
-                    setattr(current, name, getattr(seeded, name))
-                self.touch_instrument(current)
-        for user_id, seeded_user in seed.users.items():
-            user = self.users.get(user_id)
-            if seeded_user.identity_id == identity_id and user is not None:
-                for name in User.__slots__:
-                    setattr(user, name, getattr(seeded_user, name))
-                self.touch_user(user)
+        for rows, seeded_rows, touch in (
+            (self.instruments, seed.instruments, self.dirty_instruments),
+            (self.users, seed.users, self.dirty_users),
+        ):
+            for row_id, seeded in seeded_rows.items():
+                current = rows.get(row_id)
+                if seeded.identity_id == identity_id and current is not None:
+                    for name in type(seeded).__slots__:
+                        setattr(current, name, getattr(seeded, name))
+                    touch.add(row_id)
 
     def take_dirty(self) -> tuple[list[User], list[Instrument], list[Transaction]]:
         """Hand the changed rows to the store and start a new change set."""

@@ -6,26 +6,17 @@ from __future__ import annotations
 import io
 
 import pytest
-from textual.pilot import Pilot
 
 from bulkdash.service.events import STEP_NEEDS_PAUSE
-from bulkdash.ui.app import BulkdashApp
 from bulkdash.ui.screens.api_log import ApiLogScreen
 from bulkdash.ui.screens.checklist import ChecklistScreen
 from bulkdash.ui.screens.help import HelpScreen, help_renderable
 from bulkdash.ui.screens.run import RunScreen
 from bulkdash.ui.widgets.status_bar import StatusBar
 from tests.ui.helpers import SIZE, notes, until
+from tests.ui.test_checklist_judging import open_checklist
 from tests.ui.test_quit import press_quit
 from tests.ui.test_training import plain, start, training_app
-
-
-async def open_checklist(pilot: Pilot, app: BulkdashApp) -> ChecklistScreen:
-    await pilot.press("k")
-    await until(pilot, lambda: isinstance(app.screen, ChecklistScreen), what="the checklist")
-    checklist = app.screen
-    assert isinstance(checklist, ChecklistScreen)
-    return checklist
 
 
 async def test_k_brings_the_open_checklist_back_to_the_top() -> None:
