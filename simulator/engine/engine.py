@@ -717,12 +717,7 @@ class Engine:
             if not allowed(lb.row.status, BulkAction.EXECUTE):
                 raise Conflict("INVALID_STATE")
             # No await from here to the transition: two bulks of one kind cannot both pass this check.
-            active = [
-                o
-                for o in self.bulks.values()
-                if o.row.identity_id == lb.row.identity_id
-                and o.row.status in (BulkStatus.RUNNING, BulkStatus.PAUSED)
-            ]
+            active = self._active(lb.row.identity_id)
             if any(o.row.kind == lb.row.kind for o in active):
                 raise Conflict("DUPLICATE_OPERATION_TYPE")
             if len(active) >= self.settings.max_active_bulks:
@@ -775,6 +770,17 @@ class Engine:
                 self._publish_bulk_event(lb, end=True)
             self._mark(lb)
             await self.flush()
+
+    def _active(self, identity_id: str) -> list[LiveBulk]:
+        """The identity's executed bulks that have not ended (RUNNING or PAUSED), in id order."""
+        return [
+            lb
+            for lb in self._by_identity.get(identity_id, [])
+            if lb.row.status in (BulkStatus.RUNNING, BulkStatus.PAUSED)
+        ]
+
+    def active_bulk_ids(self, identity_id: str) -> list[str]:
+        return [str(lb.row.bulk_id) for lb in self._active(identity_id)]
 
     def _managed(self, principal: Principal, bulk_id: str) -> LiveBulk:
         if not principal.identity.bulk_enabled:

@@ -8,8 +8,9 @@ identity so other identities on the same simulator are not disturbed.
 
 Every play meets the world its brief describes (docs/behaviour.md, "Scenario packs"): the identity's accounts,
 cards and demo users are put back as Appendix A has them first (a payroll pack drains account 4001, and every
-later transfer pack, or the same one again, then failed otherwise), and users a pack creates get addresses
-no earlier play took (``.p2``, ``.p3``… before the ``@``). Bulks and their history stay; nothing is reset.
+later transfer pack, or the same one again, then failed otherwise), the identity's bulks an earlier play left
+RUNNING or PAUSED are cancelled, and users a pack creates get addresses no earlier play took (``.p2``,
+``.p3``… before the ``@``). Bulks and their history stay; nothing is reset.
 
 With ``trainee`` (the dashboard: a person plays the pack) the run waits for that person: the world is paused
 before the bulk is submitted (so even a bulk set-up executes runs nothing until the trainee presses start,
@@ -83,6 +84,7 @@ async def setup_scenario(
     items = _unused_emails(engine, principal, generate_items(scenario, seed))
     await engine.restore_identity(identity)
     engine.presenter.forget_pending()
+    ended = await _end_earlier_runs(engine, principal)
     plan = scenario.plan(seed, identity)
     pace = (scenario.run.trainee_speed if speed is None else speed) if trainee else None
     if pace is not None:
@@ -99,6 +101,8 @@ async def setup_scenario(
     created = await engine.submit(principal, spec, items, ref)
     bulk_id = created.body["bulkId"]
     extra: dict[str, Any] = {"pausedBulkIds": paused} if paused else {}
+    if ended:
+        extra["cancelledBulkIds"] = ended
     if ref is not None:
         extra["idempotencyRef"] = ref
     if scenario.setup.replay:  # the same ref and body again: §4.1 answers the original 201, creates nothing
@@ -141,6 +145,20 @@ async def setup_scenario(
         result["move"] = None if move is None else {"action": move[0], "operation": move[1]}
         result["presenter"] = engine.presenter.describe()
     return {**result, **extra}
+
+
+async def _end_earlier_runs(engine: Engine, principal: Principal) -> list[str]:
+    """Cancel the identity's bulks an earlier play left RUNNING or PAUSED (a trainee moved on to another
+    ticket before the run ended, or it waits at a hold): they kept the new pack's bulk from executing
+    (``DUPLICATE_OPERATION_TYPE``), and playing the world ran the old bulk instead. Returns their ids."""
+    ended = []
+    for bulk_id in engine.active_bulk_ids(principal.identity.id):
+        try:
+            await engine.cancel(principal, bulk_id)
+        except Conflict:  # it ended meanwhile
+            continue
+        ended.append(bulk_id)
+    return ended
 
 
 def _unused_emails(engine: Engine, principal: Principal, items: list[dict[str, Any]]) -> list[dict[str, Any]]:

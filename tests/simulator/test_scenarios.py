@@ -310,6 +310,23 @@ async def test_a_fault_asked_for_before_a_set_up_does_not_fail_the_pack(
     assert bulk["status"] == "COMPLETED" and counts["COMPLETED"] == 20 and counts["FAILED"] == 0
 
 
+async def test_a_set_up_cancels_the_runs_an_earlier_play_left_going(
+    client: httpx.AsyncClient, alice: Api
+) -> None:
+    """A trainee left a scenario before playing it (its bulk RUNNING, held by the paused world) and started
+    another: the new bulk was refused DUPLICATE_OPERATION_TYPE and left SUBMITTED, and playing the world ran
+    the old one. A set-up cancels the identity's bulks still RUNNING or PAUSED; the new one runs."""
+    body = {"trainee": True, "speed": 10}
+    first = (await client.post("/_sim/scenarios/all-succeed", json=body)).json()
+    assert first["executed"] is True and (await alice.bulk(first["bulkId"]))["status"] == "RUNNING"
+    second = (await client.post("/_sim/scenarios/partial-failure-continue", json=body)).json()
+    assert second["executed"] is True and "executeRefused" not in second, second
+    assert second["cancelledBulkIds"] == [first["bulkId"]]
+    assert (await alice.bulk(first["bulkId"]))["status"] == "CANCELLED"
+    assert (await client.put("/_sim/presenter", json={"paused": False})).status_code == 200
+    assert (await final_bulk(alice, second["bulkId"]))["status"] == "PARTIALLY_COMPLETED"
+
+
 async def test_setup_leaves_execution_to_the_client_when_the_scenario_says_so(
     client: httpx.AsyncClient, alice: Api
 ) -> None:
@@ -321,14 +338,17 @@ async def test_setup_leaves_execution_to_the_client_when_the_scenario_says_so(
     assert (await client.get("/_sim/faults")).json()["identities"]["1001"]["seed"] == 5
 
 
-async def test_setup_returns_the_bulk_when_execute_is_refused(client: httpx.AsyncClient, alice: Api) -> None:
-    first = (await client.post("/_sim/scenarios/pause-then-resume", json={"execute": True})).json()
-    assert first["executed"] is True  # operation 6 is slow: still running when the next set-up comes
-    second = (await client.post("/_sim/scenarios/all-succeed")).json()
-    assert second["executed"] is False and second["executeRefused"] == "DUPLICATE_OPERATION_TYPE"
-    assert (await alice.bulk(second["bulkId"]))["status"] == "SUBMITTED"
-    await final_bulk(alice, first["bulkId"])
-    assert (await alice.post(f"/bulks/{second['bulkId']}/execute", json={})).status_code == 204
+async def test_setup_returns_the_bulk_when_execute_is_refused(
+    sim: tuple[Simulator, httpx.AsyncClient], alice: Api
+) -> None:
+    simulator, client = sim
+    simulator.engine.settings.max_active_bulks = 2  # the pack's own two paused bulks take both places
+    created = (await client.post("/_sim/scenarios/too-many-requests-409")).json()
+    assert created["executed"] is False and created["executeRefused"] == "TOO_MANY_REQUESTS"
+    assert (await alice.bulk(created["bulkId"]))["status"] == "SUBMITTED"
+    for paused in created["pausedBulkIds"]:
+        assert (await alice.post(f"/bulks/{paused}/cancel")).status_code == 204
+    assert (await alice.post(f"/bulks/{created['bulkId']}/execute", json={})).status_code == 204
 
 
 async def test_setup_for_another_identity(client: httpx.AsyncClient, alice: Api) -> None:

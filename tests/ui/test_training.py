@@ -462,20 +462,11 @@ async def test_a_refused_execute_is_explained_and_ending_clears_the_faults() -> 
     app = training_app()
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot)
-        await pilot.press("P")  # hold the first bulk RUNNING, so the second cannot run beside it
-        await until(pilot, lambda: (app.presenter_state or {}).get("paused") is True, what="world paused")
-        app, run, first = await start(pilot, "all-succeed")
-        await until(pilot, lambda: run.model.status == "RUNNING", what="the first bulk RUNNING")
-        await pilot.press("escape", "s")  # back to the bulks, then the list again
-        await until(pilot, lambda: isinstance(app.screen, ScenariosScreen), what="the scenarios")
-        table = app.screen.query_one("#scenarios-table", DataTable)
-        await until(pilot, lambda: table.row_count > 0, what="the scenario list")
-        table.move_cursor(row=table.get_row_index("stop-on-first-failure"))
-        await pilot.press("enter")
-        await until(pilot, lambda: app.training is not first, what="the second scenario")
-        second = app.training
-        assert second is not None and not second.executed
-        assert second.execute_refused == "DUPLICATE_OPERATION_TYPE"
+        assert app.session is not None and app.session.simulator is not None
+        # The pack's own two paused bulks then take both places, so set-up's execute is refused.
+        app.session.simulator.engine.settings.max_active_bulks = 2
+        app, _run, second = await start(pilot, "too-many-requests-409")
+        assert not second.executed and second.execute_refused == "TOO_MANY_REQUESTS"
         await until(
             pilot, lambda: any("submitted but not executed" in n for n in notes(app)), what="the note"
         )
