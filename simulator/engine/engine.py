@@ -508,6 +508,19 @@ class Engine:
         return lb
 
     @staticmethod
+    def _shown_in_flight(lb: LiveBulk) -> int | None:
+        """The sequence a reader sees RUNNING: the operation in flight, but never one past the first that the
+        committed rows still hold SUBMITTED. Between an operation's end and the commit of its result (up to
+        ``batch_ms``) the next one is already in flight; shown as it was, operation 2 read SUBMITTED beside
+        operation 3 RUNNING, a state that never was (operations end in sequence order; a trainee stepping a
+        paused world saw one go back from RUNNING to SUBMITTED). The committed frontier is shown RUNNING then:
+        with the counts, which are the committed ones, that is how the bulk stood just before it ended."""
+        if lb.in_flight is None or lb.view.status != BulkStatus.RUNNING:
+            return None
+        v = lb.view
+        return min(lb.in_flight, v.completed + v.failed + 1)
+
+    @staticmethod
     def _counts(lb: LiveBulk, running: bool) -> dict[str, int]:
         v = lb.view
         flying = 1 if running else 0
@@ -589,7 +602,7 @@ class Engine:
         lb = self._visible(principal, bulk_id)
         method = lb.spec.method
         # The operation in flight is SUBMITTED in the file but RUNNING to a reader (§5.2).
-        flying = lb.in_flight if lb.view.status == BulkStatus.RUNNING else None
+        flying = self._shown_in_flight(lb)
         if status == OperationStatus.RUNNING:
             rows = []
             if flying is not None and (sequence is None or sequence == flying):

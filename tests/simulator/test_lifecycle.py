@@ -149,6 +149,35 @@ async def test_operation_in_flight_reads_as_running(
     await final(alice, bulk_id)
 
 
+async def test_no_read_shows_an_operation_running_past_one_still_submitted(
+    sim: tuple[Simulator, httpx.AsyncClient], alice: Api
+) -> None:
+    """Operation 1's result waits for its group commit while operation 2 is already in flight: the reads are
+    of the committed rows, so they show operation 1 RUNNING (as the bulk stood just before it ended), never
+    operation 1 SUBMITTED beside operation 2 RUNNING (a trainee saw an operation go back to SUBMITTED)."""
+    simulator, _ = sim
+    simulator.engine.settings.batch_ms = 60_000  # nothing commits by itself meanwhile
+    simulator.engine.settings.batch_ops = 1_000
+    gate = Gate(hold_at=2)
+    simulator.engine.before_operation = gate
+    bulk_id = await alice.submit(SCENARIO)
+    await alice.post(f"/bulks/{bulk_id}/execute", json={})
+    await gate.reached.wait()  # operation 1 has run; its result is not committed
+    assert simulator.engine.bulks[int(bulk_id)].view.completed == 0
+    ops = (await alice.get(f"/bulks/{bulk_id}/operations")).json()["operations"]
+    assert [o["status"] for o in ops] == ["RUNNING", "SUBMITTED", "SUBMITTED", "SUBMITTED"]
+    assert counts(await alice.bulk(bulk_id)) == {
+        "SUBMITTED": 3, "RUNNING": 1, "COMPLETED": 0, "FAILED": 0, "CANCELLED": 0
+    }
+    running = (await alice.get(f"/bulks/{bulk_id}/operations?status=RUNNING")).json()
+    assert [o["sequence"] for o in running["operations"]] == [1]
+    await simulator.engine.flush()  # operation 1's result lands: now operation 2 is the one RUNNING
+    ops = (await alice.get(f"/bulks/{bulk_id}/operations")).json()["operations"]
+    assert [o["status"] for o in ops] == ["COMPLETED", "RUNNING", "SUBMITTED", "SUBMITTED"]
+    gate.release.set()
+    await final(alice, bulk_id)
+
+
 async def test_execute_conflicts_duplicate_type_and_too_many(
     sim: tuple[Simulator, httpx.AsyncClient], alice: Api
 ) -> None:
