@@ -121,6 +121,12 @@ class DashboardService:
         #: Plays every scenario at this speed instead of its own pace (``[run] speed``); None: the pack's.
         self.scenario_speed: float | None = None
         self._presenter_asked: asyncio.Future[PresenterChanged] | None = None
+        # Presenter changes reach the simulator one at a time, in the order pressed; the speed last asked
+        # for (not yet answered) is what the next + or - steps from. Pressed in a burst, six - from 10x ended
+        # at 4x: each press stepped from the speed last *answered*, and the calls could overtake each other.
+        self._presenter_lock = asyncio.Lock()
+        self._presenter_calls = 0  # changes asked for and not answered yet
+        self._speed_asked: float | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self._closed: asyncio.Future[None] | None = None
 
@@ -594,14 +600,17 @@ class DashboardService:
         return event
 
     def faster(self) -> asyncio.Future[PresenterChanged]:
-        return self.set_speed(next((s for s in SPEEDS if s > self.speed + 1e-9), SPEEDS[-1]))
+        now = self._speed_asked if self._speed_asked is not None else self.speed
+        return self.set_speed(next((s for s in SPEEDS if s > now + 1e-9), SPEEDS[-1]))
 
     def slower(self) -> asyncio.Future[PresenterChanged]:
-        return self.set_speed(next((s for s in reversed(SPEEDS) if s < self.speed - 1e-9), SPEEDS[0]))
+        now = self._speed_asked if self._speed_asked is not None else self.speed
+        return self.set_speed(next((s for s in reversed(SPEEDS) if s < now - 1e-9), SPEEDS[0]))
 
     def set_speed(self, speed: float, *, quiet: bool = False) -> asyncio.Future[PresenterChanged]:
         if not quiet:
             self._note_presenter("speed", f"{speed:g}×")
+        self._speed_asked = speed
         return self._presenter(lambda c: c.set_presenter(speed=speed), quiet=quiet)
 
     def fault_now(self) -> asyncio.Future[PresenterChanged]:
@@ -629,7 +638,17 @@ class DashboardService:
         return self._tasks.spawn(self._control(call, quiet), "presenter")
 
     async def _control(self, call: PresenterCall, quiet: bool, read: bool = False) -> PresenterChanged:
-        outcome = await attempt(lambda: call(self._sim()))
+        if read:
+            outcome = await attempt(lambda: call(self._sim()))
+        else:
+            self._presenter_calls += 1
+            try:
+                async with self._presenter_lock:
+                    outcome = await attempt(lambda: call(self._sim()))
+            finally:
+                self._presenter_calls -= 1
+            if not self._presenter_calls:
+                self._speed_asked = None  # all answered: the simulator's speed is the one to step from
         if outcome.value is not None:
             before = self.presenter_state or {"paused": False, "heldAt": None}  # a world not read yet runs
             self._set_presenter_state(outcome.value)

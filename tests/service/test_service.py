@@ -5,6 +5,7 @@ what it says when connecting fails. Every outcome is both the awaited result and
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,15 @@ async def test_a_poll_waiting_for_the_request_budget_says_so_with_a_deadline(
     # The page carries the deadline, so what the screen shows counts down.
     retry = waiting.page.retry_in_s(service.clock())
     assert retry is not None and 0 < retry <= 60.1
+
+
+async def test_speed_keys_pressed_in_a_burst_all_count_in_order(service: DashboardService) -> None:
+    """Six - pressed in one burst from 10x ended at 4x, not 0.1x: each press stepped from the speed last
+    answered, and the calls could overtake each other. Each now steps from the speed last asked for."""
+    assert (await service.set_speed(10)).state["speed"] == 10.0  # type: ignore[index]
+    presses = [service.slower() for _ in range(6)]  # not awaited in between: one burst
+    await asyncio.gather(*presses)
+    assert service.speed == 0.1 and (await service.faster()).state["speed"] == 0.25  # type: ignore[index]
+    ups_and_downs = [service.faster() if n % 2 == 0 else service.slower() for n in range(10)]
+    await asyncio.gather(*ups_and_downs)
+    assert service.speed == 0.25  # ten +/- pairs from 0.25x: back where they started
