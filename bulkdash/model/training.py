@@ -558,6 +558,7 @@ class PresenterNote:
 
 def _presenter_words(notes: list[PresenterNote], facts: RunFacts | None) -> str:
     parts: list[str] = []
+    speeds = [note.detail for note in notes if note.what == "speed"]
     for note in notes:
         if note.what == "fault":
             at = None
@@ -567,7 +568,10 @@ def _presenter_words(notes: list[PresenterNote], facts: RunFacts | None) -> str:
                 at = next((s for s in failed if note.after is None or s > note.after), None)
             parts.append(f"injected a fault at operation {at}" if at else "injected a fault")
         elif note.what == "speed":
-            parts.append(f"changed the speed to {note.detail}")
+            # One phrase for all of them, where the first was: a presenter who pressed + and - a dozen times
+            # got a dozen phrases, four lines of the checklist at 80x24.
+            many = f"changed the speed {len(speeds)} times, last to {speeds[-1]}"
+            parts.append(f"changed the speed to {speeds[0]}" if len(speeds) == 1 else many)
         else:
             parts.append("stepped the world one operation at a time")
     unique = list(dict.fromkeys(parts))

@@ -332,6 +332,11 @@ def test_a_presenter_fault_is_named_with_the_questions_it_took_away() -> None:
     assert training.presenter_lines()[0].startswith(
         "The presenter injected a fault at operation 7 and changed the speed to 2×: questions 2 and 3"
     )
+    for speed in ("4×", "1×", "0.5×", "0.1×"):  # a dozen presses were a dozen phrases: one says them all
+        training.note_presenter("speed", speed)
+    assert training.presenter_lines()[0].startswith(
+        "The presenter injected a fault at operation 7 and changed the speed 5 times, last to 0.1×: questions"
+    )
 
 
 def test_the_reply_is_kept_for_the_report_and_the_model_answer_returned() -> None:
