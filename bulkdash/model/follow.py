@@ -75,12 +75,17 @@ class RunFollower:
         """Poll now (the user moved the page, changed the filter, or acted on the bulk)."""
         self._wake.set()
 
-    def expect_step(self, within_s: float = STEP_WATCH_S) -> None:
-        """The paused world was let run one operation: poll now and at the running pace, not the held one,
-        until this bulk's count moves (or ``within_s`` passes), so the stepped operation shows as soon as it
-        has run — a trainee waited ~5 s for each step, with the counts and the rows disagreeing meanwhile."""
-        self._stepped = (self.model.attempted, time.monotonic() + within_s)
-        self.wake()
+    def expect_step(self, after_s: float = 0.0, within_s: float = STEP_WATCH_S) -> None:
+        """The paused world was let run one operation, which takes ``after_s`` (its delay): poll then, and at
+        the running pace rather than the held one until this bulk's count moves (or ``within_s`` passes), so
+        the stepped operation shows as soon as it has run — a trainee waited ~5 s for each step, with the
+        counts and the rows disagreeing meanwhile. Not at once: that poll could only find it running, and a
+        presenter stepping every second spent the request budget twice as fast."""
+        self._stepped = (self.model.attempted, time.monotonic() + after_s + within_s)
+        if after_s > 0:
+            asyncio.get_running_loop().call_later(after_s, self.wake)
+        else:
+            self.wake()
 
     def _resting(self) -> bool:
         """Polls rest at ``HELD_POLL_S``: the world is paused and no step is on its way here."""

@@ -595,8 +595,10 @@ class DashboardService:
         event = await self._control(lambda c: c.step(), quiet=False)
         if event.error is None:
             self._note_presenter("step")  # only a step taken changed the run (a 409 changed nothing)
+            delay_ms = (self.presenter_state or {}).get("effectiveOpDelayMs")
+            after_s = min(2.0, float(delay_ms) / 1000) if isinstance(delay_ms, int | float) else 0.0
             for follower in self.runs.values():
-                follower.expect_step()
+                follower.expect_step(after_s)
         return event
 
     def faster(self) -> asyncio.Future[PresenterChanged]:

@@ -138,3 +138,16 @@ async def test_after_a_step_the_polls_keep_the_running_pace_until_the_count_move
     assert waits[0] == HELD_POLL_S
     assert waits[1] < 1.0
     assert waits[2:] == [HELD_POLL_S, HELD_POLL_S]
+
+
+async def test_a_step_is_polled_once_its_operation_can_have_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not at once (that poll could only find it running): after the operation's delay."""
+    import asyncio
+
+    f = RunFollower(NoClient(), RunModel("7"), lambda update: None)  # type: ignore[arg-type]
+    f.held = lambda: True
+    loop = asyncio.get_running_loop()
+    scheduled: list[float] = []
+    monkeypatch.setattr(loop, "call_later", lambda delay, callback: scheduled.append(delay) or callback())
+    f.expect_step(0.2)
+    assert scheduled == [0.2] and f._wake.is_set() and not f._resting()
