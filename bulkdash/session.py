@@ -239,7 +239,15 @@ class Session:
         await receiver.start()
         session._attach_receiver(receiver)
         if token is None and email and password:
-            await client.login(email, password)
+            try:
+                await client.login(email, password)
+            except BaseException:
+                # A refused (or cut-off) login must not leave the receiver behind: its database's thread
+                # kept the process alive, so ``bulkdash report`` never exited after its one-line error and
+                # the dashboard could not quit (a user's trial).
+                await client.aclose()
+                await receiver.stop()
+                raise
             session._owned_token = True
         return session
 
