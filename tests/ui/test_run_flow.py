@@ -149,3 +149,25 @@ async def test_execute_dialog_rejects_a_bad_interval_and_sends_a_good_one() -> N
         await until(pilot, lambda: run.model.status == "COMPLETED", what="COMPLETED")
         # webhookInterval 5 of 20 → progress webhooks every 5 operations, then the end webhook.
         await until(pilot, lambda: app.webhook_count >= 4, what="the webhooks")
+
+
+async def test_enter_pressed_three_times_in_the_execute_dialog_executes_once() -> None:
+    """A user's trial in a real terminal: Enter pressed again before the dialog's dismissal took effect ran
+    its callback again and popped the run page under it; a third raised ScreenStackError. Submitted three
+    times within one turn of the loop (as keys arriving together are), a dialog is dismissed once."""
+    app = make_app(op_delay_ms=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        run = await submit_bulk(pilot, size=20, fail_percent=0)
+        calls: list[str] = []
+        assert app.session is not None
+        app.session.on_call(lambda call: calls.append(f"{call.method} {call.path}"))
+        await pilot.press("x")
+        await until(pilot, lambda: app.screen.id == "execute", what="the execute dialog")
+        dialog = app.screen
+        for _ in range(3):
+            dialog._go()  # type: ignore[attr-defined]  # what each Enter in the interval field calls
+        await until(pilot, lambda: run.model.status == "RUNNING" or run.model.is_final, what="running")
+        await pilot.pause()
+        assert app.screen is run and not any("Error" in n for n in notes(app)), notes(app)
+        assert sum(c.endswith("/execute") for c in calls) == 1, calls

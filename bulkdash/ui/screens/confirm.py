@@ -6,14 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from bulkdash.ui import sheets
-from bulkdash.ui.guard import Guarded
+from bulkdash.ui.screens.dialog import Dialog
 
 
-class ConfirmScreen(Guarded, ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     CSS_PATH = sheets.LATER
     VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Button, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -24,6 +24,7 @@ from bulkdash.connect import ConnectChoice, profile_choice
 from bulkdash.ui import sheets
 from bulkdash.ui.guard import Guarded
 from bulkdash.ui.readonly import ReadOnlyAware
+from bulkdash.ui.screens.dialog import Dialog
 from bulkdash.ui.widgets.footer import CoalescingFooter
 
 
@@ -109,7 +110,7 @@ class ConnectScreen(Guarded, ReadOnlyAware, Screen[ConnectChoice]):
         self.app.push_screen(ProfileEditScreen(path, choice.profile), edited)
 
 
-class ProfileEditScreen(Guarded, ModalScreen[tuple[str, config.Profile] | None]):
+class ProfileEditScreen(Dialog[tuple[str, config.Profile] | None]):
     """Name, base URL, receiver port and public URL of one profile; saved to the file (kept 0600)."""
 
     CSS_PATH = sheets.LATER
@@ -177,7 +178,7 @@ class ProfileEditScreen(Guarded, ModalScreen[tuple[str, config.Profile] | None])
         self.dismiss(None)
 
 
-class SecretPromptScreen(Guarded, ModalScreen[str | None]):
+class SecretPromptScreen(Dialog[str | None]):
     """A secret the profile leaves to be asked for: masked input; esc declines (None)."""
 
     CSS_PATH = sheets.LATER

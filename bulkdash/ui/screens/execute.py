@@ -8,11 +8,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, RadioButton, RadioSet, Static
 
 from bulkdash.ui import sheets
-from bulkdash.ui.guard import Guarded
+from bulkdash.ui.screens.dialog import Dialog
 
 MODES = ("ON_FAILURE_CONTINUE", "ON_FAILURE_STOP")
 #: The effective interval is max(w, ⌈N/4⌉) (docs/behaviour.md 6.4, decision A16): say so, with numbers, or
@@ -29,7 +28,7 @@ class ExecuteChoice:
     webhook_interval: int | None
 
 
-class ExecuteScreen(Guarded, ModalScreen[ExecuteChoice | None]):
+class ExecuteScreen(Dialog[ExecuteChoice | None]):
     CSS_PATH = sheets.LATER
     VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [Binding("escape", "dismiss_none", "Close", id="execute.close")]

@@ -8,11 +8,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from bulkdash.ui import sheets
-from bulkdash.ui.guard import Guarded
+from bulkdash.ui.screens.dialog import Dialog
 from bulkdash.ui.widgets.footer import CoalescingFooter
 
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
@@ -101,7 +100,7 @@ def help_renderable() -> Group:
     return Group(*parts)  # type: ignore[arg-type]
 
 
-class HelpScreen(Guarded, ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     CSS_PATH = sheets.LATER
     VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [

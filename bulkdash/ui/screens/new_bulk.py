@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Select, Static
 
 from bulkdash.contract.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
@@ -28,7 +27,7 @@ from bulkdash.model.generate import (
     size_limit,
 )
 from bulkdash.ui import sheets
-from bulkdash.ui.guard import Guarded
+from bulkdash.ui.screens.dialog import Dialog
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +37,7 @@ class NewBulkChoice:
     source: str  # "generated" or the file name
 
 
-class NewBulkScreen(Guarded, ModalScreen[NewBulkChoice | None]):
+class NewBulkScreen(Dialog[NewBulkChoice | None]):
     CSS_PATH = sheets.LATER
     VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [Binding("escape", "close", "Close", id="new.close")]

@@ -6,18 +6,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from bulkdash.model.run import OpRow
 from bulkdash.ui import sheets
 from bulkdash.ui.format import clip, status_text
-from bulkdash.ui.guard import Guarded
+from bulkdash.ui.screens.dialog import Dialog
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.json_view import JsonView, pretty_json
 
 
-class OperationScreen(Guarded, ModalScreen[None]):
+class OperationScreen(Dialog[None]):
     CSS_PATH = sheets.LATER
     VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [

@@ -11,12 +11,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from bulkdash.ui import sheets
 from bulkdash.ui.format import clip
-from bulkdash.ui.guard import Guarded
+from bulkdash.ui.screens.dialog import Dialog
 from bulkdash.ui.widgets.footer import CoalescingFooter
 from bulkdash.ui.widgets.json_view import JsonView, pretty_json
 from bulkdash.webhooks import Authenticity, ReceivedWebhook, event_summary
@@ -31,7 +30,7 @@ _AUTHENTICITY_STYLES = {
 }
 
 
-class WebhookDetailScreen(Guarded, ModalScreen[None]):
+class WebhookDetailScreen(Dialog[None]):
     CSS_PATH = sheets.LATER
     VERTICAL_BREAKPOINTS = sheets.SHORT_TERMINAL
     BINDINGS = [
