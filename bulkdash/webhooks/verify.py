@@ -60,13 +60,19 @@ class Verification:
         return self.problem is None
 
 
+#: The most digits a ``published-timestamp`` may have (18: every such value fits in a signed 64-bit integer).
+_MAX_TIMESTAMP_DIGITS = 18
+
+
 def _timestamp_verdict(
     text: str | None, now_ms: int, tolerance_ms: int
 ) -> tuple[TimestampVerdict, int | None]:
     if text is None:
         return TimestampVerdict.MISSING, None
     stripped = text.strip()
-    if not stripped.isascii() or not stripped.isdigit():
+    if not stripped.isascii() or not stripped.isdigit() or len(stripped) > _MAX_TIMESTAMP_DIGITS:
+        # Past 18 digits it is no epoch-ms time (today's have 13) and no SQLite INTEGER either: stored as
+        # one, it failed the whole batch's insert, and every webhook in that batch was answered 500.
         return TimestampVerdict.MALFORMED, None
     value = int(stripped)
     if value < now_ms - tolerance_ms:

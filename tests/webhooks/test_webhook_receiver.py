@@ -115,6 +115,24 @@ async def test_bad_signature_is_401_and_recorded(
     assert record.body == SPEC_BODY
 
 
+async def test_a_timestamp_too_long_for_any_time_is_401_and_spoils_no_batch(
+    receiver: WebhookReceiver, client: httpx.AsyncClient
+) -> None:
+    """A user's trial: ``published-timestamp: 999…`` (26 digits) was answered 500 NOT_RECORDED and printed
+    nothing: stored as an INTEGER it failed the insert of its whole batch, so the good webhooks arriving with
+    it were refused too. It is malformed (401, recorded), and those beside it are accepted."""
+    bad = spec_headers() | {"published-timestamp": "9" * 26}
+    answers = await asyncio.gather(
+        post(client, receiver, SPEC_BODY, bad),
+        *(post(client, receiver, SPEC_BODY, spec_headers()) for _ in range(5)),
+    )
+    assert [a.status_code for a in answers] == [401] + [204] * 5
+    records = await receiver.history()
+    assert sorted(r.http_status for r in records) == [204] * 5 + [401]
+    odd = next(r for r in records if r.http_status == 401)
+    assert odd.timestamp is TimestampVerdict.MALFORMED and odd.published_timestamp_ms is None
+
+
 async def test_tampered_body_is_401(receiver: WebhookReceiver, client: httpx.AsyncClient) -> None:
     response = await post(client, receiver, SPEC_BODY.replace(b"24", b"25"), spec_headers())
     assert response.status_code == 401

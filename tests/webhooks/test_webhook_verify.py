@@ -210,7 +210,12 @@ def test_timestamp_tolerance_edges(now: int, verdict: TimestampVerdict) -> None:
 
 
 @pytest.mark.parametrize(
-    ("value", "verdict"), [(None, TimestampVerdict.MISSING), ("12a", TimestampVerdict.MALFORMED)]
+    ("value", "verdict"),
+    [
+        (None, TimestampVerdict.MISSING),
+        ("12a", TimestampVerdict.MALFORMED),
+        ("9" * 26, TimestampVerdict.MALFORMED),  # no epoch-ms time, and no SQLite INTEGER either
+    ],
 )
 def test_missing_or_malformed_timestamp(value: str | None, verdict: TimestampVerdict) -> None:
     headers = spec_headers()
