@@ -39,6 +39,7 @@ Every model forbids unknown keys, so a typo is an error naming the key rather th
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import tomllib
@@ -476,16 +477,34 @@ def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
-    except FileNotFoundError:
-        raise PlanError(str(path), [("", "file not found")]) from None
     except tomllib.TOMLDecodeError as exc:
         raise PlanError(str(path), [("", f"invalid TOML: {exc}")]) from None
+    except UnicodeDecodeError:  # a binary file: tomllib reads UTF-8 text (a user's trial got a traceback)
+        raise PlanError(str(path), [("", "not a text file (UTF-8)")]) from None
+    except OSError as exc:  # missing, a directory, unreadable: said, not a traceback
+        raise PlanError(str(path), [("", _os_problem(exc))]) from None
+
+
+def _os_problem(exc: OSError) -> str:
+    return "file not found" if isinstance(exc, FileNotFoundError) else (exc.strerror or str(exc)).lower()
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file, parsed, with the file named in every error."""
+    try:
+        return json.loads(path.read_bytes())
+    except ValueError as exc:  # invalid JSON, or not UTF-8
+        raise PlanError(str(path), [("", f"invalid JSON: {exc}")]) from None
+    except OSError as exc:
+        raise PlanError(str(path), [("", _os_problem(exc))]) from None
 
 
 def load_plan(path: Path | str) -> FaultPlan:
-    """``bulkdash-sim serve --faults FILE``: a plan from a TOML file."""
+    """``bulkdash-sim serve --faults FILE``: a plan from a TOML file, or a JSON one (``.json``) as the control
+    API takes it (``PUT /_sim/faults``)."""
     path = Path(path)
-    return parse_plan(read_toml(path), str(path))
+    data = read_json(path) if path.suffix.lower() == ".json" else read_toml(path)
+    return parse_plan(data, str(path))
 
 
 __all__ = [

@@ -131,6 +131,22 @@ def test_broken_and_missing_files(tmp_path: Path) -> None:
         load_plan(write(tmp_path, "seed = = 3\n"))
     with pytest.raises(PlanError, match=r"nowhere\.toml: file not found"):
         load_plan(tmp_path / "nowhere.toml")
+    # A user's trial got tracebacks for these two:
+    (tmp_path / "bin.toml").write_bytes(b"\xff\xfe\x00seed")
+    with pytest.raises(PlanError, match=r"bin\.toml: not a text file"):
+        load_plan(tmp_path / "bin.toml")
+    with pytest.raises(PlanError, match=r": is a directory"):
+        load_plan(tmp_path)
+
+
+def test_a_json_plan_file_is_read_as_json(tmp_path: Path) -> None:
+    """The README says TOML or JSON: ``--faults plan.json`` said "invalid TOML"."""
+    (tmp_path / "plan.json").write_text('{"seed": 5, "speed": {"op_delay_ms": 7}}')
+    plan = load_plan(tmp_path / "plan.json")
+    assert plan.seed == 5 and plan.speed is not None and plan.speed.op_delay_ms == 7
+    (tmp_path / "bad.json").write_text("{seed: 5}")
+    with pytest.raises(PlanError, match=r"bad\.json: invalid JSON"):
+        load_plan(tmp_path / "bad.json")
 
 
 def test_derived_randomness_depends_only_on_seed_purpose_and_key() -> None:
