@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -148,7 +149,12 @@ async def receive(
             loop.add_signal_handler(sig, stop.set)
             installed.append(sig)
     try:
-        await receiver.start()
+        try:
+            await receiver.start()
+        except sqlite3.DatabaseError as exc:  # not SQLite, or a damaged file: one line, the file untouched
+            from bulkdash.cli.options import CannotStart
+
+            raise CannotStart(f"cannot use the webhook history {settings.db_path}: {exc}") from None
         printing = asyncio.create_task(printer())
         try:
             print(

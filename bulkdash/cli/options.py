@@ -67,6 +67,10 @@ def _port(text: str, *, lowest: int) -> int:
     return port
 
 
+class CannotStart(Exception):
+    """A server cannot start for a reason its message says in one line (an unusable database, say)."""
+
+
 def run_server(command: str, host: str, port: int, serve: Callable[[], object]) -> int:
     """Check that ``host:port`` can be bound (bind, release), then run ``serve`` until it returns or Ctrl-C.
 
@@ -84,6 +88,8 @@ def run_server(command: str, host: str, port: int, serve: Callable[[], object]) 
         serve()
     except OSError as exc:
         return fail(command, bind_problem(host, port, exc))
+    except CannotStart as exc:
+        return fail(command, str(exc))
     except KeyboardInterrupt:
         pass  # where the loop cannot install signal handlers (Windows): still a clean stop
     return 0

@@ -165,3 +165,17 @@ def test_listen_refuses_the_dashboards_flags_instead_of_ignoring_them(
     assert cli.main(["--db", "sim.db", "--url", "https://x.test/multi", "listen", "--key", "k"]) == 2
     err = capsys.readouterr().err
     assert err == "bulkdash listen: --url, --db do not apply to `bulkdash listen`\n"
+
+
+@pytest.mark.parametrize("content", [b"hello, not SQLite", b"SQLite format 3\x00" + b"\x07" * 200])
+def test_listen_on_a_file_that_is_no_history_says_so_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    """A user's trial: not SQLite, or a damaged one, gave 43 lines of traceback. One line, exit 2, the file
+    untouched."""
+    history = tmp_path / "history.db"
+    history.write_bytes(content)
+    assert cli.main(["listen", "--key", "k", "--port", "0", "--db", str(history)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"bulkdash listen: cannot use the webhook history {history}:")
+    assert history.read_bytes() == content
