@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bulkdash.cli.options import fail
+from bulkdash.cli.options import fail, non_negative_int
 
 if TYPE_CHECKING:
     from bulkdash.config import ResolvedProfile
@@ -135,7 +135,7 @@ def add_dashboard_options(parser: argparse.ArgumentParser) -> None:
     )
     embedded.add_argument(
         "--op-delay-ms",
-        type=int,
+        type=non_negative_int,
         default=None,
         metavar="MS",
         help=f"milliseconds each simulated operation takes (default: {DEFAULT_OP_DELAY_MS})",

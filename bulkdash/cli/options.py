@@ -67,6 +67,18 @@ def _port(text: str, *, lowest: int) -> int:
     return port
 
 
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number, 0 or more (``--op-delay-ms``: a negative one reached the simulator's
+    settings, and the dashboard showed pydantic's dump of the error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 class CannotStart(Exception):
     """A server cannot start for a reason its message says in one line (an unusable database, say)."""
 

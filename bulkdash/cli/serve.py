@@ -23,7 +23,7 @@ import socket
 import sys
 from typing import Any
 
-from bulkdash.cli.options import add_speed_option, fail, port_number, run_server
+from bulkdash.cli.options import add_speed_option, fail, non_negative_int, port_number, run_server
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -68,7 +68,7 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
     dashboard.add_argument(
         "--op-delay-ms",
-        type=_non_negative,
+        type=non_negative_int,
         metavar="MS",
         default=argparse.SUPPRESS,
         help="milliseconds each simulated operation takes (default: the dashboard's)",
@@ -88,15 +88,6 @@ def add_serve_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     add_speed_option(dashboard, "with --train: the simulator's playback speed")
     serve.set_defaults(handler=serve_command, honours=HONOURS)
 
-
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
 
 
 def dashboard_command(args: argparse.Namespace) -> list[str]:

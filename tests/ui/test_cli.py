@@ -131,3 +131,14 @@ def test_commands_refuse_flags_they_would_ignore(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert problem in err and len(err.splitlines()) == 1
+
+
+def test_a_negative_op_delay_is_refused_by_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """A user's trial: ``--op-delay-ms -3`` reached the simulator's settings and the dashboard showed
+    pydantic's multi-line dump; it is refused before anything starts, in argparse's one line."""
+    from bulkdash import cli as bulkdash_cli
+
+    with pytest.raises(SystemExit) as exited:
+        bulkdash_cli.main(["--op-delay-ms", "-3"])
+    assert exited.value.code == 2
+    assert "argument --op-delay-ms: must be 0 or more, not -3" in capsys.readouterr().err
