@@ -120,3 +120,21 @@ async def test_the_dialog_refuses_a_failing_share_past_100_percent() -> None:
         error = screen.query_one("#new-error")
         await until(pilot, lambda: "0 to 100" in str(error.render()), what="the error")
         assert app.screen is screen  # nothing submitted
+
+
+async def test_a_size_with_a_decimal_point_is_refused_not_read_without_it() -> None:
+    """A user typed 5.5: the integer field dropped the "." and 55 operations were submitted."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen.id == "new-bulk", what="the new-bulk dialog")
+        screen = app.screen
+        size = screen.query_one("#new-size")
+        size.value = ""
+        size.focus()
+        await pilot.press("5", "full_stop", "5", "enter")
+        assert size.value == "5.5"
+        error = screen.query_one("#new-error")
+        await until(pilot, lambda: "whole number" in str(error.render()), what="the error")
+        assert app.screen is screen  # nothing submitted

@@ -60,7 +60,9 @@ class NewBulkScreen(Dialog[NewBulkChoice | None]):
             with Horizontal(classes="field-row"):
                 with Vertical(classes="field"):
                     yield Static("Size (1–10,000)", classes="field-label")
-                    yield Input("100", type="integer", id="new-size")
+                    # "number", not "integer": that type drops a typed "." (5.5 became 55, a user found); the
+                    # whole-number check below says what is wrong instead.
+                    yield Input("100", type="number", id="new-size")
                 with Vertical(classes="field"):
                     yield Static("Failing items (0–100 %)", classes="field-label")
                     yield Input("10", type="number", id="new-fail")
