@@ -43,6 +43,21 @@ def parse_rate_limits(text: str) -> list[RateWindow]:
     return sorted(out, key=lambda lw: lw[1])
 
 
+def webhook_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a webhook base URL (an http(s) URL with a host), or None. ``notaurl`` used to be
+    taken, and every delivery then failed on its scheme: the webhooks were lost without a word (a user's
+    trial)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        return f"not a URL: {exc}"
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        return f"not an http(s) URL with a host: {url!r}"
+    return None
+
+
 class SimSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SIM_", extra="ignore")
 
@@ -73,6 +88,14 @@ class SimSettings(BaseSettings):
     @classmethod
     def _check_limits(cls, v: str) -> str:
         parse_rate_limits(v)
+        return v
+
+    @field_validator("webhook_base_url_p1", "webhook_base_url_p2")
+    @classmethod
+    def _check_webhook_url(cls, v: str | None) -> str | None:
+        problem = webhook_url_problem(v) if v else None
+        if problem is not None:
+            raise ValueError(problem)
         return v
 
     @field_validator("control_token")

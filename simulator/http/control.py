@@ -50,7 +50,7 @@ from simulator.faults import PlanError, parse_plan
 from simulator.http import responses as r
 from simulator.http.app import read_json
 from simulator.http.ratelimit import RateLimiter
-from simulator.settings import SimSettings, is_loopback
+from simulator.settings import SimSettings, is_loopback, webhook_url_problem
 from simulator.webhooks.dispatcher import WebhookDispatcher
 
 REDACTED = "••••"
@@ -170,9 +170,12 @@ class Control:
         update = validate_model(ConfigUpdate, await read_json(request))
         s = self.engine.settings
         if update.webhookBaseUrl is not None:
-            for programme, url in update.webhookBaseUrl.items():
+            for programme, url in update.webhookBaseUrl.items():  # every entry checked before any applies
                 if programme not in self.engine.world.programmes:
                     return r.bad_request(f"Unknown programme {programme}")
+                if url and (problem := webhook_url_problem(url)) is not None:
+                    return r.bad_request(f"webhookBaseUrl {programme}: {problem}")
+            for programme, url in update.webhookBaseUrl.items():
                 if url:
                     self.engine.publisher.base_urls[programme] = url
                 else:

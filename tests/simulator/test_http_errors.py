@@ -443,3 +443,22 @@ def test_each_refusal_carries_its_own_response(
         assert resp.headers[name] == value
     if body == b"":
         assert "content-type" not in resp.headers
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x.example/hooks", "http:///nohost", "http://a b.example"])
+async def test_a_webhook_url_that_cannot_be_delivered_to_is_refused(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    """A user's trial: ``--webhook-url notaurl`` was taken, and every delivery failed on its scheme, so the
+    webhooks were lost without a word. Refused at start and by the control API, nothing changed."""
+    from pydantic import ValidationError
+
+    from simulator.settings import SimSettings
+
+    with pytest.raises(ValidationError, match="not an http"):
+        SimSettings(webhook_base_url_p1=url)
+    before = (await client.get("/_sim/config")).json()["webhookBaseUrl"]
+    update = {"webhookBaseUrl": {"P1": "http://127.0.0.1:9/ok", "P2": url}}
+    resp = await client.put("/_sim/config", json=update)
+    assert resp.status_code == 400 and "webhookBaseUrl P2: not an http" in resp.text
+    assert (await client.get("/_sim/config")).json()["webhookBaseUrl"] == before  # P1 not applied either
