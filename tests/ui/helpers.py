@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from bulkdash.session import Session
 from bulkdash.ui.app import BulkdashApp
@@ -47,14 +48,20 @@ def notes(app: BulkdashApp) -> list[str]:
     return [n.message for n in app._notifications]
 
 
+async def open_new_bulk(pilot: Pilot) -> Screen[object]:
+    """n → the new-bulk dialog, on screen."""
+    app = pilot.app
+    await pilot.press("n")
+    await until(pilot, lambda: app.screen.id == "new-bulk", what="the new-bulk dialog")
+    return app.screen
+
+
 async def submit_bulk(
     pilot: Pilot, *, kind: str = "transfers", size: int = 100, fail_percent: float = 10
 ) -> RunScreen:
     """n → fill the dialog → Submit; returns the bulk's run screen once its first page is on screen."""
     app = pilot.app
-    await pilot.press("n")
-    await until(pilot, lambda: app.screen.id == "new-bulk", what="the new-bulk dialog")
-    screen = app.screen
+    screen = await open_new_bulk(pilot)
     screen.query_one("#new-kind").value = kind
     screen.query_one("#new-size").value = str(size)
     screen.query_one("#new-fail").value = str(fail_percent)

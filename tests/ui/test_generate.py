@@ -21,7 +21,7 @@ from bulkdash.model.generate import (
 )
 from bulkdash.session import DEMO_EMAIL, DEMO_PASSWORD, EmbeddedOptions, Session
 from tests.conftest import wait_for
-from tests.ui.helpers import SIZE, connected, make_app, until
+from tests.ui.helpers import SIZE, connected, make_app, open_new_bulk, until
 
 
 def test_failing_indices_are_even_and_exact() -> None:
@@ -111,9 +111,7 @@ async def test_the_dialog_refuses_a_failing_share_past_100_percent() -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot)
-        await pilot.press("n")
-        await until(pilot, lambda: app.screen.id == "new-bulk", what="the new-bulk dialog")
-        screen = app.screen
+        screen = await open_new_bulk(pilot)
         screen.query_one("#new-fail").value = "10001"
         screen.query_one("#new-size").focus()
         await pilot.press("enter")
@@ -127,9 +125,7 @@ async def test_a_size_with_a_decimal_point_is_refused_not_read_without_it() -> N
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await connected(pilot)
-        await pilot.press("n")
-        await until(pilot, lambda: app.screen.id == "new-bulk", what="the new-bulk dialog")
-        screen = app.screen
+        screen = await open_new_bulk(pilot)
         size = screen.query_one("#new-size")
         size.value = ""
         size.focus()
