@@ -65,9 +65,6 @@ class RunFollower:
         self.backoff_s = backoff_s  # first retry after an error; doubles up to 30 s
         #: How long the last details request took (its answer is what refreshes the counts).
         self.details_rtt_s = 0.0
-        #: Whether the simulator's world is paused (presenter, or a scenario waiting for its trainee): then
-        #: nothing moves until someone acts, and every act wakes this follower, so polls can rest.
-        self.held: Callable[[], bool] = lambda: False
         #: After a step: (attempted count then, monotonic deadline) until the count moves or the deadline.
         self._stepped: tuple[int, float] | None = None
 
@@ -88,12 +85,14 @@ class RunFollower:
             self.wake()
 
     def _resting(self) -> bool:
-        """Polls rest at ``HELD_POLL_S``: the world is paused and no step is on its way here."""
+        """Polls rest at ``HELD_POLL_S``: the simulator's world is paused (presenter, or a scenario waiting
+        for its trainee: ``model.world_paused``), so nothing moves until someone acts, and every act wakes
+        this follower; unless a step is on its way here."""
         if self._stepped is not None:
             before, until = self._stepped
             if self.model.attempted > before or self.model.is_final or time.monotonic() > until:
                 self._stepped = None
-        return self._stepped is None and self.held()
+        return self._stepped is None and self.model.world_paused
 
     def note_webhook(self, status: str, counts: dict[str, int]) -> None:
         """A bulk webhook for this bulk arrived: apply it as a free poll."""

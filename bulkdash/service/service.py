@@ -250,8 +250,7 @@ class DashboardService:
         follower = RunFollower(
             self._client(), model or RunModel(bulk_id), lambda update: self._on_run_update(bulk_id, update)
         )
-        follower.held = self._world_paused
-        follower.model.set_world_paused(self._world_paused())
+        follower.model.set_world_paused(self._world_paused())  # its polls rest while the world is paused
         self.runs[bulk_id] = follower
         self._following[bulk_id] = self._tasks.spawn(self._follow(follower), f"follow-{bulk_id}")
         return follower
@@ -572,8 +571,7 @@ class DashboardService:
         or at its "your move"), play it (space)."""
         if self.training is not None and self.training.waiting:
             return self.play_scenario()
-        paused = bool((self.presenter_state or {}).get("paused"))
-        return self._presenter(lambda c: c.set_presenter(paused=not paused))
+        return self._presenter(lambda c: c.set_presenter(paused=not self._world_paused()))
 
     @property
     def world_running(self) -> bool:

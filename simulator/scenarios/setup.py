@@ -82,9 +82,11 @@ async def setup_scenario(
     seed = scenario.seed if seed is None else seed
     principal = demo_principal(engine, identity)
     items = _unused_emails(engine, principal, generate_items(scenario, seed))
+    # First the earlier runs end (a cancel lets the operation in flight finish: it may still move money),
+    # then the world is put back, then the presenter's leftovers go.
+    ended = await _end_earlier_runs(engine, principal)
     await engine.restore_identity(identity)
     engine.presenter.forget_pending()
-    ended = await _end_earlier_runs(engine, principal)
     plan = scenario.plan(seed, identity)
     pace = (scenario.run.trainee_speed if speed is None else speed) if trainee else None
     if pace is not None:

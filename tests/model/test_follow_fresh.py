@@ -90,14 +90,12 @@ async def test_a_paused_world_rests_the_polls_until_someone_acts() -> None:
             raise StopAsyncIteration
 
     f._wait = record  # type: ignore[method-assign]
-    paused = [False]
-    f.held = lambda: paused[0]
     with pytest.raises(StopAsyncIteration):
-        paused[0] = False
+        model.set_world_paused(False)
         await f.run()
     playing = waits[0]
     waits.clear()
-    paused[0] = True
+    model.set_world_paused(True)
     with pytest.raises(StopAsyncIteration):
         await f.run()
     assert playing < 1.0 and waits[0] == HELD_POLL_S
@@ -122,7 +120,7 @@ async def test_after_a_step_the_polls_keep_the_running_pace_until_the_count_move
 
     waits: list[float] = []
     f = RunFollower(Client(), RunModel("7"), lambda update: None)  # type: ignore[arg-type]
-    f.held = lambda: True
+    f.model.set_world_paused(True)
 
     async def record(delay: float) -> None:
         waits.append(delay)
@@ -145,7 +143,7 @@ async def test_a_step_is_polled_once_its_operation_can_have_run(monkeypatch: pyt
     import asyncio
 
     f = RunFollower(NoClient(), RunModel("7"), lambda update: None)  # type: ignore[arg-type]
-    f.held = lambda: True
+    f.model.set_world_paused(True)
     loop = asyncio.get_running_loop()
     scheduled: list[float] = []
     monkeypatch.setattr(loop, "call_later", lambda delay, callback: scheduled.append(delay) or callback())

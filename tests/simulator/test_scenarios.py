@@ -3,6 +3,7 @@ outcomes; the generators of every kind; the set-up endpoint; the CLI; invalid pa
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -19,8 +20,9 @@ from simulator.scenarios import Scenario, get_scenario, list_scenarios, parse_sc
 from simulator.scenarios.items import generate_items
 from simulator.scenarios.setup import setup_scenario
 from simulator.server import Simulator
+from tests.conftest import wait_for
 from tests.simulator.faults_helpers import final_bulk, operations
-from tests.simulator.helpers import Api, login
+from tests.simulator.helpers import Api, Gate, login, transfer
 
 NAMES = [s.name for s in list_scenarios()]
 REQUIRED = {
@@ -325,6 +327,27 @@ async def test_a_set_up_cancels_the_runs_an_earlier_play_left_going(
     assert (await alice.bulk(first["bulkId"]))["status"] == "CANCELLED"
     assert (await client.put("/_sim/presenter", json={"paused": False})).status_code == 200
     assert (await final_bulk(alice, second["bulkId"]))["status"] == "PARTIALLY_COMPLETED"
+
+
+async def test_the_world_is_put_back_after_the_earlier_runs_have_ended(
+    sim: tuple[Simulator, httpx.AsyncClient], alice: Api
+) -> None:
+    """A cancel lets the operation in flight finish, and it may still move money: restored before that, the
+    world was off by one transfer for the new pack (account 4001 one payment short)."""
+    simulator, client = sim
+    gate = Gate(hold_at=2)
+    simulator.engine.before_operation = gate
+    bulk_id = await alice.submit([transfer(100 + i) for i in range(5)])  # from 4001
+    assert (await alice.post(f"/bulks/{bulk_id}/execute", json={})).status_code == 204
+    await gate.reached.wait()  # operation 2 in flight: it will debit 4001 when let go
+    setting_up = asyncio.ensure_future(client.post("/_sim/scenarios/all-succeed", json={"execute": False}))
+    live = simulator.engine.bulks[int(bulk_id)]
+    await wait_for(lambda: asyncio.sleep(0, live.stop_request), bool)  # the cancel waits for operation 2
+    simulator.engine.before_operation = None
+    gate.release.set()
+    created = (await setting_up).json()
+    assert created["cancelledBulkIds"] == [bulk_id]
+    assert simulator.engine.world.instruments["4001"].balance == 1_000_000  # as Appendix A has it
 
 
 async def test_setup_leaves_execution_to_the_client_when_the_scenario_says_so(
