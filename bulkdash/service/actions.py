@@ -34,6 +34,12 @@ class BulkAction(StrEnum):
         """As in "Paused: bulk 7"."""
         return _DONE[self]
 
+    @property
+    def leaves(self) -> str:
+        """The status an accepted action leaves the bulk in (``docs/behaviour.md §5.1``): a pause is
+        answered once the operation in flight is done, so the bulk is PAUSED by then."""
+        return _LEAVES[self]
+
 
 #: The bulk statuses each action is allowed from (``docs/behaviour.md §5.1``), typed: what the dashboard
 #: decides from (the keys a bulk's screen offers). Declared once, in the contract (``refusals.ALLOWED_FROM``,
@@ -58,6 +64,13 @@ _DONE = {
     BulkAction.PAUSE: "Paused",
     BulkAction.RESUME: "Resumed",
     BulkAction.CANCEL: "Cancelled",
+}
+
+_LEAVES = {
+    BulkAction.EXECUTE: BulkStatus.RUNNING.value,
+    BulkAction.PAUSE: BulkStatus.PAUSED.value,
+    BulkAction.RESUME: BulkStatus.RUNNING.value,
+    BulkAction.CANCEL: BulkStatus.CANCELLED.value,
 }
 
 

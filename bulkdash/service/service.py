@@ -127,6 +127,12 @@ class DashboardService:
         self._presenter_lock = asyncio.Lock()
         self._presenter_calls = 0  # changes asked for and not answered yet
         self._speed_asked: float | None = None
+        # A bulk's lifecycle actions reach the server one at a time, in the order asked: p r p r pressed
+        # fast were four requests racing each other, and ended PAUSED with a refusal in between.
+        self._action_locks: dict[str, asyncio.Lock] = {}
+        #: bulk id -> the status this dashboard's last accepted action left it in, until the next
+        #: observation of it (a refusal of the next key is worded from it, not from the state before).
+        self._after_own_action: dict[str, str] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self._closed: asyncio.Future[None] | None = None
 
@@ -282,6 +288,8 @@ class DashboardService:
                 await asyncio.sleep(RESTART_DELAY_S)
 
     def _on_run_update(self, bulk_id: str, update: RunUpdate) -> None:
+        if update.change is not None:
+            self._after_own_action.pop(bulk_id, None)  # observed since
         if not update.error:
             follower = self.runs.get(bulk_id)
             status = follower.model.status if follower is not None else None
@@ -329,6 +337,13 @@ class DashboardService:
     async def _act(
         self, bulk_id: str, action: BulkAction, mode: str | None, interval: int | None
     ) -> ActionDone:
+        lock = self._action_locks.setdefault(bulk_id, asyncio.Lock())
+        async with lock:  # fair: the actions asked while one is under way follow in order
+            return await self._act_now(bulk_id, action, mode, interval)
+
+    async def _act_now(
+        self, bulk_id: str, action: BulkAction, mode: str | None, interval: int | None
+    ) -> ActionDone:
         training = self.training
         if training is not None and training.bulk_id == bulk_id and training.phase == "ready":
             # The first lifecycle key starts the scenario, as space does: the world plays, then the action.
@@ -337,6 +352,7 @@ class DashboardService:
         exc = outcome.exc
         if exc is None:
             event = ActionDone(bulk_id, action)
+            self._after_own_action[bulk_id] = action.leaves
             training = self.training
             if action is BulkAction.EXECUTE and training is not None and training.bulk_id == bulk_id:
                 training.executed = True
@@ -365,6 +381,8 @@ class DashboardService:
                 statuses[followed] = follower.model.status
             if details is not None and details.operation:
                 operations[followed] = details.operation
+        if (own := self._after_own_action.get(bulk_id)) is not None:
+            statuses[bulk_id] = own  # newer than any observation: our own action, just accepted
         known = tuple(
             KnownBulk(other, status, operations.get(other))
             for other, status in statuses.items()

@@ -6,7 +6,9 @@ what it says when connecting fails. Every outcome is both the awaited result and
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +17,7 @@ from bulkdash.contract.kinds import OperationKind
 from bulkdash.model.follow import RunFollower
 from bulkdash.model.generate import generate
 from bulkdash.service import BulkAction, DashboardService
+from bulkdash.service import service as service_module
 from bulkdash.service.events import (
     ActionDone,
     BulksListed,
@@ -278,3 +281,61 @@ async def test_speed_keys_pressed_in_a_burst_all_count_in_order(service: Dashboa
     ups_and_downs = [service.faster() if n % 2 == 0 else service.slower() for n in range(10)]
     await asyncio.gather(*ups_and_downs)
     assert service.speed == 0.25  # ten +/- pairs from 0.25x: back where they started
+
+
+@pytest.fixture
+async def paced_service() -> AsyncIterator[DashboardService]:
+    """A service whose simulator runs one operation per 50 ms: a bulk of 200 stays RUNNING for ~10 s."""
+    service = DashboardService(lambda: embedded(op_delay_ms=50))
+    assert await service.connect() is not None
+    yield service
+    await service.aclose()
+
+
+async def test_lifecycle_keys_pressed_fast_reach_the_server_in_the_order_pressed(
+    paced_service: DashboardService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = paced_service
+    bulk = await submit(service, 200)
+    assert (await service.act(bulk, BulkAction.EXECUTE, mode="ON_FAILURE_CONTINUE")).error is None
+    real = service_module.request
+    arrived: list[BulkAction] = []
+    sent: list[BulkAction] = []
+    first_held = asyncio.Event()
+
+    def held_first(client: Any, bulk_id: str, action: BulkAction, mode: Any, interval: Any) -> Any:
+        async def go() -> None:
+            arrived.append(action)
+            if len(arrived) == 1:
+                await first_held.wait()  # the first request is slow on the wire
+            sent.append(action)
+            await real(client, bulk_id, action, mode, interval)
+
+        return go()
+
+    monkeypatch.setattr(service_module, "request", held_first)
+    keys = [BulkAction.PAUSE, BulkAction.RESUME, BulkAction.PAUSE, BulkAction.RESUME]
+    answers = [service.act(bulk, key) for key in keys]  # p r p r, in one burst
+    await eventually(lambda: arrived)
+    for _ in range(20):
+        await asyncio.sleep(0)  # every other key's task has had its turn
+    first_held.set()
+    done = await asyncio.gather(*answers)
+    assert [d.error for d in done] == [None] * 4
+    assert sent == keys
+    assert (await service.session.client.get_bulk(bulk)).status == "RUNNING"  # type: ignore[union-attr]
+    await service.act(bulk, BulkAction.CANCEL)
+
+
+async def test_a_refusal_right_after_our_own_action_is_worded_from_it(
+    paced_service: DashboardService,
+) -> None:
+    service = paced_service
+    bulk = await submit(service, 200)
+    assert (await service.act(bulk, BulkAction.EXECUTE, mode="ON_FAILURE_CONTINUE")).error is None
+    assert (await service.act(bulk, BulkAction.PAUSE)).error is None
+    again = await service.act(bulk, BulkAction.PAUSE)  # p p: before any poll has seen it PAUSED
+    assert again.code == "INVALID_STATE"
+    assert f"Bulk {bulk} is PAUSED, and pausing needs it RUNNING" in again.notice.text, again.notice.text
+    assert "someone else" not in again.notice.text
+    await service.act(bulk, BulkAction.CANCEL)
