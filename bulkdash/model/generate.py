@@ -18,12 +18,12 @@ demo world's targets the operation fails on; once those run out, they name cards
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bulkdash.contract.codec import MAX_JSON_DEPTH, JsonTooDeep, loads_bounded
 from bulkdash.contract.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
 
 Item = dict[str, Any]
@@ -250,13 +250,25 @@ def generate(kind: OperationKind, size: int, fail_share: float = 0.0, *, token: 
     raise GenerateError(f"no generator for {kind}")
 
 
+#: The largest items file read: a submission's body may not be larger (Weavr's limit, docs/behaviour.md), so
+#: a larger file cannot be sent; reading stops past it (``/dev/zero`` grew the dashboard by 0.5 GB a second).
+MAX_ITEMS_FILE_BYTES = 32 * 1024 * 1024
+
+
 def load_items(path: Path) -> list[Item]:
     """Items from a JSON file: the submission array itself, or ``{"items": [...]}``."""
     try:
-        data = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
+        with Path(path).expanduser().open("rb") as file:
+            raw = file.read(MAX_ITEMS_FILE_BYTES + 1)
     except OSError as exc:
         raise GenerateError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except ValueError as exc:
+    if len(raw) > MAX_ITEMS_FILE_BYTES:
+        raise GenerateError(f"{path} is larger than a submission may be (32 MiB)")
+    try:
+        data = loads_bounded(raw)  # nesting is bounded before parsing: nothing recurses
+    except JsonTooDeep:
+        raise GenerateError(f"{path}: items are nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as exc:  # not UTF-8 included
         raise GenerateError(f"{path} is not JSON: {exc}") from exc
     if isinstance(data, dict) and isinstance(data.get("items"), list):
         data = data["items"]

@@ -11,6 +11,7 @@ import pytest
 from bulkdash.contract.kinds import KINDS, UNIQUE_TARGET_KINDS, OperationKind
 from bulkdash.contract.validation import cross_item_conflict, validate_submission
 from bulkdash.model.generate import (
+    MAX_ITEMS_FILE_BYTES,
     GenerateError,
     describe_limits,
     fail_share_from_percent,
@@ -62,6 +63,26 @@ def test_load_items_from_a_file(tmp_path: Path) -> None:
         load_items(path)
     with pytest.raises(GenerateError, match="cannot read"):
         load_items(tmp_path / "missing.json")
+
+
+def test_a_huge_items_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    # A user's /dev/zero grew the dashboard by 0.5 GB a second, and no message came. (Not /dev/zero here:
+    # a regression would fill the test machine's memory.) Sparse: no disk is used.
+    path = tmp_path / "huge.json"
+    with path.open("wb") as file:
+        file.truncate(MAX_ITEMS_FILE_BYTES + 1)
+    with pytest.raises(GenerateError, match="larger than a submission may be"):
+        load_items(path)
+
+
+def test_items_nested_past_the_bound_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(GenerateError, match="nested deeper than 64 levels"):
+        load_items(path)
+    path.write_bytes(b"[\xff]")
+    with pytest.raises(GenerateError, match="is not JSON"):
+        load_items(path)
 
 
 async def test_each_kind_fails_exactly_its_share_in_the_simulator() -> None:
