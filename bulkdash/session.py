@@ -8,6 +8,7 @@ I/O only (no Textual): the screens get a ``Session`` and call it from workers.
 from __future__ import annotations
 
 import asyncio
+import errno
 import tempfile
 import time
 from collections import deque
@@ -22,7 +23,7 @@ from pydantic import SecretStr
 from bulkdash.api.budget import DEFAULT_WINDOWS, RequestBudget
 from bulkdash.api.client import CallRecord, WeavrClient
 from bulkdash.model.timeline import Timeline
-from bulkdash.serving import QuietServer
+from bulkdash.serving import QuietServer, bind_problem
 from bulkdash.webhooks import ReceivedWebhook, ReceiverSettings, WebhookReceiver
 
 if TYPE_CHECKING:
@@ -60,6 +61,16 @@ def _demo_receiver(data_dir: Path | None, port: int | None = None) -> WebhookRec
             **extra,  # type: ignore[arg-type]
         )
     )
+
+
+def _receiver_problem(host: str, port: int, exc: OSError) -> str:
+    """Why the webhook receiver cannot listen on ``host:port``, in one sentence for the connection line."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"the webhook receiver cannot listen on {host}:{port}: the port is in use (another bulkdash on "
+            "this profile? receiver_port = 0 picks a free one)"
+        )
+    return f"the webhook receiver {bind_problem(host, port, exc)}"
 
 
 def _demo_client(root: str) -> WeavrClient:
@@ -223,10 +234,11 @@ class Session:
         label: str | None = None,
         sim_root: str | None = None,
         sim_token: str | None = None,
+        serve_webhooks: bool = True,
     ) -> Session:
         """A real endpoint — or a standalone ``bulkdash-sim``, whose control API at ``sim_root`` (with its
         control token ``sim_token``, if it requires one) then gives the Scenarios screen and the presenter
-        controls."""
+        controls. ``serve_webhooks=False``: the receiver's history is opened to read, its port left alone."""
         client = WeavrClient(url, api_key, token)
         session = cls(client, label=label or url)
         session.sim_root = sim_root.rstrip("/") if sim_root else None
@@ -236,7 +248,16 @@ class Session:
                 signing_key=SecretStr(signing_key or api_key), host=receiver_host, port=receiver_port
             )
         )
-        await receiver.start()
+        if serve_webhooks:
+            try:
+                await receiver.start()
+            except OSError as exc:
+                # The port named, and why: "Address already in use" alone said neither which port nor that it
+                # is the webhooks' (another dashboard on the same profile holds it, most often).
+                await client.aclose()
+                raise OSError(_receiver_problem(receiver_host, receiver_port, exc)) from None
+        else:
+            await receiver.open_history()
         session._attach_receiver(receiver)
         if token is None and email and password:
             try:

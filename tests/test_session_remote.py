@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from bulkdash.api.client import ApiError
-from bulkdash.session import DEMO_API_KEY, DEMO_EMAIL, Session
+from bulkdash.cli import build_parser
+from bulkdash.cli.dashboard import connector_for
+from bulkdash.serving import bind_socket_now
+from bulkdash.session import DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD, Session
 from simulator.server import start_embedded
 from simulator.settings import SimSettings
 from tests.conftest import wait_for
@@ -41,3 +44,47 @@ async def test_a_refused_login_stops_the_receiver_it_started(tmp_path: Path) -> 
     # thread started since must end: a receiver left behind keeps its thread, and the process, alive.
     await wait_for(lambda: asyncio.sleep(0, _new_database_threads(before)), lambda left: not left)
     assert _new_database_threads(before) == []
+
+
+async def test_a_report_reads_the_history_while_a_dashboard_holds_the_receivers_port(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's trial: ``bulkdash report --profile P`` failed with "[Errno 98] Address already in use" while a
+    dashboard on the same profile was open; a second dashboard said only "Address already in use"."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the receiver's default history file
+    simulator, server = await start_embedded(SimSettings(db=tmp_path / "sim.db", port=0, rate_limits="off"))
+    holder = bind_socket_now("127.0.0.1", 0)  # the open dashboard's receiver
+    port = holder.getsockname()[1]
+    url = server.url + "/multi"
+    login = {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+    try:
+        with pytest.raises(OSError) as busy:
+            await Session.remote(url, DEMO_API_KEY, **login, receiver_port=port)
+        assert str(busy.value).startswith(
+            f"the webhook receiver cannot listen on 127.0.0.1:{port}: the port is in use (another bulkdash"
+        )
+        session = await Session.remote(url, DEMO_API_KEY, **login, receiver_port=port, serve_webhooks=False)
+        try:
+            assert session.receiver is not None and not session.receiver.running
+            assert await session.receiver.history() == []  # read, not served
+        finally:
+            await session.close()
+    finally:
+        holder.close()
+        await server.stop()
+        await simulator.stop()
+
+
+def test_the_report_command_does_not_serve_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+
+    async def fake_remote(url: str, api_key: str, **kwargs: object) -> object:
+        seen.update(kwargs)
+        return object()
+
+    monkeypatch.setattr("bulkdash.session.Session.remote", fake_remote)
+    flags = ["--url", "http://127.0.0.1:9/multi", "--api-key", "k", "--token", "t"]
+    asyncio.run(connector_for(build_parser().parse_args([*flags, "report", "1"]))())
+    assert seen["serve_webhooks"] is False
+    asyncio.run(connector_for(build_parser().parse_args(flags))())  # the dashboard itself listens
+    assert seen["serve_webhooks"] is True

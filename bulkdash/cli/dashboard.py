@@ -203,10 +203,15 @@ def check_args(args: argparse.Namespace) -> str | None:
 
 
 def connector_from_profile(
-    profile: ResolvedProfile, *, sim_root: str | None = None, sim_token: str | None = None
+    profile: ResolvedProfile,
+    *,
+    sim_root: str | None = None,
+    sim_token: str | None = None,
+    serve_webhooks: bool = True,
 ) -> Connector:
     """An async callable connecting with a resolved profile (secrets unwrapped only here); ``sim_root``:
-    the profile reaches a standalone ``bulkdash-sim``, whose control API is there."""
+    the profile reaches a standalone ``bulkdash-sim``, whose control API is there; ``serve_webhooks``:
+    whether its receiver listens (``bulkdash report`` only reads its history)."""
 
     async def remote() -> Session:
         from bulkdash.session import Session
@@ -223,6 +228,7 @@ def connector_from_profile(
             label=f"{profile.name} {profile.base_url}",
             sim_root=sim_root,
             sim_token=sim_token if sim_root else None,
+            serve_webhooks=serve_webhooks,
         )
 
     return remote
@@ -268,6 +274,7 @@ def connector_from_args(args: argparse.Namespace) -> Connector:
         receiver_port: int = getattr(args, "receiver_port", None) or 0
         sim_root: str | None = getattr(args, "sim", None)
         sim_token: str | None = getattr(args, "sim_token", None) if sim_root else None
+        serve_webhooks: bool = getattr(args, "serve_webhooks", True)
 
         async def remote() -> Session:
             from bulkdash.session import Session
@@ -281,6 +288,7 @@ def connector_from_args(args: argparse.Namespace) -> Connector:
                 receiver_port=receiver_port,
                 sim_root=sim_root,
                 sim_token=sim_token,
+                serve_webhooks=serve_webhooks,
             )
 
         return remote
@@ -338,7 +346,10 @@ def connector_for(args: argparse.Namespace) -> Connector:
         return connector_from_args(args)
     sim_root: str | None = getattr(args, "sim", None)
     return connector_from_profile(
-        profile_from_args(args), sim_root=sim_root, sim_token=getattr(args, "sim_token", None)
+        profile_from_args(args),
+        sim_root=sim_root,
+        sim_token=getattr(args, "sim_token", None),
+        serve_webhooks=getattr(args, "serve_webhooks", True),
     )
 
 

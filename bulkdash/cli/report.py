@@ -59,7 +59,9 @@ def add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     report.add_argument(
         "--db", type=Path, default=argparse.SUPPRESS, help="the embedded simulator's database"
     )
-    report.set_defaults(handler=report_command, honours=HONOURS)
+    # A report reads the webhooks already received; it does not listen for more (a dashboard on the same
+    # profile holds the receiver's port, and the report failed with "Address already in use").
+    report.set_defaults(handler=report_command, honours=HONOURS, serve_webhooks=False)
 
 
 class ProgressLine:

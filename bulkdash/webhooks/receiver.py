@@ -152,6 +152,16 @@ class WebhookReceiver:
         self._host, self._port = host, server.port
         self._store, self._server = store, server
 
+    async def open_history(self) -> None:
+        """Open the history only, to read it, serving nothing (``bulkdash report``: a report needs the
+        webhooks received, not the port, which a dashboard on the same profile may hold). ``stop()`` closes
+        it."""
+        if self._store is not None:
+            raise RuntimeError("the receiver's history is already open")
+        store = WebhookStore(self._settings.db_path, on_commit=self._publish)
+        await store.open()
+        self._store = store
+
     async def stop(self) -> None:
         """Stop accepting, let in-flight requests finish and commit, close the history, end subscriptions."""
         server, store = self._server, self._store
