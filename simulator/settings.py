@@ -37,9 +37,18 @@ def parse_rate_limits(text: str) -> list[RateWindow]:
     out: list[RateWindow] = []
     for part in text.split(","):
         limit, _, window = part.strip().partition(";w=")
+        shape = f"rate limit {part.strip()!r} must look like '<n>;w=<seconds>'"
         if not window:
-            raise ValueError(f"rate limit {part!r} must look like '<n>;w=<seconds>'")
-        out.append((int(limit), int(window)))
+            raise ValueError(shape)
+        try:
+            pair = (int(limit), int(window))
+        except ValueError:
+            raise ValueError(f"{shape}, two whole numbers") from None
+        if min(pair) < 1:
+            # A window of 0 s divided by zero on every request (each answered 500, a user's trial); no
+            # request at all per window would refuse the login too.
+            raise ValueError(f"{shape}, both at least 1")
+        out.append(pair)
     return sorted(out, key=lambda lw: lw[1])
 
 
