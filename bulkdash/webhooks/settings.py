@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 # generous).
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_TOLERANCE_S = 300.0
+#: A year: any wider tolerance flags nothing anyway; ``inf`` (or ``1e308``) ended ``bulkdash listen`` in a
+#: traceback, converting it to milliseconds.
+MAX_TOLERANCE_S = 365 * 24 * 3600.0
 
 
 def default_db_path() -> Path:
@@ -36,7 +39,7 @@ class ReceiverSettings(BaseModel):
     #: The programme's webhooks key, compared with the ``webhooks-key`` header when set.
     webhooks_key: SecretStr | None = None
     #: How far ``published-timestamp`` may be from the receiver's clock before it is flagged.
-    tolerance_s: Annotated[float, Field(gt=0)] = DEFAULT_TOLERANCE_S
+    tolerance_s: Annotated[float, Field(gt=0, le=MAX_TOLERANCE_S)] = DEFAULT_TOLERANCE_S
     #: The SQLite history file (``":memory:"`` keeps it in memory, for throwaway use).
     db_path: Path = Field(default_factory=default_db_path)
     max_body_bytes: Annotated[int, Field(ge=1)] = DEFAULT_MAX_BODY_BYTES

@@ -139,6 +139,16 @@ def test_listen_rejects_bad_settings_without_echoing_the_key(capsys: pytest.Capt
     assert "tolerance_s" in err and "super-secret-key" not in err
 
 
+@pytest.mark.parametrize("tolerance", ["inf", "1e308", "nan"])
+def test_listen_refuses_a_tolerance_past_any_use_in_one_line(
+    tolerance: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # inf and 1e308 ended in a traceback (OverflowError: cannot convert float infinity to integer).
+    assert cli.main(["listen", "--key", "k", "--port", "0", "--tolerance", tolerance]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bulkdash listen: tolerance_s: ") and len(err.strip().splitlines()) == 1, err
+
+
 def test_listen_key_can_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(listen.SIGNING_KEY_ENV, "from-env")
     args = cli.build_parser().parse_args(["listen"])
