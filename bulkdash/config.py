@@ -300,7 +300,10 @@ def init(path: Path, *, force: bool = False) -> Path:
     """Write the commented example (mode 0600); refuse to overwrite an existing file unless ``force``."""
     if path.exists() and not force:
         raise ConfigError(f"{path}: already exists (use --force to overwrite)")
-    save(path, EXAMPLE)
+    try:
+        save(path, EXAMPLE)
+    except OSError as exc:  # a read-only or missing place: one line, not mkstemp's traceback
+        raise ConfigError(f"{path}: cannot write it: {exc.strerror or exc}") from None
     return path
 
 

@@ -168,6 +168,14 @@ def test_config_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "invalid TOML" in capsys.readouterr().err
 
 
+def test_config_init_where_nothing_can_be_written_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    # /proc takes no new files, even as root (a read-only directory did the same): it was mkstemp's traceback.
+    assert main(["config", "--config", "/proc/bulkdash-config.toml", "init"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bulkdash config: /proc/bulkdash-config.toml: cannot write it: "), err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_profile_flag_builds_a_remote_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = write(tmp_path, GOOD)
     args = build_parser().parse_args(
