@@ -3,15 +3,19 @@ delivery timeline of a bulk joining API calls, state changes and webhooks."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from textual.widgets import TabbedContent
 
 from bulkdash.ui.screens.run import RunScreen
 from bulkdash.ui.screens.webhook_detail import WebhookDetailScreen
-from bulkdash.ui.screens.webhooks import WebhooksScreen
+from bulkdash.ui.screens.webhooks import WebhooksScreen, merged_history
 from bulkdash.ui.widgets.json_view import JsonView
 from bulkdash.ui.widgets.timeline_table import TimelineTable
 from bulkdash.ui.widgets.webhook_table import WebhookTable
+from bulkdash.webhooks import ReceivedWebhook
 from tests.ui.helpers import SIZE, connected, execute, make_app, notes, submit_bulk, until
+from tests.webhooks.test_webhook_store import draft
 
 
 async def test_webhooks_list_detail_and_timeline() -> None:
@@ -69,3 +73,18 @@ async def test_webhooks_list_detail_and_timeline() -> None:
         await until(pilot, lambda: isinstance(app.screen, WebhooksScreen))
         assert app.screen.query_one(TabbedContent).active == "tab-timeline"
         assert not [n for n in notes(app) if "Unexpected" in n]
+
+
+def test_the_history_and_the_live_records_merge_in_the_order_received() -> None:
+    """A user's trial, ~2,800 webhooks into a session: reopened, the screen listed the history's newest 500
+    first and this session's older live records after them (21:15 under 21:21)."""
+    def rec(rid: int) -> ReceivedWebhook:
+        return dataclasses.replace(draft(call_ref=f"ref-{rid}"), id=rid)
+
+    history = [rec(i) for i in range(2301, 2801)]  # the newest 500, oldest first
+    live = [rec(i) for i in range(1, 2801, 7)]  # this session's, older ones among them
+    unstored = dataclasses.replace(draft(call_ref="not-stored"), id=0)
+    merged = merged_history(history, [*live, unstored])
+    ids = [r.id for r in merged]
+    assert ids[:-1] == sorted({*range(2301, 2801), *range(1, 2801, 7)})
+    assert merged[-1] is unstored

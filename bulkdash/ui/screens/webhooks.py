@@ -44,6 +44,15 @@ def newest_first(bulk_id: str) -> tuple[bool, int, str]:
     return (False, 0, bulk_id)
 
 
+def merged_history(history: list[ReceivedWebhook], live: list[ReceivedWebhook]) -> list[ReceivedWebhook]:
+    """The history's newest records and those that arrived live, once each, in the order received (their
+    ids). History then live was out of order in a long session: the live ones older than the history's
+    newest 500 came after them (a user's trial). A record not stored (no id) keeps its place at the end."""
+    stored = {record.id: record for record in [*history, *live] if record.id}
+    unstored = [record for record in live if not record.id]
+    return [stored[rid] for rid in sorted(stored)] + unstored
+
+
 class WebhooksScreen(Guarded, Screen[None]):
     CSS_PATH = sheets.LATER
     TITLE = "bulkdash"
@@ -122,14 +131,9 @@ class WebhooksScreen(Guarded, Screen[None]):
         live = list(table.records.values())
         if not message.records:
             return
-        # History first (oldest first), then what arrived live and is not in it: rebuild once, here only.
         table.clear()
         table.records.clear()
-        seen: set[int] = set()
-        for record in [*message.records, *live]:
-            if record.id and record.id in seen:
-                continue
-            seen.add(record.id)
+        for record in merged_history(message.records, live):  # rebuilt once, here only
             table.add_record(record)
         self._empty_hint()
 
