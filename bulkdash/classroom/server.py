@@ -94,7 +94,7 @@ class Classroom:
     async def join_page(self, request: web.Request, error: str = "", status: int = 200) -> web.Response:
         command = await self.config.store.command()
         if command["ended"]:
-            return _page("join.html", status=410, error="This session has ended.", hidden="hidden")
+            return _page("join.html", status=410, error="This session has ended.", hidden="")
         return _page("join.html", status=status, error=html.escape(error), hidden="" if error else "hidden")
 
     async def join(self, request: web.Request) -> web.Response:

@@ -160,6 +160,9 @@ async def test_instructor_controls_need_the_token_and_reach_every_world(classroo
     assert (await teacher.post("/api/class/end")).json()["ended"] is True
     async with classroom.browser() as late:
         assert (await late.get("/join")).status_code == 410
-        assert (await late.post("/join", data={"name": "Late"})).status_code == 410
+        ended = await late.post("/join", data={"name": "Late"})
+        assert ended.status_code == 410
+        # Said, not hidden: the late joiner saw an empty form and no reason (a user's trial).
+        assert '<p class="error" id="error" >This session has ended.</p>' in ended.text
     for client in (ada, bob, teacher):
         await client.aclose()
