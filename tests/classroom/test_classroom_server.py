@@ -12,7 +12,7 @@ from bulkdash.api.client import ApiError, WeavrClient
 from bulkdash.contract.kinds import OperationKind
 from bulkdash.model.generate import generate
 from bulkdash.session import DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD
-from tests.classroom.conftest import RunningClass, world_token
+from tests.classroom.conftest import TOKEN, RunningClass, world_token
 
 
 async def _world(classroom: RunningClass, browser: httpx.AsyncClient) -> tuple[str, WeavrClient]:
@@ -142,6 +142,13 @@ async def test_instructor_controls_need_the_token_and_reach_every_world(classroo
         assert (await stranger.get("/instructor", params={"token": "guess"})).status_code == 401
         for path in ("/api/class/start", "/api/class/pause", "/api/class/end"):
             assert (await stranger.post(path, json={})).status_code == 401
+    # A browser still holding a former session's token (a restart makes a new one) opens the new URL, and
+    # its cookie is renewed: the old cookie won over the URL, and the instructor was locked out.
+    async with classroom.browser() as returning:
+        returning.cookies.set("bulkdash_instructor", "the-token-before-a-restart")
+        assert (await returning.get("/instructor", params={"token": "guess"})).status_code == 401
+        assert (await returning.get("/instructor", params={"token": TOKEN})).status_code == 200
+        assert (await returning.get("/api/class")).status_code == 200  # by the renewed cookie
     teacher = await classroom.instructor()
     refused = await teacher.post("/api/class/start", json={"scenario": "no-such-pack"})
     assert refused.status_code == 400
