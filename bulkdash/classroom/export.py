@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,11 +37,28 @@ class Export:
     markdown: str
 
     def write(self, folder: Path) -> tuple[Path, Path]:
+        """Both files, the owner's only (0600, as the class's database): they name every trainee."""
         folder.mkdir(parents=True, exist_ok=True)
         results, summary = folder / "results.csv", folder / "summary.md"
-        results.write_text(self.csv, encoding="utf-8", newline="")
-        summary.write_text(self.markdown, encoding="utf-8")
+        _write_private(results, self.csv)
+        _write_private(summary, self.markdown)
         return results, summary
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
+        os.fchmod(file.fileno(), 0o600)  # also when an earlier export left it readable
+        file.write(text)
+
+
+#: A cell starting with one of these is a formula to a spreadsheet: a trainee named =HYPERLINK("…") reached
+#: the instructor's spreadsheet as one (a user's trial). Such a name gets a leading ' (OWASP's advice).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _not_a_formula(text: str) -> str:
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _utc(ms: int) -> str:
@@ -67,7 +85,17 @@ async def build_export(store: ClassStore, questions: Callable[[str], list[str]])
     for name, scenario, number, choice, verdict, answered, hints, started, _ in answers:
         since = "" if started is None else f"{(answered - started) / 1000:.1f}"
         writer.writerow(
-            (name, scenario, number, text(scenario, number), choice, verdict, hints, _utc(answered), since)
+            (
+                _not_a_formula(name),
+                scenario,
+                number,
+                text(scenario, number),
+                choice,
+                verdict,
+                hints,
+                _utc(answered),
+                since,
+            )
         )
     return Export(out.getvalue(), await _markdown(store, answers, text))
 

@@ -5,6 +5,8 @@ exported as CSV and a Markdown summary whose per-question table puts the most-mi
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import os
 import signal
 import subprocess
@@ -91,6 +93,8 @@ def test_export_command_writes_both_files(tmp_path: Path, capsys: pytest.Capture
     assert main(["classroom", "--data", str(tmp_path / "data"), "export", *out]) == 0
     assert (tmp_path / "out" / "results.csv").read_text().count("\n") == 1 + 12
     assert "# Class results" in (tmp_path / "out" / "summary.md").read_text()
+    for name in ("results.csv", "summary.md"):  # every trainee's name and answers: the owner's only
+        assert oct(os.stat(tmp_path / "out" / name).st_mode & 0o777) == "0o600"
     assert main(["classroom", "export", "--data", str(tmp_path / "nothing")]) == 2
     assert "no class results" in capsys.readouterr().err
 
@@ -158,3 +162,17 @@ def test_answers_survive_a_kill_9(tmp_path: Path) -> None:
     rows, overview = asyncio.run(read())
     assert rows == [(1, "right"), (2, "right"), (3, "right")]
     assert overview[0]["name"] == "Ada" and overview[0]["right"] == 3
+
+
+async def test_a_name_that_a_spreadsheet_would_run_is_exported_as_text(tmp_path: Path) -> None:
+    store = await ClassStore(tmp_path / "class.db").open()
+    try:
+        for name in ('=HYPERLINK("http://evil")', "+1", "@SUM(A1)", "-2", "Ada"):
+            trainee, _ = await store.join(name)
+            answer = {"type": "answer", "scenario": "s", "question": 1, "choice": 1, "verdict": "right"}
+            await store.record(trainee, answer)
+        export = await build_export(store, lambda name: [])
+    finally:
+        await store.close()
+    names = {row[0] for row in csv.reader(io.StringIO(export.csv))} - {"trainee"}
+    assert names == {"'=HYPERLINK(\"http://evil\")", "'+1", "'@SUM(A1)", "'-2", "Ada"}
