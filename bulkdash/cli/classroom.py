@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,9 +82,15 @@ def classroom_command(args: argparse.Namespace) -> int:
         return _export(data, args.out)
     if args.classroom_command == "trainee":
         return _trainee()
+    problem = check_classroom_args(args)
+    if problem is not None:
+        return fail(COMMAND, problem)
+    from simulator.scenarios import pack_problems
     from simulator.scenarios.sources import use_pack_dirs
 
     use_pack_dirs(args.packs)  # also in the environment: the hub and the trainees' dashboards see them
+    for left_out in pack_problems():  # said, not skipped in silence: the class would lack the pack
+        print(f"bulkdash {COMMAND}: pack left out, invalid: {left_out}", file=sys.stderr)
     import secrets  # not on every command's way (bulkdash --help, the dashboard)
 
     token = os.environ.get(INSTRUCTOR_TOKEN_ENV) or secrets.token_urlsafe(18)
@@ -93,10 +100,31 @@ def classroom_command(args: argparse.Namespace) -> int:
         import asyncio
 
         from bulkdash.classroom.run import serve_classroom
+        from bulkdash.cli.serve import is_loopback
+
+        if not is_loopback(args.host):
+            print(
+                f"bulkdash {COMMAND}: WARNING: {args.host}:{args.port} is not loopback: anyone who can "
+                "reach this port can join the class (the instructor's page still needs its token).",
+                file=sys.stderr,
+            )
 
         asyncio.run(serve_classroom(data, args.host, args.port, public, token, args.speed))
 
     return run_server(COMMAND, args.host, args.port, serve)
+
+
+def check_classroom_args(args: argparse.Namespace) -> str | None:
+    """Why the class could not start as asked, or None (as ``bulkdash serve`` checks its own)."""
+    from bulkdash.cli.serve import public_url_problem
+    from simulator.scenarios.sources import pack_dir_problem
+
+    if args.public_url is not None and (problem := public_url_problem(args.public_url)) is not None:
+        return problem
+    for folder in args.packs:
+        if (problem := pack_dir_problem(folder)) is not None:
+            return problem
+    return None
 
 
 def _questions() -> Any:

@@ -131,11 +131,17 @@ def public_url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def public_url_problem(public_url: str) -> str | None:
+    """Why ``--public-url`` is not a URL browsers can open (``bulkdash serve`` and ``classroom``), or None."""
+    if not re.match(r"https?://[^/?#]+(/[^?#]*)?$", public_url.rstrip("/")):
+        return f"--public-url must look like http://HOST:PORT or https://HOST/PATH, not {public_url!r}"
+    return None
+
+
 def check_serve_args(args: argparse.Namespace) -> str | None:
     """Why the tabs could not start as asked, or None: found now, not once per tab."""
-    public_url = args.public_url
-    if public_url is not None and not re.match(r"https?://[^/?#]+(/[^?#]*)?$", public_url.rstrip("/")):
-        return f"--public-url must look like http://HOST:PORT or https://HOST/PATH, not {public_url!r}"
+    if args.public_url is not None and (problem := public_url_problem(args.public_url)) is not None:
+        return problem
     profile = getattr(args, "profile", None)
     delay = getattr(args, "op_delay_ms", None) is not None
     if args.train and (profile or delay):

@@ -207,8 +207,11 @@ def serve_command(args: argparse.Namespace) -> int:
             field = ".".join(str(p) for p in err["loc"])
             _say(f"invalid setting {field}: {err['msg']}")
         return CANNOT_START
-    from simulator.scenarios.sources import use_pack_dirs
+    from simulator.scenarios.sources import pack_dir_problem, use_pack_dirs
 
+    for folder in args.packs:
+        if (problem := pack_dir_problem(folder)) is not None:
+            return _say(problem)
     use_pack_dirs(args.packs)
     from bulkdash.serving import bind_problem, bind_socket_now
 

@@ -54,6 +54,17 @@ def use_pack_dirs(dirs: Iterable[Path]) -> None:
     os.environ[ENV] = os.pathsep.join([*current, *(d for d in added if d not in current)])
 
 
+def pack_dir_problem(folder: Path) -> str | None:
+    """Why ``folder`` (``--packs``) cannot be a pack folder, or None. A missing folder, or a file, was taken
+    without a word, and the class then lacked its packs (a user's trial)."""
+    path = Path(folder).expanduser()
+    if not path.exists():
+        return f"--packs {folder}: no such folder"
+    if not path.is_dir():
+        return f"--packs {folder}: not a folder (give the folder that holds the .toml packs)"
+    return None
+
+
 def folders_key() -> tuple[str, ...]:
     """What the set of pack folders is now: the loaded packs are cached under it."""
     return (str(user_packs_dir()), *map(str, extra_dirs()))
