@@ -36,6 +36,8 @@ from bulkdash.classroom.store import ClassError, ClassStore, Trainee
 
 TRAINEE_COOKIE = "bulkdash_trainee"
 INSTRUCTOR_COOKIE = "bulkdash_instructor"
+#: The phases a trainee's dashboard reports while its world waits for the trainee (``model.training.Phase``).
+TRAINEE_WAITS = frozenset({"ready", "your move"})
 PAGES = Path(__file__).parent / "pages"
 
 
@@ -191,8 +193,18 @@ class Classroom:
             return _json({"message": "The instructor's token is required"}, 401)
         paused = bool((await _body(request)).get("paused", True))
         command = await self.config.store.set_command(paused=paused)
+        # Playing again leaves alone the worlds that wait for their trainee (set up and not started, or held
+        # at the brief's move): un-pausing them ran every waiting bulk to its end while the trainee's screen
+        # still said "Press space to start" (a user's trial). Their trainee's own key plays them.
+        waiting = (
+            set()
+            if paused
+            else {row["id"] for row in await self.config.store.overview() if row["phase"] in TRAINEE_WAITS}
+        )
         failed = 0
         for trainee in await self.config.store.trainees():
+            if trainee.id in waiting:
+                continue
             try:
                 answer = await self._hub.put(
                     f"/w/{trainee.id}/_sim/presenter",
@@ -202,7 +214,7 @@ class Classroom:
                 failed += answer.status_code >= 400
             except httpx.HTTPError:
                 failed += 1
-        return _json({**command, "worldsNotReached": failed})
+        return _json({**command, "worldsNotReached": failed, "worldsWaitingForTrainee": len(waiting)})
 
     async def end(self, request: web.Request) -> web.Response:
         if not self._instructor(request):

@@ -164,6 +164,20 @@ async def test_instructor_controls_need_the_token_and_reach_every_world(classroo
             state = (await sim.get(f"{root}/_sim/presenter", headers=headers)).json()
         assert state["paused"] is True
         await api.aclose()
+    # Ada's world waits for her to start it (as her dashboard reports); playing again leaves it waiting:
+    # it ran her bulk to its end while her screen said "Press space to start" (a user's trial).
+    waiting = {"type": "progress", "scenario": "all-succeed", "phase": "ready", "done": 0, "total": 20}
+    assert (await ada.post("/api/me/events", json=waiting)).status_code == 204
+    assert (await bob.post("/api/me/events", json={**waiting, "phase": "playing"})).status_code == 204
+    played = (await teacher.post("/api/class/pause", json={"paused": False})).json()
+    assert (played["worldsNotReached"], played["worldsWaitingForTrainee"]) == (0, 1)
+    for browser, still_paused in ((ada, True), (bob, False)):
+        root, api = await _world(classroom, browser)
+        headers = {"Authorization": "Bearer " + await classroom_world_token(classroom, root)}
+        async with httpx.AsyncClient(timeout=10) as sim:
+            state = (await sim.get(f"{root}/_sim/presenter", headers=headers)).json()
+        assert state["paused"] is still_paused
+        await api.aclose()
     assert (await teacher.post("/api/class/end")).json()["ended"] is True
     async with classroom.browser() as late:
         assert (await late.get("/join")).status_code == 410
