@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulkdash.api.budget import BudgetExhausted
-from bulkdash.api.client import ApiError, WeavrClient
+from bulkdash.api.client import ApiError, Link, LinkState, WeavrClient
 from bulkdash.contract.kinds import KINDS, OperationKind
 from bulkdash.contract.refusals import Context, KnownBulk
 from bulkdash.model.follow import RunFollower, RunUpdate
@@ -183,12 +183,22 @@ class DashboardService:
         self.connection.attach(session.client.link)
         self._unsubscribe.append(session.on_webhook(self._on_webhook))
         self._unsubscribe.append(session.on_end(self._session_ended))
+        link = session.client.link
+        link.on_change.append(self._link_changed)
+        self._unsubscribe.append(lambda: link.on_change.remove(self._link_changed))
         self.bulks.client = session.client
         self._tasks.spawn(self.bulks.run(), "bulks")
         self._emit(Connected(session.label))
         if self.initial_speed is not None and session.sim_control() is not None:
             self.set_speed(self.initial_speed, quiet=True)
         return session
+
+    def _link_changed(self, link: Link) -> None:
+        """The server answers again after failing to: a simulator restarted meanwhile starts with its world
+        playing, so the presenter's state shown ("⏸ world paused") is read again rather than kept (it stayed
+        until P was pressed twice; a user's trial)."""
+        if link.state is LinkState.CONNECTED and self.presenter_state is not None:
+            self._ask_presenter()
 
     def _session_ended(self, reason: str) -> None:
         """The embedded simulator's own process died under the dashboard: say why, in words (issue 16)."""

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bulkdash.api.budget import BudgetExhausted
+from bulkdash.api.client import LinkState
 from bulkdash.contract.kinds import OperationKind
 from bulkdash.model.follow import RunFollower
 from bulkdash.model.generate import generate
@@ -149,6 +150,21 @@ async def test_presenter_controls(service: DashboardService) -> None:
     assert refused.notice.text == (
         "Presenter: scenarios and presenter controls need the simulator (this is a real endpoint)"
     )
+
+
+async def test_the_presenter_state_is_read_again_when_the_server_answers_again(
+    service: DashboardService,
+) -> None:
+    """A user's trial: P, then the simulator killed and restarted (its world playing): "⏸ world paused"
+    stayed on the status bar while the bulk ran to its end, until P was pressed twice."""
+    assert (await service.toggle_world()).state["paused"] is True  # type: ignore[index]
+    session = service.session
+    assert session is not None and session.simulator is not None
+    link = session.client.link
+    link.set(LinkState.UNREACHABLE, "connection refused")  # the simulator went away...
+    session.simulator.engine.presenter.set(paused=False)  # ... and came back playing
+    link.set(LinkState.CONNECTED)  # the next request is answered
+    await eventually(lambda: (service.presenter_state or {}).get("paused") is False)
 
 
 async def test_presenter_keys_cost_no_request_unless_the_world_stops_or_goes_on(
