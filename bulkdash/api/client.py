@@ -10,7 +10,8 @@ Behaviour on failure (kept deliberately small):
 * idempotent calls (GETs, and POSTs carrying an ``idempotency-ref``) are retried with jittered exponential
   back-off on connection errors, timeouts and 503; any other POST is never retried automatically, since the
   first try may have worked;
-* a 429 whose ``x-ratelimit-reset`` is short is waited out and retried once; a long one is an ``ApiError``;
+* a 429 whose ``x-ratelimit-reset`` is short is waited out and retried once, whatever the method (nothing
+  happened: the server refused it first); a long one is an ``ApiError``;
 * a 401 on a client that logged in with a password re-logs in once and retries the request once.
 
 Every call has a :class:`~bulkdash.api.budget.Priority`. ``INTERACTIVE`` (the default) fails at once with
@@ -297,7 +298,10 @@ class WeavrClient:
                     # blocks until its reset (reported through on_wait like any other wait).
                     waited_429 += 1
                     continue
-                if retryable and not waited_429 and wait <= self.max_429_wait_s:
+                # Any method: a 429 is a refusal before anything happened, so repeating even a plain POST
+                # (execute, pause…) cannot do it twice. Only GETs and idempotent POSTs were, and the first
+                # execute under the throttle failed where the README promised one wait (a user's trial).
+                if not waited_429 and wait <= self.max_429_wait_s:
                     waited_429 = 1
                     await self._sleep(wait + 0.05)  # a hair past the reset, so the budget lets us through
                     continue

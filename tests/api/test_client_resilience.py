@@ -131,6 +131,22 @@ async def test_short_429_is_waited_out_once_long_one_is_an_error() -> None:
     await client.aclose()
 
 
+async def test_a_short_429_on_a_plain_post_is_waited_out_once_too() -> None:
+    # A 429 is refused before anything happens: repeating an execute cannot run it twice.
+    sleeps = Sleeps()
+    answers = [httpx.Response(429, headers={"x-ratelimit-reset": "2"}), httpx.Response(204)]
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return answers.pop(0)
+
+    client = client_for(handler, sleeps)
+    await client.execute("9", "ON_FAILURE_CONTINUE", None)
+    assert seen == ["/multi/bulks/9/execute"] * 2 and len(sleeps.waits) == 1
+    await client.aclose()
+
+
 async def test_a_401_renews_the_token_once_when_logged_in_with_a_password() -> None:
     sleeps = Sleeps()
     logins: list[int] = []
