@@ -23,6 +23,36 @@ async def serve_classroom(
 ) -> None:
     """Run the classroom until ``stop`` (an asyncio.Event; default: SIGINT/SIGTERM). ``ready(info)`` hears the
     URLs once serving (tests)."""
+    lock = _lock(data)
+    try:
+        await _serve(data, host, port, public_url, instructor_token, speed, ready=ready, stop=stop)
+    finally:
+        lock.release()
+
+
+def _lock(data: Path) -> Any:
+    """The data folder, made ours for as long as the class runs: a second classroom on the same folder shared
+    its class file and its worlds, and its "Start for everyone" changed the first one's trainees' scenario (a
+    user's trial). ``StoreError`` when another classroom holds it."""
+    from simulator.store.store import FileLock
+
+    data.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock = FileLock(data / "classroom.lock", owner="another bulkdash classroom")
+    lock.acquire(data)
+    return lock
+
+
+async def _serve(
+    data: Path,
+    host: str,
+    port: int,
+    public_url: str,
+    instructor_token: str,
+    speed: float,
+    *,
+    ready: Any,
+    stop: Any,
+) -> None:
     import asyncio
     import signal
 

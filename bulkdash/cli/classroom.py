@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bulkdash.cli.options import add_speed_option, fail, port_number, run_server
+from bulkdash.cli.options import CannotStart, add_speed_option, fail, port_number, run_server
 
 if TYPE_CHECKING:
     from bulkdash.classroom.store import ClassStore
@@ -109,7 +109,12 @@ def classroom_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
 
-        asyncio.run(serve_classroom(data, args.host, args.port, public, token, args.speed))
+        from simulator.store.store import StoreError
+
+        try:
+            asyncio.run(serve_classroom(data, args.host, args.port, public, token, args.speed))
+        except StoreError as exc:  # the data folder is another classroom's now: one line, no traceback
+            raise CannotStart(str(exc)) from None
 
     return run_server(COMMAND, args.host, args.port, serve)
 

@@ -53,11 +53,13 @@ class StoreError(OSError):
     CLIs) report this one the same way without knowing the simulator."""
 
 
-class _FileLock:
-    """An exclusive advisory lock (``flock``) on a file that holds the owner's pid while it is held."""
+class FileLock:
+    """An exclusive advisory lock (``flock``) on a file that holds the owner's pid while it is held.
+    ``owner``: who else would hold it, for the refusal ("another simulator"; the classroom's own)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, owner: str = "another simulator") -> None:
         self.path = path
+        self.owner = owner
         self._fd: int | None = None
 
     def acquire(self, db: Path) -> None:
@@ -70,8 +72,8 @@ class _FileLock:
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
             os.close(fd)
-            who = f"another simulator (pid {holder})" if holder.isdigit() else "another simulator"
-            raise StoreError(f"{db} is in use by {who}; stop it or choose another database") from None
+            who = f"{self.owner} (pid {holder})" if holder.isdigit() else self.owner
+            raise StoreError(f"{db} is in use by {who}; stop it or choose another") from None
         except BaseException:
             os.close(fd)
             raise
@@ -271,7 +273,7 @@ class Store:
         # the loop was busy, so the next commit waited (traced in benchmarks/sim_execute.py: the worker's
         # waits at its back-pressure limit fell from ~130 to ~55 ms of a 10,000-operation run).
         self._outbox_may_pend = True
-        self._lock = _FileLock(path.with_name(path.name + ".lock"))
+        self._lock = FileLock(path.with_name(path.name + ".lock"))
         # (programme, event_id, created_ms, body, stored headers) → the headers an outbox event is sent
         # with. The store holds no keys: the engine installs its publisher's ``headers_of`` here.
         self.event_headers: Callable[[str, str, int, bytes, dict[str, str]], dict[str, str]] = (
