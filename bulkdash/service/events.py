@@ -85,9 +85,20 @@ class BulkSubmitted:
     bulk_id: str | None
     count: int | None
     error: str | None = None
+    #: No answer came (the connection dropped, a timeout), retries included: the bulk may exist all the same.
+    unanswered: bool = False
 
     @property
     def notice(self) -> Notice:
+        if self.error and self.unanswered:
+            # Not "refused": the server may have created it, and a second submission would be a second bulk.
+            return Notice(
+                f"{self.error}. The server may have created the bulk all the same: look for it in the list "
+                "before submitting again.",
+                title="Submission: no answer",
+                severity="warning",
+                timeout=15,
+            )
         if self.error:
             return Notice(self.error, title="Submission refused", severity="error", timeout=10)
         size = "" if self.count is None else f": {self.count:,} operations"

@@ -322,7 +322,10 @@ class DashboardService:
         outcome = await attempt(lambda: self._client().submit(kind, items))
         created = outcome.value
         if created is None:
-            event = BulkSubmitted(None, len(items), outcome.error)
+            unanswered = isinstance(outcome.exc, ApiError) and outcome.exc.status is None
+            event = BulkSubmitted(None, len(items), outcome.error, unanswered=unanswered)
+            if unanswered:
+                self.bulks.wake()  # if it was created, the list shows it
         else:
             event = BulkSubmitted(created.bulkId, created.operationCount)
             if created.bulkId is not None:

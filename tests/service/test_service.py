@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bulkdash.api.budget import BudgetExhausted
-from bulkdash.api.client import LinkState
+from bulkdash.api.client import ApiError, LinkState
 from bulkdash.contract.kinds import OperationKind
 from bulkdash.model.follow import RunFollower
 from bulkdash.model.generate import generate
@@ -355,3 +355,26 @@ async def test_a_refusal_right_after_our_own_action_is_worded_from_it(
     assert f"Bulk {bulk} is PAUSED, and pausing needs it RUNNING" in again.notice.text, again.notice.text
     assert "someone else" not in again.notice.text
     await service.act(bulk, BulkAction.CANCEL)
+
+
+async def test_a_submission_that_got_no_answer_is_not_called_refused(
+    service: DashboardService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's trial: the connection dropped mid-upload and the dashboard said "Submission refused"; the
+    bulk may exist, and submitting again would make a second one."""
+    client = service.session.client  # type: ignore[union-attr]
+
+    async def dropped(*_: Any, **__: Any) -> None:
+        raise ApiError(None, "Cannot reach the server: the connection was closed")
+
+    monkeypatch.setattr(client, "submit", dropped)
+    lost = await service.submit(OperationKind.TRANSFERS, generate(OperationKind.TRANSFERS, 3))
+    assert lost.unanswered and lost.notice.title == "Submission: no answer"
+    assert lost.notice.severity == "warning" and "look for it in the list" in lost.notice.text
+
+    async def refused(*_: Any, **__: Any) -> None:
+        raise ApiError(409, "Another bulk is running")
+
+    monkeypatch.setattr(client, "submit", refused)
+    answered = await service.submit(OperationKind.TRANSFERS, generate(OperationKind.TRANSFERS, 3))
+    assert not answered.unanswered and answered.notice.title == "Submission refused"
