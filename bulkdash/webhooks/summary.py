@@ -56,10 +56,14 @@ def event_summary(record: ReceivedWebhook) -> str:
             else:
                 why = "no status in the body"
             return f"bulk {record.bulk_id or '?'} ({why})"
+        text = f"bulk {record.bulk_id} {record.bulk_status}"
+        if not record.counts and record.submitted_items_count is None:
+            return text  # an event without counts (the schema requires none): not "0/None"
         counts = record.counts or {}
         attempted = counts.get("COMPLETED", 0) + counts.get("FAILED", 0)
         detail = ", ".join(f"{s.lower()} {counts[s]}" for s in _COUNT_ORDER if counts.get(s))
-        text = f"bulk {record.bulk_id} {record.bulk_status} {attempted}/{record.submitted_items_count}"
+        total = "?" if record.submitted_items_count is None else record.submitted_items_count
+        text = f"{text} {attempted}/{total}"
         return f"{text} ({detail})" if detail else text
     if record.kind is EventKind.UNKNOWN:
         return "unknown event"

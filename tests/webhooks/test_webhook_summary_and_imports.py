@@ -60,6 +60,15 @@ def test_line_of_a_bulk_webhook_without_its_facts_says_why() -> None:
     assert "bulk 1 (status 7 not understood)" in format_line(odd)
 
 
+def test_line_of_a_bulk_event_without_counts_shows_none() -> None:
+    # The schema requires no counts: an end event with only its status printed "0/None" (a user's trial).
+    bare = EventFacts(bulk_id="7", bulk_status="COMPLETED")
+    line = format_line(dataclasses.replace(draft(), json={"bulkId": "7", "status": "COMPLETED"}, facts=bare))
+    assert "bulk 7 COMPLETED  " in line + "  " and "None" not in line and "0/" not in line
+    counted = dataclasses.replace(bare, counts={"COMPLETED": 3})
+    assert "bulk 7 COMPLETED 3/? (completed 3)" in format_line(dataclasses.replace(draft(), facts=counted))
+
+
 def test_line_of_a_transaction_and_of_an_unknown_path() -> None:
     transfer = dataclasses.replace(
         draft(), kind=EventKind.SEND, facts=EventFacts(event_type="SCHEDULED", object_id="77")
