@@ -184,6 +184,9 @@ class Classroom:
             return _json({"message": "The instructor's token is required"}, 401)
         body = await _body(request)
         name = body.get("scenario")
+        if not isinstance(name, str) or not name:
+            # Said as such: a body that was no JSON object read "No scenario None".
+            return _json({"message": 'A JSON object naming the scenario is needed: {"scenario": "…"}'}, 400)
         if name not in {s["name"] for s in self.config.scenarios()}:
             return _json({"message": f"No scenario {name!r}"}, 400)
         return _json(await self.config.store.set_command(scenario=name, paused=False))
@@ -191,7 +194,9 @@ class Classroom:
     async def pause_everyone(self, request: web.Request) -> web.Response:
         if not self._instructor(request):
             return _json({"message": "The instructor's token is required"}, 401)
-        paused = bool((await _body(request)).get("paused", True))
+        paused = (await _body(request)).get("paused", True)
+        if not isinstance(paused, bool):  # "yes" (or "false") was taken as a pause
+            return _json({"message": 'paused is true or false: {"paused": true}'}, 400)
         command = await self.config.store.set_command(paused=paused)
         # Playing again leaves alone the worlds that wait for their trainee (set up and not started, or held
         # at the brief's move): un-pausing them ran every waiting bulk to its end while the trainee's screen

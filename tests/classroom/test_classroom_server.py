@@ -152,6 +152,12 @@ async def test_instructor_controls_need_the_token_and_reach_every_world(classroo
     teacher = await classroom.instructor()
     refused = await teacher.post("/api/class/start", json={"scenario": "no-such-pack"})
     assert refused.status_code == 400
+    for bad in (b"not json", b"[1]", b'{"scenario": 7}'):
+        nameless = await teacher.post("/api/class/start", content=bad)
+        assert nameless.status_code == 400 and "naming the scenario" in nameless.json()["message"]
+    for odd in ("yes", "false", 1, None):
+        vague = await teacher.post("/api/class/pause", json={"paused": odd})
+        assert vague.status_code == 400 and "true or false" in vague.json()["message"]
     started = (await teacher.post("/api/class/start", json={"scenario": "all-succeed"})).json()
     assert started["scenario"] == "all-succeed" and started["seq"] == 1
     assert (await ada.get("/api/me")).json()["command"]["seq"] == 1  # what the dashboards poll
