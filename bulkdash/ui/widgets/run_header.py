@@ -96,7 +96,14 @@ class RunHeader(Guarded, Vertical):
             self._line("#run-title", title)
             return
         title.append_text(status_text(model.status))
-        mode = clip(str(details.mode), MAX_STATUS) if details.mode else "not executed"
+        if details.mode:
+            mode = clip(str(details.mode), MAX_STATUS)
+        elif model.status in (None, "SUBMITTED"):
+            mode = "not executed"
+        else:
+            # Executed, and its mode not seen yet: the state came by webhook while polls waited (a 429), and
+            # "COMPLETED not executed" contradicted itself for ~20 s (a user's trial).
+            mode = "mode not seen yet"
         title.append(f"  {mode}", style="italic" if details.mode else "dim")
         title.append(f"  {clip(details.operation) if details.operation else DASH}")
         title.append(f"  {count(details.submittedItemsCount)} operations", style="dim")
