@@ -24,6 +24,15 @@ async def _world(classroom: RunningClass, browser: httpx.AsyncClient) -> tuple[s
     return root, client
 
 
+async def _world_paused(classroom: RunningClass, browser: httpx.AsyncClient) -> bool:
+    """Whether the trainee's world is paused, as its simulator's presenter says."""
+    root, api = await _world(classroom, browser)
+    await api.aclose()
+    headers = {"Authorization": "Bearer " + await classroom_world_token(classroom, root)}
+    async with httpx.AsyncClient(timeout=10) as sim:
+        return bool((await sim.get(f"{root}/_sim/presenter", headers=headers)).json()["paused"])
+
+
 async def test_join_needs_a_name_and_the_page_needs_joining(classroom: RunningClass) -> None:
     async with classroom.browser() as browser:
         assert (await browser.get("/")).headers["location"] == "/join"
@@ -163,13 +172,7 @@ async def test_instructor_controls_need_the_token_and_reach_every_world(classroo
     assert (await ada.get("/api/me")).json()["command"]["seq"] == 1  # what the dashboards poll
     paused = (await teacher.post("/api/class/pause", json={"paused": True})).json()
     assert paused["paused"] is True and paused["worldsNotReached"] == 0
-    for browser in (ada, bob):
-        root, api = await _world(classroom, browser)
-        headers = {"Authorization": "Bearer " + await classroom_world_token(classroom, root)}
-        async with httpx.AsyncClient(timeout=10) as sim:
-            state = (await sim.get(f"{root}/_sim/presenter", headers=headers)).json()
-        assert state["paused"] is True
-        await api.aclose()
+    assert [await _world_paused(classroom, browser) for browser in (ada, bob)] == [True, True]
     # Ada's world waits for her to start it (as her dashboard reports); playing again leaves it waiting:
     # it ran her bulk to its end while her screen said "Press space to start" (a user's trial).
     waiting = {"type": "progress", "scenario": "all-succeed", "phase": "ready", "done": 0, "total": 20}
@@ -177,13 +180,7 @@ async def test_instructor_controls_need_the_token_and_reach_every_world(classroo
     assert (await bob.post("/api/me/events", json={**waiting, "phase": "playing"})).status_code == 204
     played = (await teacher.post("/api/class/pause", json={"paused": False})).json()
     assert (played["worldsNotReached"], played["worldsWaitingForTrainee"]) == (0, 1)
-    for browser, still_paused in ((ada, True), (bob, False)):
-        root, api = await _world(classroom, browser)
-        headers = {"Authorization": "Bearer " + await classroom_world_token(classroom, root)}
-        async with httpx.AsyncClient(timeout=10) as sim:
-            state = (await sim.get(f"{root}/_sim/presenter", headers=headers)).json()
-        assert state["paused"] is still_paused
-        await api.aclose()
+    assert [await _world_paused(classroom, browser) for browser in (ada, bob)] == [True, False]
     assert (await teacher.post("/api/class/end")).json()["ended"] is True
     async with classroom.browser() as late:
         assert (await late.get("/join")).status_code == 410
