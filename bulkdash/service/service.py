@@ -133,6 +133,11 @@ class DashboardService:
         #: bulk id -> the status this dashboard's last accepted action left it in, until the next
         #: observation of it (a refusal of the next key is worded from it, not from the state before).
         self._after_own_action: dict[str, str] = {}
+        #: bulk id -> the status the actions asked for (sent or queued) will leave it in, and how many are
+        #: under way: the keys a screen offers follow it, so p r pressed together resume after pausing (r
+        #: was dropped, as a RUNNING bulk's key that does not apply, and the bulk stayed PAUSED).
+        self._expected: dict[str, str] = {}
+        self._acting: dict[str, int] = {}
         self._unsubscribe: list[Callable[[], None]] = []
         self._closed: asyncio.Future[None] | None = None
 
@@ -240,6 +245,15 @@ class DashboardService:
             self.session.timeline.add_state(bulk_id, self.session.now_ms(), previous, status)
 
     # --- following the bulks and the runs -----------------------------------------------------------
+    def _observed(self, bulk_id: str | None) -> None:
+        """``bulk_id``'s state was seen (a poll, a webhook, a listing): what our own actions implied gives way
+        to it, unless an action of ours is still under way."""
+        if bulk_id is None:
+            return
+        self._after_own_action.pop(bulk_id, None)
+        if not self._acting.get(bulk_id):
+            self._expected.pop(bulk_id, None)
+
     def _on_bulks_page(self, page: BulksPage) -> None:
         # How the exchanges went is the client's link (the status bar reads it): a failed poll is the page's.
         if not page.error and page.page_key == self.bulks.key:
@@ -250,6 +264,7 @@ class DashboardService:
                     # Followed: its follower polls it more often (and hears its webhooks). A listing that was
                     # answered before an action must not turn its state back in the timeline.
                     continue
+                self._observed(bulk.bulkId)
                 self._note_state(bulk.bulkId, None if bulk.status is None else str(bulk.status))
         self._emit(BulksListed(page))
 
@@ -299,7 +314,7 @@ class DashboardService:
 
     def _on_run_update(self, bulk_id: str, update: RunUpdate) -> None:
         if update.change is not None:
-            self._after_own_action.pop(bulk_id, None)  # observed since
+            self._observed(bulk_id)
         if not update.error:
             follower = self.runs.get(bulk_id)
             status = follower.model.status if follower is not None else None
@@ -344,15 +359,28 @@ class DashboardService:
     ) -> asyncio.Future[ActionDone]:
         """Execute (with ``mode`` and ``webhook_interval``), pause, resume or cancel ``bulk_id``."""
         action = BulkAction(action)
+        self._expected[bulk_id] = action.leaves
+        self._acting[bulk_id] = self._acting.get(bulk_id, 0) + 1
         work = self._act(bulk_id, action, mode, webhook_interval)
         return self._tasks.spawn(work, f"{action}-{bulk_id}")
+
+    def expected_status(self, bulk_id: str) -> str | None:
+        """What the actions this dashboard asked for will leave ``bulk_id`` in, until it is seen (None: no
+        action under way or unobserved; the screens then go by what they saw)."""
+        return self._expected.get(bulk_id)
 
     async def _act(
         self, bulk_id: str, action: BulkAction, mode: str | None, interval: int | None
     ) -> ActionDone:
         lock = self._action_locks.setdefault(bulk_id, asyncio.Lock())
-        async with lock:  # fair: the actions asked while one is under way follow in order
-            return await self._act_now(bulk_id, action, mode, interval)
+        try:
+            async with lock:  # fair: the actions asked while one is under way follow in order
+                done = await self._act_now(bulk_id, action, mode, interval)
+        finally:
+            self._acting[bulk_id] -= 1
+        if done.error is not None and not self._acting[bulk_id]:
+            self._expected.pop(bulk_id, None)  # refused, and nothing more asked: back to what is seen
+        return done
 
     async def _act_now(
         self, bulk_id: str, action: BulkAction, mode: str | None, interval: int | None

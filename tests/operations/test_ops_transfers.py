@@ -207,9 +207,13 @@ def test_fault_tags_fail_without_touching_the_world(
 
 def test_a_transfer_costs_microseconds(world: World, acme: Identity) -> None:
     body = transfer("4001", "5002", 1)
-    start = time.perf_counter()
-    for _ in range(2000):
-        run_operation(world, acme, OperationKind.TRANSFERS, {}, body, NOW)
-    per_op = (time.perf_counter() - start) / 2000
-    assert per_op < 100e-6  # generous: it measures ~2 µs; a pydantic round-trip would be far slower
+    rounds = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(400):
+            run_operation(world, acme, OperationKind.TRANSFERS, {}, body, NOW)
+        rounds.append((time.perf_counter() - start) / 400)
+    # The best round: a machine busy with other work (a full CI run beside helpers) made one 2,000-op
+    # stretch measure 142 µs an operation; a pydantic round-trip on the path would make every round slow.
+    assert min(rounds) < 100e-6  # generous: it measures ~2 µs
     assert world.instruments["5002"].balance == 2000

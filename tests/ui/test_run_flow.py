@@ -171,3 +171,23 @@ async def test_enter_pressed_three_times_in_the_execute_dialog_executes_once() -
         await pilot.pause()
         assert app.screen is run and not any("Error" in n for n in notes(app)), notes(app)
         assert sum(c.endswith("/execute") for c in calls) == 1, calls
+
+
+async def test_pause_and_resume_pressed_together_pause_then_resume() -> None:
+    """A user's trial: p r sent in one burst ended PAUSED: r was dropped as a RUNNING bulk's key that does not
+    apply, though the pause before it was on its way. The keys follow what the actions asked for will do."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await connected(pilot)
+        run = await submit_bulk(pilot, size=100)
+        assert app.session is not None
+        gate = Gate(app.session, at=11)
+        await execute(pilot)
+        await until(pilot, lambda: gate.reached, what="operation 11 in flight")
+        await pilot.press("p", "r")  # the pause waits for operation 11; the resume queues behind it
+        await until(pilot, lambda: gate.stop_requested(run.bulk_id), what="the pause to reach the simulator")
+        gate.release()
+        await until(pilot, lambda: run.model.is_final, what="the final state, not PAUSED")
+        actions = [c.path.rsplit("/", 1)[-1] for c in app.session.calls if c.method == "POST"]
+        assert actions[-2:] == ["pause", "resume"], actions
+        assert not [n for n in notes(app) if n.startswith("Cannot")]

@@ -178,7 +178,9 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
         bulk_id = tables.first().selected_bulk() if tables else None
         if bulk_id is None:
             return False
-        return allowed(self._statuses.get(bulk_id), BulkAction(action))
+        service = self.bulkdash.started_service
+        expected = service.expected_status(bulk_id) if service is not None else None
+        return allowed(expected or self._statuses.get(bulk_id), BulkAction(action))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = super().check_action(action, parameters)
@@ -251,10 +253,12 @@ class HomeScreen(Guarded, ReadOnlyAware, Screen[None]):
     def action_pause(self) -> None:
         if (bulk_id := self.selected()) is not None:
             flows.act(self.bulkdash, bulk_id, BulkAction.PAUSE)
+            self._offer_keys()  # the keys that apply once it is paused, for the next key already
 
     def action_resume(self) -> None:
         if (bulk_id := self.selected()) is not None:
             flows.act(self.bulkdash, bulk_id, BulkAction.RESUME)
+            self._offer_keys()
 
     def action_cancel(self) -> None:
         if (bulk_id := self.selected()) is not None:

@@ -143,7 +143,9 @@ class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
         state = super().check_action(action, parameters)
         if state and action in flows.LIFECYCLE:
             # Shown and enabled when the state allows it, hidden when not, greyed until the status is known.
-            return allowed(self.model.status, BulkAction(action))
+            # As the actions already asked for will leave it: p r pressed together pause, then resume.
+            status = self.service.expected_status(self.bulk_id) or self.model.status
+            return allowed(status, BulkAction(action))
         if state and action == "cancel_report":
             # In the palette while a report of this bulk is being written (besides the panel's button).
             return self.service.report_running(self.bulk_id)
@@ -310,9 +312,11 @@ class RunScreen(Guarded, ReadOnlyAware, Screen[None]):
 
     def action_pause(self) -> None:
         flows.act(self.bulkdash, self.bulk_id, BulkAction.PAUSE)
+        self.refresh_bindings()  # the keys that apply once it is paused, for the next key already
 
     def action_resume(self) -> None:
         flows.act(self.bulkdash, self.bulk_id, BulkAction.RESUME)
+        self.refresh_bindings()
 
     def action_cancel(self) -> None:
         flows.cancel(self.bulkdash, self.bulk_id)
