@@ -67,8 +67,8 @@ def _receiver_problem(host: str, port: int, exc: OSError) -> str:
     """Why the webhook receiver cannot listen on ``host:port``, in one sentence for the connection line."""
     if exc.errno == errno.EADDRINUSE:
         return (
-            f"the webhook receiver cannot listen on {host}:{port}: the port is in use (another bulkdash on "
-            "this profile? receiver_port = 0 picks a free one)"
+            f"the webhook receiver cannot listen on {host}:{port}: the port is in use (another bulkdash "
+            "open? port 0 picks a free one)"
         )
     return f"the webhook receiver {bind_problem(host, port, exc)}"
 

@@ -19,6 +19,7 @@ demo world's targets the operation fails on; once those run out, they name cards
 from __future__ import annotations
 
 import math
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -257,8 +258,13 @@ MAX_ITEMS_FILE_BYTES = 32 * 1024 * 1024
 
 def load_items(path: Path) -> list[Item]:
     """Items from a JSON file: the submission array itself, or ``{"items": [...]}``."""
+    file_path = Path(path).expanduser()
     try:
-        with Path(path).expanduser().open("rb") as file:
+        # A regular file only: opening a named pipe blocks until something writes to it, and the dashboard
+        # froze with it (its keys then fired as shortcuts once it woke; a user's trial).
+        if not stat.S_ISREG(file_path.stat().st_mode):
+            raise GenerateError(f"{path} is not a regular file")
+        with file_path.open("rb") as file:
             raw = file.read(MAX_ITEMS_FILE_BYTES + 1)
     except OSError as exc:
         raise GenerateError(f"cannot read {path}: {exc.strerror or exc}") from exc
@@ -274,6 +280,8 @@ def load_items(path: Path) -> list[Item]:
         data = data["items"]
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise GenerateError(f"{path} must hold a JSON array of items")
+    if not data:  # said here, not sent for a 400
+        raise GenerateError(f"{path} holds no items: a bulk holds 1 to 10,000")
     return data
 
 

@@ -4,6 +4,7 @@ against the simulator's demo world, and bounded for kinds that name each target 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,20 @@ def test_a_huge_items_file_is_refused_without_reading_it_all(tmp_path: Path) -> 
         file.truncate(MAX_ITEMS_FILE_BYTES + 1)
     with pytest.raises(GenerateError, match="larger than a submission may be"):
         load_items(path)
+
+
+def test_an_items_path_that_is_no_regular_file_is_refused_without_blocking(tmp_path: Path) -> None:
+    # Opening a named pipe waits for a writer: the dashboard froze until one came (a user's re-trial).
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(GenerateError, match="is not a regular file"):
+        load_items(fifo)
+    with pytest.raises(GenerateError, match="is not a regular file"):
+        load_items(Path("/dev/zero"))
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    with pytest.raises(GenerateError, match="holds no items"):
+        load_items(empty)
 
 
 def test_items_nested_past_the_bound_are_refused(tmp_path: Path) -> None:
