@@ -153,6 +153,9 @@ class BulkdashApp(Guarded, NoticesMixin, ReadOnlyApp, App[int]):
         self.start = start
         self.home = HomeScreen()
         self._run_screens: deque[str] = deque()
+        #: The bulk last chosen in the Webhooks screen's delivery timeline: shown again on the next visit
+        #: (it came back empty, "choose a bulk"; a user's trial).
+        self.timeline_bulk: str | None = None
         self._closing = False
         #: Every unexpected exception caught by ``report_exception`` (tests check it stays empty).
         self.caught: list[BaseException] = []

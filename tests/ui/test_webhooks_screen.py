@@ -72,6 +72,15 @@ async def test_webhooks_list_detail_and_timeline() -> None:
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, WebhooksScreen))
         assert app.screen.query_one(TabbedContent).active == "tab-timeline"
+        # Opened later from the bulks list, the timeline shows the bulk last chosen (it came back empty,
+        # "choose a bulk"; a user's trial).
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, RunScreen))
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, RunScreen))
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, WebhooksScreen))
+        assert app.screen.query_one("#timeline-bulk").value == run.bulk_id
         assert not [n for n in notes(app) if "Unexpected" in n]
 
 

@@ -105,8 +105,9 @@ class WebhooksScreen(Guarded, Screen[None]):
         for record in self.bulkdash.webhooks:
             table.add_record(record)
         self._empty_hint()
-        if self.bulk_id:
-            self.query_one("#timeline-bulk", Select).value = self.bulk_id
+        chosen = self.bulk_id or self.bulkdash.timeline_bulk
+        if chosen and chosen in {value for _, value in self._bulk_options()}:
+            self.query_one("#timeline-bulk", Select).value = chosen
         self._refresh_timeline()
         self.set_interval(1.0, self._refresh_timeline)
         if self.initial_tab == "timeline":
@@ -153,6 +154,9 @@ class WebhooksScreen(Guarded, Screen[None]):
 
     @on(Select.Changed, "#timeline-bulk")
     def _bulk_changed(self) -> None:
+        value = self.query_one("#timeline-bulk", Select).value
+        if value is not Select.NULL:
+            self.bulkdash.timeline_bulk = str(value)
         self.query_one(TimelineTable).show_entries([])
         self._refresh_timeline()
 
