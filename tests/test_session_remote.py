@@ -13,7 +13,7 @@ import pytest
 
 from bulkdash.api.client import ApiError
 from bulkdash.cli import build_parser
-from bulkdash.cli.dashboard import connector_for
+from bulkdash.cli.dashboard import check_args, connector_for
 from bulkdash.serving import bind_socket_now
 from bulkdash.session import DEMO_API_KEY, DEMO_EMAIL, DEMO_PASSWORD, Session
 from simulator.server import start_embedded
@@ -88,3 +88,25 @@ def test_the_report_command_does_not_serve_webhooks(monkeypatch: pytest.MonkeyPa
     assert seen["serve_webhooks"] is False
     asyncio.run(connector_for(build_parser().parse_args(flags))())  # the dashboard itself listens
     assert seen["serve_webhooks"] is True
+
+
+def test_the_report_takes_its_credentials_after_the_command_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bulkdash report 7 --url U --api-key K --token T`` was refused by argparse (a user's trial); only the
+    flags before ``report`` were read."""
+    seen: dict[str, object] = {}
+
+    async def fake_remote(url: str, api_key: str, **kwargs: object) -> object:
+        seen.update(kwargs, url=url, api_key=api_key)
+        return object()
+
+    monkeypatch.setattr("bulkdash.session.Session.remote", fake_remote)
+    after = ["report", "7", "--url", "http://127.0.0.1:9/multi", "--api-key", "k", "--token", "t"]
+    args = build_parser().parse_args(after)
+    assert check_args(args) is None
+    asyncio.run(connector_for(args)())
+    assert (seen["url"], seen["api_key"], seen["token"]) == ("http://127.0.0.1:9/multi", "k", "t")
+    login = ["report", "7", "--url", "http://127.0.0.1:9/multi", "--api-key", "k"]
+    args = build_parser().parse_args([*login, "--email", "a@b.c", "--password", "pw"])
+    assert check_args(args) is None
+    asyncio.run(connector_for(args)())
+    assert (seen["email"], seen["password"]) == ("a@b.c", "pw")

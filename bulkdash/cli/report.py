@@ -56,6 +56,13 @@ def add_report_command(commands: argparse._SubParsersAction[argparse.ArgumentPar
     # SUPPRESS: the same flags given before `report` must not be reset by this subparser's defaults.
     report.add_argument("--profile", metavar="NAME", default=argparse.SUPPRESS, help="a config profile")
     report.add_argument("--url", default=argparse.SUPPRESS, help="base URL of the Multi API")
+    # With --url, its credentials after the command too (``bulkdash report --url U --api-key K 7`` was refused
+    # by argparse; only ``bulkdash --url U --api-key K report 7`` worked). Defaults as the dashboard's: the
+    # environment, read by the top-level parser.
+    report.add_argument("--api-key", default=argparse.SUPPRESS, help="the programme's api-key")
+    report.add_argument("--token", default=argparse.SUPPRESS, help="a user's access token")
+    report.add_argument("--email", default=argparse.SUPPRESS, help="log in with this user's email")
+    report.add_argument("--password", default=argparse.SUPPRESS, help="the user's password")
     report.add_argument(
         "--db", type=Path, default=argparse.SUPPRESS, help="the embedded simulator's database"
     )
