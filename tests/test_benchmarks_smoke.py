@@ -59,6 +59,14 @@ def test_receiver_parts() -> None:
         assert way in out and "µs per webhook" in out
 
 
+@pytest.mark.parametrize("mode", ["timing", "no-fsync", "no-writes"])
+def test_receiver_commit(mode: str) -> None:
+    out = run_benchmark("receiver_commit", "--mode", mode, "--count", "40", "--runs", "1")
+    assert "receiver / bare Starlette route:" in out
+    if mode == "timing":
+        assert "COMMIT on the connection's thread: p50" in out and "mean size" in out
+
+
 def test_webhook_delivery() -> None:
     out = run_benchmark("webhook_delivery", "--count", "10", "--runs", "1")
     assert "webhooks recorded:   14 events" in out

@@ -99,8 +99,8 @@ async def serve_classroom(
 def _lock(data: Path) -> Any:
     """The data folder, made ours for as long as the class runs: a second classroom on the same folder shared
     its class file and its worlds, and its "Start for everyone" changed the first one's trainees' scenario (a
-    user's trial). ``StoreError`` when another classroom holds it."""
-    from simulator.store.store import FileLock
+    user's trial). :class:`~bulkdash.filelock.InUse` when another classroom holds it."""
+    from bulkdash.filelock import FileLock
 
     data.mkdir(parents=True, exist_ok=True, mode=0o700)
     lock = FileLock(data / "classroom.lock", owner="another bulkdash classroom")

@@ -109,11 +109,11 @@ def classroom_command(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
 
-        from simulator.store.store import StoreError
+        from bulkdash.filelock import InUse
 
         try:
             asyncio.run(serve_classroom(data, args.host, args.port, public, token, args.speed))
-        except StoreError as exc:  # the data folder is another classroom's now: one line, no traceback
+        except InUse as exc:  # the data folder is another classroom's now: one line, no traceback
             raise CannotStart(str(exc)) from None
 
     return run_server(COMMAND, args.host, args.port, serve)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bulkdash.api.budget import BudgetExhausted
-from bulkdash.api.client import ApiError, Link, LinkState, WeavrClient
+from bulkdash.api.client import ApiError, LinkState, WeavrClient
 from bulkdash.contract.kinds import KINDS, OperationKind
 from bulkdash.contract.refusals import Context, KnownBulk
 from bulkdash.model.follow import RunFollower, RunUpdate
@@ -96,7 +96,7 @@ class DashboardService:
         self.close_timeout_s = close_timeout_s
         self.session: Session | None = None
         self.connection = ConnectionState()
-        self.connection.on_change.append(lambda: self._emit(ConnectionChanged(self.connection.state)))
+        self.connection.on_change.append(self._connection_changed)
         self.webhooks: deque[ReceivedWebhook] = deque(maxlen=MAX_WEBHOOKS)
         self.webhook_count = 0
         #: bulk id -> last status seen: each change becomes a state entry of the bulk's delivery timeline.
@@ -188,9 +188,6 @@ class DashboardService:
         self.connection.attach(session.client.link)
         self._unsubscribe.append(session.on_webhook(self._on_webhook))
         self._unsubscribe.append(session.on_end(self._session_ended))
-        link = session.client.link
-        link.on_change.append(self._link_changed)
-        self._unsubscribe.append(lambda: link.on_change.remove(self._link_changed))
         self.bulks.client = session.client
         self._tasks.spawn(self.bulks.run(), "bulks")
         self._emit(Connected(session.label))
@@ -198,11 +195,13 @@ class DashboardService:
             self.set_speed(self.initial_speed, quiet=True)
         return session
 
-    def _link_changed(self, link: Link) -> None:
-        """The server answers again after failing to: a simulator restarted meanwhile starts with its world
-        playing, so the presenter's state shown ("⏸ world paused") is read again rather than kept (it stayed
-        until P was pressed twice; a user's trial)."""
-        if link.state is LinkState.CONNECTED and self.presenter_state is not None:
+    def _connection_changed(self) -> None:
+        self._emit(ConnectionChanged(self.connection.state))
+        link = self.connection.link
+        if link is not None and link.state is LinkState.CONNECTED and self.presenter_state is not None:
+            # The server answers again after failing to: a simulator restarted meanwhile starts with its
+            # world playing, so the presenter's state shown ("⏸ world paused") is read again rather than
+            # kept (it stayed until P was pressed twice; a user's trial).
             self._ask_presenter()
 
     def _session_ended(self, reason: str) -> None:

@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import sqlite3
-import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,13 +30,9 @@ from typing import Any, NamedTuple
 
 import aiosqlite
 
+from bulkdash.filelock import FileLock, InUse, tighten
 from simulator.credentials import token_digest
 from simulator.store.schema import MIGRATIONS, SQL_FUNCTIONS
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; two simulators on one file are then not detected
-    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("bulkdash.simulator.store")
 
@@ -53,56 +48,6 @@ class StoreError(OSError):
     CLIs) report this one the same way without knowing the simulator."""
 
 
-class FileLock:
-    """An exclusive advisory lock (``flock``) on a file that holds the owner's pid while it is held.
-    ``owner``: who else would hold it, for the refusal ("another simulator"; the classroom's own)."""
-
-    def __init__(self, path: Path, owner: str = "another simulator") -> None:
-        self.path = path
-        self.owner = owner
-        self._fd: int | None = None
-
-    def acquire(self, db: Path) -> None:
-        if fcntl is None:
-            return
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            _tighten(self.path)
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            os.close(fd)
-            who = f"{self.owner} (pid {holder})" if holder.isdigit() else self.owner
-            raise StoreError(f"{db} is in use by {who}; stop it or choose another") from None
-        except BaseException:
-            os.close(fd)
-            raise
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is None:
-            return
-        fd, self._fd = self._fd, None
-        try:
-            os.ftruncate(fd, 0)  # no stale pid for the next reader; the file stays (unlinking would race)
-        finally:
-            os.close(fd)  # closing the descriptor releases the flock
-
-
-def _tighten(path: Path) -> None:
-    """Make an existing file we own readable by its owner only (never adding a permission)."""
-    if not hasattr(os, "getuid"):  # Windows: no POSIX modes to tighten
-        return
-    try:
-        st = os.stat(path)
-        if st.st_uid == os.getuid() and st.st_mode & 0o077:
-            os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
-    except OSError:
-        pass  # gone, or a read-only file system: opening reports what matters
-
-
 def _create_private(path: Path) -> None:
     """Create the database file 0600 before SQLite does (SQLite would create it 0644; it gives its -wal and
     -shm files the database's mode), or tighten the files of an existing one."""
@@ -110,7 +55,7 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         for suffix in ("", "-wal", "-shm"):
-            _tighten(path.with_name(path.name + suffix))
+            tighten(path.with_name(path.name + suffix))
 
 
 @dataclass(slots=True)
@@ -273,7 +218,7 @@ class Store:
         # the loop was busy, so the next commit waited (traced in benchmarks/sim_execute.py: the worker's
         # waits at its back-pressure limit fell from ~130 to ~55 ms of a 10,000-operation run).
         self._outbox_may_pend = True
-        self._lock = FileLock(path.with_name(path.name + ".lock"))
+        self._lock = FileLock(path.with_name(path.name + ".lock"), owner="another simulator")
         # (programme, event_id, created_ms, body, stored headers) → the headers an outbox event is sent
         # with. The store holds no keys: the engine installs its publisher's ``headers_of`` here.
         self.event_headers: Callable[[str, str, int, bytes, dict[str, str]], dict[str, str]] = (
@@ -292,6 +237,8 @@ class Store:
             await self.close()
             if isinstance(exc, StoreError):
                 raise
+            if isinstance(exc, InUse):  # its own line already: the file and the other simulator's pid
+                raise StoreError(str(exc)) from None
             if isinstance(exc, sqlite3.Error | OSError):
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
                 raise StoreError(f"cannot use the simulator database {self.path}: {reason}") from exc

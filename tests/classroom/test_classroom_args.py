@@ -11,9 +11,9 @@ import pytest
 
 from bulkdash.classroom.run import serve_classroom
 from bulkdash.cli import main
+from bulkdash.filelock import InUse
 from bulkdash.serving import bind_socket_now
 from simulator.cli import main as sim_main
-from simulator.store.store import StoreError
 from tests.classroom.conftest import RunningClass
 
 
@@ -54,7 +54,7 @@ async def test_a_second_classroom_on_the_same_data_folder_is_refused(
     "Start for everyone" changed the first one's trainees' scenario."""
     with bind_socket_now("127.0.0.1", 0) as spare:
         port = spare.getsockname()[1]
-    with pytest.raises(StoreError, match=r"is in use by another bulkdash classroom \(pid \d+\)"):
+    with pytest.raises(InUse, match=r"is in use by another bulkdash classroom \(pid \d+\)"):
         second = serve_classroom(classroom.data, "127.0.0.1", port, f"http://127.0.0.1:{port}", "t", 1.0)
         await asyncio.wait_for(second, 10)  # taken, it would serve until stopped: fail, do not hang
     # From the command line: one line, exit 2 (in a thread: ``main`` runs its own event loop).
